@@ -1,0 +1,218 @@
+"""Configuration: ``config.yaml``, validated on load with pydantic.
+
+Paths in the file are relative to the folder that holds it, so a config can be
+moved together with its articles and archive.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CONFIG_ENV = "EMBED_ARCHIVER_CONFIG"
+DEFAULT_CONFIG = "config.yaml"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class ConfigError(Exception):
+    """The configuration file is missing or invalid; the message names the file and key."""
+
+
+def parse_duration(value: str | int | float) -> float:
+    """``"90s"``, ``"1h"``, ``"7d"`` or a number of seconds -> seconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 15m, 1h, 7d)")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DirectorySource(_Strict):
+    kind: Literal["directory"] = "directory"
+    name: str | None = None
+    path: Path
+    include: list[str] = Field(default_factory=lambda: ["**/*.html", "**/*.htm"])
+    exclude: list[str] = Field(default_factory=list)
+
+
+class UrlsSource(_Strict):
+    kind: Literal["urls"]
+    name: str | None = None
+    urls: list[str] = Field(default_factory=list)
+    file: Path | None = None  # one URL per line; blank lines and '#' comments ignored
+
+
+class SitemapSource(_Strict):
+    kind: Literal["sitemap"]
+    name: str | None = None
+    url: str
+    max_articles: int = 10000
+
+
+class FeedSource(_Strict):
+    kind: Literal["feed"]
+    name: str | None = None
+    url: str
+    max_articles: int = 10000
+
+
+Source = Annotated[
+    DirectorySource | UrlsSource | SitemapSource | FeedSource, Field(discriminator="kind")
+]
+
+
+class OutputConfig(_Strict):
+    dir: Path = Path("out")
+    in_place: bool = False
+    embeds_dir: str = "embeds"  # under output.dir: local copies (x/ID.html) and media/
+
+    @field_validator("embeds_dir")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if Path(value).is_absolute() or ".." in Path(value).parts:
+            raise ValueError("must be a relative path inside output.dir")
+        return value
+
+
+class XConfig(_Strict):
+    fetch: bool = True
+    syndication_url: str = "https://cdn.syndication.twimg.com/tweet-result"
+    oembed_url: str = "https://publish.x.com/oembed"
+
+
+class WaybackConfig(_Strict):
+    enabled: bool = True
+    cdx_url: str = "https://web.archive.org/cdx/search/cdx"
+    base_url: str = "https://web.archive.org/web"
+
+
+class HttpConfig(_Strict):
+    concurrency: int = Field(8, ge=1, le=256)
+    per_host_rate: float = Field(5, gt=0)  # requests per second per host
+    timeout: float = Field(10, gt=0)  # seconds per request
+    retries: int = Field(4, ge=0, le=20)
+    post_deadline: float = Field(60, gt=0)  # seconds, all attempts for one post
+    user_agent: str = "embed-archiver/0.1 (+https://github.com/embed-archiver)"
+    max_article_bytes: int = Field(20_000_000, gt=0)
+
+
+class MediaConfig(_Strict):
+    download: bool = True
+    max_bytes: int = Field(50_000_000, gt=0)
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["pbs.twimg.com", "video.twimg.com", "abs.twimg.com"]
+    )
+
+
+class ScheduleConfig(_Strict):
+    scan_interval: str = "15m"  # how often sources are scanned
+    scan_cron: str | None = None  # a crontab line; replaces scan_interval when set
+    recheck_interval: str = "5m"  # how often due posts are looked for
+
+    @field_validator("scan_interval", "recheck_interval")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class Config(_Strict):
+    database: Path = Path("archive.db")
+    sources: list[Source] = Field(default_factory=list)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    x: XConfig = Field(default_factory=XConfig)
+    wayback: WaybackConfig = Field(default_factory=WaybackConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    media: MediaConfig = Field(default_factory=MediaConfig)
+    recheck: list[str] = Field(default_factory=lambda: ["1h", "1d", "7d", "30d", "90d"])
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    # Where the config came from; paths above are already resolved against its folder.
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("recheck")
+    @classmethod
+    def _durations(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("needs at least one interval")
+        for item in value:
+            parse_duration(item)
+        return value
+
+    @property
+    def recheck_seconds(self) -> list[float]:
+        return [parse_duration(item) for item in self.recheck]
+
+    @property
+    def embeds_root(self) -> Path:
+        """Folder of the local copies: ``output.dir/embeds``."""
+        return self.output.dir / self.output.embeds_dir
+
+    @property
+    def media_root(self) -> Path:
+        return self.embeds_root / "media"
+
+    def resolve_paths(self, base: Path) -> Config:
+        """Make every relative path absolute against ``base`` (the config's folder)."""
+        self.database = _under(base, self.database)
+        self.output.dir = _under(base, self.output.dir)
+        for source in self.sources:
+            if isinstance(source, DirectorySource):
+                source.path = _under(base, source.path)
+            elif isinstance(source, UrlsSource) and source.file is not None:
+                source.file = _under(base, source.file)
+        return self
+
+
+def _under(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--config``, else ``$EMBED_ARCHIVER_CONFIG``, else ``./config.yaml``."""
+    chosen = explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
+    return Path(chosen)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate a config file; raise ``ConfigError`` naming the file and key."""
+    config_path = find_config_path(path)
+    if not config_path.exists():
+        raise ConfigError(
+            f"no config file at {config_path}. Create one (copy config.yaml from the "
+            f"embed-archiver repository, or write 'database: archive.db' and a 'sources:' list), "
+            f"or point --config / ${CONFIG_ENV} at it."
+        )
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config_path}: the top level must be a mapping of keys")
+    return config_from_dict(raw, base=config_path.resolve().parent, origin=config_path)
+
+
+def config_from_dict(raw: dict[str, object], base: Path, origin: Path | None = None) -> Config:
+    """Validate a mapping as a config, resolving relative paths against ``base``."""
+    where = str(origin) if origin else "config"
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"{where}: invalid configuration: {problems}") from exc
+    config.config_path = origin.resolve() if origin else None
+    return config.resolve_paths(base)

@@ -1,0 +1,241 @@
+"""Plain dataclasses that flow one way through the pipeline.
+
+sources -> ``ArticleRef``/``Article``; detect -> ``EmbedSpan``; snapshot -> ``PostSnapshot``;
+storage returns ``Post`` (the archived state) which render/rewrite turn into HTML.
+No stage imports a later one; these types are the only thing they share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+PLATFORM_X = "x"
+
+# Post statuses. ``unknown`` until the original has been checked over the network.
+STATUS_UNKNOWN = "unknown"
+STATUS_LIVE = "live"
+STATUS_DELETED = "deleted"
+STATUS_PROTECTED = "protected"
+STATUS_SUSPENDED = "suspended"
+STATUS_UNAVAILABLE = "unavailable"
+STATUSES = (
+    STATUS_UNKNOWN,
+    STATUS_LIVE,
+    STATUS_DELETED,
+    STATUS_PROTECTED,
+    STATUS_SUSPENDED,
+    STATUS_UNAVAILABLE,
+)
+GONE_STATUSES = (STATUS_DELETED, STATUS_PROTECTED, STATUS_SUSPENDED, STATUS_UNAVAILABLE)
+
+# Where a snapshot's content came from, best first: a richer source is never
+# replaced in ``posts`` by a poorer one (see storage.Store.save_snapshot).
+SOURCE_SYNDICATION = "syndication"
+SOURCE_WAYBACK = "wayback"
+SOURCE_OEMBED = "oembed"
+SOURCE_MARKUP = "markup"
+SOURCE_RANK = {SOURCE_MARKUP: 0, SOURCE_OEMBED: 1, SOURCE_WAYBACK: 2, SOURCE_SYNDICATION: 3}
+
+# Embed forms, as recorded in ``embeds.form``.
+FORM_BLOCKQUOTE = "blockquote"
+FORM_AMP = "amp-twitter"
+FORM_IFRAME = "iframe"
+FORM_WP_BLOCK = "wp-block"
+FORM_ARCHIVED = "archived"  # our own stable embed, found again on a later scan
+
+
+def post_key(platform: str, post_id: str) -> str:
+    """The primary key of a post in the archive, e.g. ``x:1641086480675225601``."""
+    return f"{platform}:{post_id}"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """An article a source yields: where it lives and where its rewritten copy goes."""
+
+    location: str  # identity in the ``articles`` table: a path relative to the source, or a URL
+    source: str  # the source's name, from the config
+    path: str | None = None  # absolute file path for local articles
+    url: str | None = None  # for articles fetched over HTTP
+    output_relpath: str = ""  # relative path of the rewritten copy under output.dir
+    size: int | None = None
+    mtime_ns: int | None = None
+
+
+@dataclass
+class Article:
+    """An article's bytes, as read, with the encoding they are in."""
+
+    ref: ArticleRef
+    data: bytes
+    encoding: str
+
+    @property
+    def content_hash(self) -> str:
+        return sha256_hex(self.data)
+
+
+@dataclass(frozen=True)
+class EmbedSpan:
+    """One embedded post found in an article.
+
+    ``start``/``end`` are byte offsets into the article's bytes: ``data[start:end]`` is
+    the whole embed (for a widget blockquote, including the widgets.js script after it).
+    """
+
+    start: int
+    end: int
+    form: str
+    post_id: str
+    platform: str = PLATFORM_X
+    handle: str | None = None
+    url: str | None = None  # the status URL as written in the markup, if any
+
+    @property
+    def key(self) -> str:
+        return post_key(self.platform, self.post_id)
+
+
+@dataclass
+class MediaItem:
+    """A photo, GIF or video attached to a post."""
+
+    kind: str  # photo | video | animated_gif | avatar
+    url: str  # original URL of the file we download (photo, or the chosen mp4)
+    alt_text: str | None = None
+    width: int | None = None
+    height: int | None = None
+    poster_url: str | None = None  # videos and GIFs: the still image
+    content_type: str | None = None
+    # Filled in once downloaded into the content-addressed store:
+    local_path: str | None = None  # relative to the media directory, e.g. ``ab12….jpg``
+    poster_local_path: str | None = None
+    sha256: str | None = None
+    bytes: int | None = None
+
+
+@dataclass
+class PostSnapshot:
+    """One captured version of a post, from markup or from a network source."""
+
+    post_id: str
+    platform: str = PLATFORM_X
+    url: str = ""
+    author_handle: str | None = None
+    author_name: str | None = None
+    text: str | None = None  # plain text, line breaks kept
+    html: str | None = None  # sanitized HTML: only <a href=http(s)>, <br>
+    lang: str | None = None
+    dir: str | None = None
+    created_at: str | None = None  # ISO 8601 UTC with milliseconds and Z
+    date_text: str | None = None  # the date as shown in the markup
+    status: str = STATUS_UNKNOWN
+    source: str = SOURCE_MARKUP
+    source_url: str | None = None
+    http_status: int | None = None
+    fetched_at: str | None = None  # when the source produced it (for wayback: capture time)
+    raw: str = ""  # the embed markup or response body, verbatim
+    # Richer data from network sources:
+    author_id: str | None = None
+    author_avatar_url: str | None = None
+    author_verified: str | None = None  # e.g. "blue", "business", "government"
+    possibly_sensitive: bool | None = None
+    reply_count: int | None = None
+    like_count: int | None = None
+    truncated: bool = False  # long post: text is only a preview
+    quoted_post_id: str | None = None
+    reply_to_post_id: str | None = None
+    edit_ids: list[str] = field(default_factory=list)  # the edit chain, original first
+    card: dict[str, Any] | None = None  # link card or poll, normalised
+    media: list[MediaItem] = field(default_factory=list)
+    notice: str | None = None  # e.g. tombstone text
+    # Posts captured along with this one (quoted post, post replied to).
+    related: list[PostSnapshot] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return post_key(self.platform, self.post_id)
+
+
+@dataclass
+class Post:
+    """A post as archived: the current best snapshot plus its status."""
+
+    key: str
+    platform: str
+    post_id: str
+    url: str
+    author_handle: str | None
+    author_name: str | None
+    text: str | None
+    html: str | None
+    lang: str | None
+    created_at: str | None
+    status: str
+    source: str
+    first_seen_at: str
+    archived_at: str
+    local_path: str | None = None
+    dir: str | None = None
+    date_text: str | None = None
+    author_avatar: str | None = None  # local media path of the avatar
+    author_verified: str | None = None
+    truncated: bool = False
+    card: dict[str, Any] | None = None
+    notice: str | None = None
+    status_changed_at: str | None = None
+    next_check_at: str | None = None
+    last_checked_at: str | None = None
+    media: list[MediaItem] = field(default_factory=list)
+    quoted: Post | None = None
+    reply_to: Post | None = None
+    quoted_post_id: str | None = None
+    reply_to_post_id: str | None = None
+    like_count: int | None = None
+    reply_count: int | None = None
+
+
+@dataclass
+class ArticleError:
+    location: str
+    reason: str
+
+
+@dataclass
+class RunReport:
+    """What one pass did; ``run --json`` prints this."""
+
+    articles_scanned: int = 0
+    articles_skipped: int = 0
+    embeds_found: int = 0
+    posts_new: int = 0
+    posts_updated: int = 0
+    posts_fetched: int = 0
+    fetch_failures: int = 0
+    articles_rewritten: int = 0
+    articles_unchanged: int = 0
+    articles_removed: int = 0
+    errors: list[ArticleError] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "articles_scanned": self.articles_scanned,
+            "articles_skipped": self.articles_skipped,
+            "embeds_found": self.embeds_found,
+            "posts_new": self.posts_new,
+            "posts_updated": self.posts_updated,
+            "posts_fetched": self.posts_fetched,
+            "fetch_failures": self.fetch_failures,
+            "articles_rewritten": self.articles_rewritten,
+            "articles_unchanged": self.articles_unchanged,
+            "articles_removed": self.articles_removed,
+            "errors": [{"article": e.location, "reason": e.reason} for e in self.errors],
+            "duration_s": round(self.duration_s, 3),
+        }
