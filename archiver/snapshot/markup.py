@@ -1,0 +1,254 @@
+"""Scrape what an embed's own markup says about a post.
+
+This is the snapshot every embed gets, before (and whether or not) the network is
+reachable. It only reads the fragment it is given (the exact bytes of the embed span,
+decoded); detection and span boundaries are the detect module's job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup
+from bs4.element import Comment, NavigableString, PageElement, Tag
+
+from archiver.models import FORM_ARCHIVED, SOURCE_MARKUP, STATUS_UNKNOWN, EmbedSpan, PostSnapshot
+from archiver.snapshot.sanitize import (
+    html_to_text,
+    parse_fragment,
+    sanitize_post_html,
+    text_to_html,
+)
+from archiver.snapshot.snowflake import created_at_from_id, parse_date_text
+
+__all__ = ["STATUS_URL_RE", "canonical_url", "snapshot_from_markup"]
+
+# A status permalink, on any host form X has used (see notes/markup.md). Matched on
+# raw attribute values and raw text, hence ``&`` in the lookahead.
+STATUS_URL_RE = re.compile(
+    r"""
+    (?:https?:)?//(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com/
+    (?:\#!/)?                                       # 2010-12 hashbang URLs
+    (?:(?P<handle>[A-Za-z0-9_]{1,15})|i(?:/web)?)   # /i/status/ID has no handle
+    /status(?:es)?/
+    (?P<id>[0-9]{1,20})
+    (?:/(?:photo|video)/[0-9]+)?
+    (?=[/?#"'<\s&\\]|$)
+    """,
+    re.I | re.X,
+)
+
+# The author in the attribution line: the last "(@handle)".
+_ATTRIBUTION_HANDLE = re.compile(r"\(\s*@([A-Za-z0-9_]{1,15})\s*\)")
+# The dash that opens the attribution; all entity spellings decode to U+2014.
+_DASH = "\u2014"
+# JSX-ified embeds write spaces as {" "} (mdx_tweet_03).
+_JSX_SPACE = re.compile(r"""\{\s*(["'])[ ]?\1\s*\}""")
+_JSX_CLASSNAME = re.compile(r"<blockquote\b[^>]*\sclassName\s*=")
+_WS = re.compile(r"[ \t\n\r\f]+")
+
+
+@dataclass
+class _Permalink:
+    handle: str | None
+    post_id: str
+    tag: Tag | None
+
+
+def canonical_url(post_id: str, handle: str | None) -> str:
+    """``https://x.com/HANDLE/status/ID``, or ``https://x.com/i/status/ID`` without a handle."""
+    return f"https://x.com/{handle or 'i'}/status/{post_id}"
+
+
+def _handle_of(m: re.Match[str]) -> str | None:
+    h = m.group("handle")
+    # The handle alternative also matches the literal "i" of /i/status/ID.
+    if not h or h.lower() == "i":
+        return None
+    return h
+
+
+def _attr(tag: Tag, name: str) -> str | None:
+    v = tag.get(name)
+    if isinstance(v, list):  # multi-valued attributes (class) come back as lists
+        return " ".join(v)
+    return v
+
+
+def _collapse(s: str) -> str:
+    return _WS.sub(" ", s).strip()
+
+
+def _find_permalink(root: Tag, post_id: str) -> _Permalink | None:
+    """The last status ``<a>`` in ``root``, preferring one that links to ``post_id``.
+
+    Earlier status links can be part of the text (replies, quoted links); the
+    permalink that closes the attribution is last.
+    """
+    best: _Permalink | None = None
+    for a in root.find_all("a"):
+        href = _attr(a, "href")
+        if not href:
+            continue
+        m = STATUS_URL_RE.search(href)
+        if not m:
+            continue
+        found = _Permalink(_handle_of(m), m.group("id"), a)
+        if found.post_id == post_id or best is None or best.post_id != post_id:
+            best = found
+    return best
+
+
+def _scan_handle(fragment: str, post_id: str) -> str | None:
+    """A handle from any status URL for ``post_id`` in the raw fragment (WP blocks, bare URLs)."""
+    for m in STATUS_URL_RE.finditer(fragment):
+        if m.group("id") == post_id:
+            h = _handle_of(m)
+            if h:
+                return h
+    return None
+
+
+def _strings_before(root: Tag, stop: PageElement, skip: Tag | None) -> str:
+    """Text of ``root`` in document order up to ``stop``, leaving out ``skip``'s subtree."""
+    parts: list[str] = []
+    for el in root.descendants:
+        if el is stop:
+            break
+        if not isinstance(el, NavigableString) or isinstance(el, Comment):
+            continue
+        # Identity, not ``in``: bs4 tags compare equal by content.
+        if skip is not None and any(par is skip for par in el.parents):
+            continue
+        if any(par.name in ("script", "style") for par in el.parents):
+            continue
+        parts.append(str(el))
+    return "".join(parts)
+
+
+def _text_paragraph(bq: Tag, permalink: Tag | None) -> Tag | None:
+    """The first ``<p>`` of the blockquote, unless it is the attribution line itself."""
+    p = bq.find("p")
+    if not isinstance(p, Tag):
+        return None
+    if permalink is not None and any(par is p for par in permalink.parents):
+        return None  # wpautop'd attribution only, no text paragraph
+    return p
+
+
+def _lang_dir(p: Tag) -> tuple[str | None, str | None]:
+    lang = _attr(p, "lang") or _attr(p, "xml:lang")
+    d = _attr(p, "dir")
+    lang = lang.strip() if lang else None
+    d = d.strip().lower() if d else None
+    return (lang or None), (d if d in ("ltr", "rtl", "auto") else None)
+
+
+def _archived_snapshot(span: EmbedSpan, soup: BeautifulSoup, fragment: str) -> PostSnapshot:
+    # Our own stable embed: the archive already holds the content, so only the
+    # identity is read back (from the link to the original, else from the span).
+    handle = None
+    perm = _find_permalink(soup, span.post_id)
+    if perm is not None and perm.post_id == span.post_id:
+        handle = perm.handle
+    handle = handle or span.handle or _span_url_handle(span)
+    return PostSnapshot(
+        post_id=span.post_id,
+        platform=span.platform,
+        url=canonical_url(span.post_id, handle),
+        author_handle=handle,
+        status=STATUS_UNKNOWN,
+        source=SOURCE_MARKUP,
+        raw=fragment,
+    )
+
+
+def _is_archived_marker(tag: Tag) -> bool:
+    return tag.has_attr("data-archived-post")
+
+
+def _span_url_handle(span: EmbedSpan) -> str | None:
+    if not span.url:
+        return None
+    m = STATUS_URL_RE.search(span.url)
+    return _handle_of(m) if m and m.group("id") == span.post_id else None
+
+
+def snapshot_from_markup(span: EmbedSpan, fragment: str) -> PostSnapshot:
+    """Build a ``PostSnapshot`` from the decoded markup of one embed span.
+
+    Handles the widget blockquote (with its script), ``amp-twitter`` (with or without
+    a placeholder blockquote), rendered iframes, WordPress embed blocks and figures,
+    JSX-ified blockquotes, and our own archived embed (``data-archived-post``: only
+    id, url and handle are returned, text stays None). Whatever the markup does not
+    carry stays None. ``span.post_id`` always wins over ids in the markup.
+    """
+    # JSX-ified embeds (mdx_tweet_03) write inter-element spaces as {" "}; drop them
+    # before parsing so they do not end up in names and text. ``raw`` stays verbatim.
+    markup = fragment
+    if _JSX_CLASSNAME.search(fragment):
+        markup = _JSX_SPACE.sub(" ", fragment)
+    soup = parse_fragment(markup)
+    post_id = span.post_id
+
+    if span.form == FORM_ARCHIVED or soup.find(_is_archived_marker) is not None:
+        return _archived_snapshot(span, soup, fragment)
+
+    snap = PostSnapshot(
+        post_id=post_id,
+        platform=span.platform,
+        status=STATUS_UNKNOWN,
+        source=SOURCE_MARKUP,
+        raw=fragment,
+    )
+
+    bq = soup.find("blockquote")
+    url_handle: str | None = None
+    attr_handle: str | None = None
+    if isinstance(bq, Tag):
+        perm = _find_permalink(bq, post_id)
+        perm_tag = perm.tag if perm is not None else None
+        if perm is not None and perm.post_id == post_id:
+            url_handle = perm.handle
+        p = _text_paragraph(bq, perm_tag)
+
+        if p is not None:
+            snap.lang, snap.dir = _lang_dir(p)
+            text = html_to_text(p)
+            text = "\n".join(_collapse(line) for line in text.split("\n")).strip()
+            if text:
+                snap.text = text
+                snap.html = sanitize_post_html(p)
+
+        if perm_tag is not None:
+            before = _strings_before(bq, perm_tag, p)
+            matches = list(_ATTRIBUTION_HANDLE.finditer(before))
+            if matches:
+                last = matches[-1]
+                attr_handle = last.group(1)
+                dash = before.rfind(_DASH, 0, last.start())
+                if dash >= 0:
+                    name = _collapse(before[dash + 1 : last.start()])
+                    snap.author_name = name or None
+                    if p is None and snap.text is None:
+                        # Old embeds without a <p>: the text runs up to the dash.
+                        loose = _collapse(before[:dash])
+                        if loose:
+                            snap.text = loose
+                            snap.html = text_to_html(loose)
+            date_text = _collapse(perm_tag.get_text(" "))
+            # Only call the anchor text a date when it sits in an attribution line:
+            # otherwise it is a site's placeholder ("Tweet may have been deleted").
+            if date_text and (matches or parse_date_text(date_text)):
+                snap.date_text = date_text
+
+    url_handle = (
+        url_handle or span.handle or _span_url_handle(span) or _scan_handle(fragment, post_id)
+    )
+    snap.author_handle = attr_handle or url_handle
+    snap.url = canonical_url(post_id, url_handle or attr_handle)
+    snap.created_at = created_at_from_id(post_id)
+    if snap.created_at is None and snap.date_text:
+        snap.created_at = parse_date_text(snap.date_text)
+    return snap
