@@ -77,6 +77,10 @@ class OutputConfig(_Strict):
     dir: Path = Path("out")
     in_place: bool = False
     embeds_dir: str = "embeds"  # under output.dir: local copies (x/ID.html) and media/
+    # Flush each written file to disk before renaming it into place. Renames are
+    # atomic either way (a killed process never leaves half a file); fsync also
+    # covers a power cut, at a cost of a few ms per file.
+    fsync: bool = False
 
     @field_validator("embeds_dir")
     @classmethod

@@ -66,6 +66,9 @@ class ArticleRef:
     output_relpath: str = ""  # relative path of the rewritten copy under output.dir
     size: int | None = None
     mtime_ns: int | None = None
+    # For remote articles: the sitemap's <lastmod> or the feed's <updated>,
+    # ISO 8601. An article not updated since its last scan is skipped unread.
+    updated: str | None = None
 
 
 @dataclass
@@ -75,6 +78,9 @@ class Article:
     ref: ArticleRef
     data: bytes
     encoding: str
+    # HTTP validators of a fetched article, for the next conditional GET.
+    etag: str | None = None
+    last_modified: str | None = None
 
     @property
     def content_hash(self) -> str:
@@ -195,8 +201,8 @@ class Post:
     media: list[MediaItem] = field(default_factory=list)
     quoted: Post | None = None
     reply_to: Post | None = None
-    quoted_post_id: str | None = None
-    reply_to_post_id: str | None = None
+    quoted_key: str | None = None  # key of the quoted post, e.g. ``x:123``
+    reply_to_key: str | None = None
     like_count: int | None = None
     reply_count: int | None = None
 

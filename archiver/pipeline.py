@@ -1,0 +1,452 @@
+"""One pass of the archiver: scan sources, snapshot posts, store them, rewrite articles.
+
+The pipeline conducts the stages in order and hands plain dataclasses from one
+to the next. Articles are processed in small batches: each batch is read and
+scanned once, the new posts it names are fetched together (so the network runs
+concurrently), then the batch is rewritten from the archive while its bytes are
+still in memory. Memory stays flat however large the corpus is.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archiver import detect, encoding, render
+from archiver.config import Config
+from archiver.models import (
+    Article,
+    ArticleError,
+    ArticleRef,
+    EmbedSpan,
+    Post,
+    PostSnapshot,
+    RunReport,
+    sha256_hex,
+)
+from archiver.rewrite import relative_href, safe_join, splice, write_atomic, write_if_changed
+from archiver.snapshot import snapshot_from_markup
+from archiver.sources import iter_local_articles, source_name
+from archiver.sources.directory import is_markdown
+from storage import ArticleState, EmbedRecord, Store
+from storage.store import NEW, UPDATED
+
+if TYPE_CHECKING:
+    from archiver.fetch import PostFetcher
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 32
+
+
+def utc_now() -> str:
+    """Now, as stored in the archive: ISO 8601 UTC with milliseconds and Z."""
+    return iso(datetime.now(UTC))
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class ArticleReadError(Exception):
+    """An article could not be read or is not text; the run goes on without it."""
+
+
+@dataclass
+class ScannedArticle:
+    """An article read and scanned in this pass, kept until its batch is rewritten."""
+
+    article: Article
+    spans: list[EmbedSpan]
+    scan_bytes: bytes  # ASCII-compatible bytes the spans index into
+
+
+@dataclass
+class Pipeline:
+    """Runs passes over a config's sources against one archive."""
+
+    config: Config
+    store: Store
+    fetcher: PostFetcher | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    progress: Callable[[str], None] | None = None
+    remote_reader: Callable[[ArticleRef], Article | None] | None = None
+    remote_lister: Callable[[object, int], Iterator[ArticleRef]] | None = None
+    # Regenerating a remote article needs its bytes even when it has not changed
+    # (a conditional GET would answer 304): an unconditional reader, if set.
+    remote_refetch: Callable[[ArticleRef], Article | None] | None = None
+    _pages_written: set[str] = field(default_factory=set)
+
+    # -- the whole pass ------------------------------------------------------------
+
+    def run(self) -> RunReport:
+        """Scan every source, fetch what is new or due, rewrite what changed."""
+        started = time.monotonic()
+        report = RunReport()
+        changed_keys: set[str] = set()
+        rewritten: set[str] = set()
+        for batch in _batches(self._iter_sources(report), BATCH_SIZE):
+            if self.stop.is_set():
+                break
+            scanned = [s for ref in batch if (s := self._scan(ref, report)) is not None]
+            keys = {span.key for s in scanned for span in s.spans}
+            changed_keys |= self._check_due(report, only=keys)
+            for item in scanned:
+                if self._rewrite(item, report):
+                    rewritten.add(item.article.ref.location)
+        if not self.stop.is_set():
+            changed_keys |= self._check_due(report, only=None)
+            self._regenerate_for(changed_keys, report, skip=rewritten)
+        report.duration_s = time.monotonic() - started
+        return report
+
+    def regenerate(self, locations: Iterable[str] | None = None) -> RunReport:
+        """Rewrite stored articles from the archive, without looking for new articles or posts."""
+        started = time.monotonic()
+        report = RunReport()
+        for ref in self.store.article_refs(locations):
+            if self.stop.is_set():
+                break
+            self._regenerate_one(ref, report)
+        report.duration_s = time.monotonic() - started
+        return report
+
+    def recheck(self) -> RunReport:
+        """Only the network part: check posts that are due, regenerate what changed."""
+        started = time.monotonic()
+        report = RunReport()
+        changed = self._check_due(report, only=None)
+        self._regenerate_for(changed, report, skip=set())
+        report.duration_s = time.monotonic() - started
+        return report
+
+    # -- sources -------------------------------------------------------------------
+
+    def _iter_sources(self, report: RunReport) -> Iterator[ArticleRef]:
+        base = self.config.config_path.parent if self.config.config_path else Path.cwd()
+        for index, source in enumerate(self.config.sources):
+            name = source_name(source, index)
+            seen: list[str] = []
+            try:
+                if source.kind == "directory":
+                    refs: Iterator[ArticleRef] = iter_local_articles(source, index, base)
+                elif self.remote_lister is not None:
+                    refs = self.remote_lister(source, index)
+                else:
+                    continue
+                for ref in refs:
+                    seen.append(ref.location)
+                    yield ref
+            except Exception as exc:  # a broken source must not stop the others
+                log.error("source %s failed: %s", name, exc)
+                report.errors.append(ArticleError(location=f"source:{name}", reason=str(exc)))
+                continue
+            if not self.stop.is_set():
+                report.articles_removed += self.store.mark_removed(name, seen, utc_now())
+
+    # -- scanning ------------------------------------------------------------------
+
+    def _scan(self, ref: ArticleRef, report: RunReport) -> ScannedArticle | None:
+        now = utc_now()
+        previous = self.store.get_article(ref.location)
+        if previous and self._unchanged_on_disk(ref, previous):
+            report.articles_skipped += 1
+            return None
+        try:
+            article = self._read(ref)
+        except ArticleReadError as exc:
+            self._fail(ref, str(exc), report, now)
+            return None
+        if article is None:  # remote article not modified since last time
+            report.articles_skipped += 1
+            self.store.record_article_unchanged(ref, now)
+            return None
+        report.articles_scanned += 1
+        if self.progress:
+            self.progress(ref.location)
+        if (
+            previous
+            and previous.content_hash == article.content_hash
+            and previous.error is None
+            and self._output_exists(ref, previous)
+        ):
+            self.store.record_article_unchanged(ref, now)
+            return None
+        try:
+            return self._scan_article(article, report, now)
+        except Exception as exc:  # one bad article is reported, the run goes on
+            log.exception("failed to scan %s", ref.location)
+            self._fail(ref, f"{type(exc).__name__}: {exc}", report, now)
+            return None
+
+    def _scan_article(self, article: Article, report: RunReport, now: str) -> ScannedArticle:
+        scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
+        spans: list[EmbedSpan] = []
+        if detect.might_contain_embeds(scan_bytes):
+            spans = detect.find_embeds(scan_bytes, markdown=is_markdown(article.ref.location))
+        records: list[EmbedRecord] = []
+        snapshots: list[PostSnapshot] = []
+        seen_keys: set[str] = set()
+        for span in spans:
+            # Fragments are decoded as UTF-8 when the article was transcoded for scanning.
+            fragment_encoding = (
+                article.encoding if encoding.is_ascii_compatible(article.encoding) else "utf-8"
+            )
+            fragment = encoding.decode_fragment(scan_bytes[span.start : span.end], fragment_encoding)
+            records.append(EmbedRecord(span=span, original=fragment))
+            if span.key in seen_keys:
+                continue
+            seen_keys.add(span.key)
+            snapshots.append(snapshot_from_markup(span, fragment))
+        counts = self.store.record_scan(
+            article.ref,
+            content_hash=article.content_hash,
+            encoding=article.encoding,
+            embeds=records,
+            snapshots=snapshots,
+            now=now,
+            etag=article.etag,
+            last_modified=article.last_modified,
+        )
+        report.embeds_found += len(spans)
+        report.posts_new += counts[NEW]
+        report.posts_updated += counts[UPDATED]
+        return ScannedArticle(article=article, spans=spans, scan_bytes=scan_bytes)
+
+    def _read(self, ref: ArticleRef) -> Article | None:
+        if ref.path is None:
+            if self.remote_reader is None:
+                raise ArticleReadError("remote articles need the network sources")
+            return self.remote_reader(ref)
+        try:
+            data = Path(ref.path).read_bytes()
+        except OSError as exc:
+            raise ArticleReadError(f"cannot read: {exc.strerror or exc}") from exc
+        return article_from_bytes(ref, data)
+
+    def _unchanged_on_disk(self, ref: ArticleRef, previous: ArticleState) -> bool:
+        """Same size and mtime (or an older lastmod) as last time, and its output is there:
+        skip without reading."""
+        if ref.path is None:
+            return (
+                ref.updated is not None
+                and previous.last_scanned_at is not None
+                and previous.error is None
+                and ref.updated <= previous.last_scanned_at
+                and self._output_exists(ref, previous)
+            )
+        return (
+            ref.path is not None
+            and previous.error is None
+            and ref.size is not None
+            and ref.size == previous.size
+            and ref.mtime_ns == previous.mtime_ns
+            and previous.content_hash is not None
+            and self._output_exists(ref, previous)
+        )
+
+    def _output_exists(self, ref: ArticleRef, previous: ArticleState) -> bool:
+        if self.config.output.in_place:
+            return True
+        return self._output_path(ref).exists()
+
+    def _fail(self, ref: ArticleRef, reason: str, report: RunReport, now: str) -> None:
+        log.warning("%s: %s", ref.location, reason)
+        report.errors.append(ArticleError(location=ref.location, reason=reason))
+        self.store.record_article_error(ref, reason, now)
+
+    # -- network checks ------------------------------------------------------------
+
+    def _check_due(self, report: RunReport, only: set[str] | None) -> set[str]:
+        """Fetch posts whose check is due (limited to ``only`` keys when given)."""
+        if self.fetcher is None or (only is not None and not only):
+            return set()
+        from archiver.fetch import FetchRequest
+
+        due = self.store.posts_due(utc_now())
+        if only is not None:
+            due = [d for d in due if f"x:{d.post_id}" in only]
+        if not due:
+            return set()
+        changed: set[str] = set()
+        requests = (FetchRequest(d.post_id, d.handle, d.have_content) for d in due)
+        for result in self.fetcher.fetch_many(requests):
+            now = utc_now()
+            key = f"x:{result.post_id}"
+            if result.snapshot is None:
+                report.fetch_failures += 1
+                next_at = self._next_check(key, failed=True)
+                log.warning("post %s: check failed: %s", key, result.error)
+            else:
+                report.posts_fetched += 1
+                next_at = self._next_check(key, failed=False)
+            outcome = self.store.record_check(result.post_id, result.snapshot, result.error, next_at, now)
+            if outcome == UPDATED:
+                report.posts_updated += 1
+                changed.add(key)
+            elif outcome == NEW:
+                report.posts_new += 1
+                changed.add(key)
+            if self.stop.is_set():
+                break
+        return changed
+
+    def _next_check(self, key: str, failed: bool) -> str:
+        """Back off as a post ages: the n-th check waits ``recheck[n]`` (last one repeats)."""
+        intervals = self.config.recheck_seconds
+        if failed:
+            wait = intervals[0]
+        else:
+            done = self.store.check_count(key)
+            wait = intervals[min(done, len(intervals) - 1)]
+        return iso(datetime.now(UTC) + timedelta(seconds=wait))
+
+    # -- rewriting -----------------------------------------------------------------
+
+    def _output_path(self, ref: ArticleRef) -> Path:
+        if self.config.output.in_place and ref.path is not None:
+            return Path(ref.path)
+        return safe_join(self.config.output.dir, ref.output_relpath or ref.location)
+
+    def _rewrite(self, item: ScannedArticle, report: RunReport) -> bool:
+        """Write the article with its embeds replaced; True if a file changed."""
+        ref = item.article.ref
+        try:
+            out_path = self._output_path(ref)
+            replacements = []
+            for span in item.spans:
+                html = self._render_embed(span.key, out_path)
+                if html is None:
+                    continue  # not archived: leave the original markup alone
+                replacements.append((span.start, span.end, self._encode(html, item.article)))
+            new_scan = splice(item.scan_bytes, replacements)
+            data = encoding.from_scan_bytes(new_scan, item.article.encoding)
+            changed = self._write_article(out_path, data, item.article)
+        except Exception as exc:
+            log.exception("failed to rewrite %s", ref.location)
+            report.errors.append(ArticleError(location=ref.location, reason=f"rewrite: {exc}"))
+            return False
+        if changed:
+            report.articles_rewritten += 1
+        else:
+            report.articles_unchanged += 1
+        return changed
+
+    def _encode(self, html: str, article: Article) -> bytes:
+        target = article.encoding if encoding.is_ascii_compatible(article.encoding) else "utf-8"
+        return encoding.encode_fragment(html, target)
+
+    def _write_article(self, out_path: Path, data: bytes, article: Article) -> bool:
+        ref = article.ref
+        now = utc_now()
+        if self.config.output.in_place:
+            if data == article.data:
+                return False
+            write_atomic(out_path, data, fsync=self.config.output.fsync)
+            stat = out_path.stat()
+            # The rewritten file is now the source: remember it so the next
+            # pass does not rescan our own output.
+            self.store.record_scan(
+                ArticleRef(
+                    location=ref.location,
+                    source=ref.source,
+                    path=ref.path,
+                    url=ref.url,
+                    output_relpath=ref.output_relpath,
+                    size=stat.st_size,
+                    mtime_ns=stat.st_mtime_ns,
+                ),
+                content_hash=sha256_hex(data),
+                encoding=article.encoding,
+                embeds=[
+                    EmbedRecord(span=e, original="")
+                    for e in self._archived_spans(data, article)
+                ],
+                snapshots=[],
+                now=now,
+            )
+            self.store.mark_rewritten(ref.location, str(out_path), sha256_hex(data), now)
+            return True
+        changed = write_if_changed(out_path, data, fsync=self.config.output.fsync)
+        if changed:
+            self.store.mark_rewritten(ref.location, str(out_path), sha256_hex(data), now)
+        return changed
+
+    def _archived_spans(self, data: bytes, article: Article) -> list[EmbedSpan]:
+        scan = encoding.to_scan_bytes(data, article.encoding)
+        return detect.find_embeds(scan, markdown=is_markdown(article.ref.location))
+
+    def _render_embed(self, key: str, out_path: Path) -> str | None:
+        post = self.store.get_post(key)
+        if post is None:
+            return None
+        page = self._write_post_page(post)
+        media_prefix = relative_href(out_path, self.config.media_root) + "/"
+        return render.render_embed(post, relative_href(out_path, page), media_prefix)
+
+    def _write_post_page(self, post: Post) -> Path:
+        """Write the post's local copy (once per pass) and return its path."""
+        if not post.post_id.isdigit():
+            raise ValueError(f"refusing a local copy path for post id {post.post_id!r}")
+        page = self.config.embeds_root / post.platform / f"{post.post_id}.html"
+        if post.key in self._pages_written:
+            return page
+        articles = self.store.articles_embedding([post.key])
+        html = render.render_post_page(post, "../media/", articles=articles)
+        write_if_changed(page, html.encode("utf-8"), fsync=self.config.output.fsync)
+        relative = page.relative_to(self.config.output.dir).as_posix()
+        if post.local_path != relative:
+            self.store.set_local_path(post.key, relative)
+        self._pages_written.add(post.key)
+        return page
+
+    def _regenerate_for(self, keys: set[str], report: RunReport, skip: set[str]) -> None:
+        if not keys:
+            return
+        self._pages_written -= keys
+        locations = [loc for loc in self.store.articles_embedding(keys) if loc not in skip]
+        for ref in self.store.article_refs(locations):
+            self._regenerate_one(ref, report)
+
+    def _regenerate_one(self, ref: ArticleRef, report: RunReport) -> None:
+        try:
+            article = self._read(ref) if ref.path else self._read_output_source(ref)
+        except ArticleReadError as exc:
+            report.errors.append(ArticleError(location=ref.location, reason=str(exc)))
+            return
+        if article is None:
+            return
+        scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
+        spans = detect.find_embeds(scan_bytes, markdown=is_markdown(ref.location))
+        self._rewrite(ScannedArticle(article=article, spans=spans, scan_bytes=scan_bytes), report)
+
+    def _read_output_source(self, ref: ArticleRef) -> Article | None:
+        if self.remote_refetch is not None:
+            return self.remote_refetch(ref)
+        if self.remote_reader is None:
+            return None
+        return self.remote_reader(ref)
+
+
+def article_from_bytes(ref: ArticleRef, data: bytes) -> Article:
+    """Check that bytes are a text article and work out their encoding."""
+    if encoding.looks_binary(data):
+        raise ArticleReadError("not a text file (binary content); skipped")
+    return Article(ref=ref, data=data, encoding=encoding.sniff_encoding(data))
+
+
+def _batches(items: Iterable[ArticleRef], size: int) -> Iterator[list[ArticleRef]]:
+    batch: list[ArticleRef] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,83 @@
+"""Splice rendered embeds into an article's bytes and write files atomically.
+
+Only the bytes inside each embed's span change; the rest of the article is
+copied as is, never re-serialized.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+
+class SpliceError(ValueError):
+    """Spans overlap or fall outside the article."""
+
+
+def splice(data: bytes, replacements: Sequence[tuple[int, int, bytes]]) -> bytes:
+    """Replace each ``data[start:end]`` with its bytes; spans must be sorted and disjoint."""
+    parts: list[bytes] = []
+    position = 0
+    for start, end, replacement in replacements:
+        if start < position or end < start or end > len(data):
+            raise SpliceError(f"bad span {start}:{end} (previous end {position}, size {len(data)})")
+        parts.append(data[position:start])
+        parts.append(replacement)
+        position = end
+    parts.append(data[position:])
+    return b"".join(parts)
+
+
+def write_atomic(path: Path, data: bytes, fsync: bool = False) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    The temp file lives in the same folder (same filesystem, so the rename is
+    atomic) and is flushed to disk before the rename.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            # Keep the permissions of the file being replaced (in-place mode).
+            os.chmod(tmp_name, os.stat(path).st_mode & 0o7777)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def write_if_changed(path: Path, data: bytes, fsync: bool = False) -> bool:
+    """Write atomically unless the file already holds exactly these bytes."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    write_atomic(path, data, fsync=fsync)
+    return True
+
+
+def relative_href(from_file: Path, to_file: Path) -> str:
+    """A URL path from the page at ``from_file`` to ``to_file``, percent-encoded."""
+    rel = os.path.relpath(to_file, start=from_file.parent)
+    return quote(rel.replace(os.sep, posixpath.sep))
+
+
+def safe_join(root: Path, relpath: str) -> Path:
+    """``root/relpath``, refusing absolute paths and '..' that would leave ``root``."""
+    candidate = (root / relpath).resolve()
+    root_resolved = root.resolve()
+    if candidate != root_resolved and root_resolved not in candidate.parents:
+        raise ValueError(f"refusing to write outside {root}: {relpath!r}")
+    return candidate

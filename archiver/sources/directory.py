@@ -1,0 +1,99 @@
+"""A folder of article files, walked recursively with include/exclude globs."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from archiver.config import DirectorySource
+from archiver.models import ArticleRef
+
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdx")
+
+
+@lru_cache(maxsize=256)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Translate a glob with ``**`` into a regex over '/'-separated relative paths.
+
+    ``**/`` matches zero or more folders, so ``**/*.html`` also matches ``a.html``
+    at the top; ``*`` and ``?`` never cross a '/'.
+    """
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches(relpath: str, include: list[str], exclude: list[str]) -> bool:
+    if not any(glob_regex(p).match(relpath) for p in include):
+        return False
+    return not any(glob_regex(p).match(relpath) for p in exclude)
+
+
+def iter_directory(source: DirectorySource, name: str, base: Path) -> Iterator[ArticleRef]:
+    """Yield the articles under ``source.path`` in a stable (sorted) order.
+
+    An article's location is its path relative to ``base`` (the config's
+    folder) when it lies below it, so archives stay valid if the tree moves.
+
+    Symlinked folders are not followed, so a link cannot pull in files from
+    outside the source or loop forever.
+    """
+    root = Path(source.path)
+    if not root.is_dir():
+        raise FileNotFoundError(f"source folder {root} does not exist")
+    prefix = "" if name.startswith("directory-") else f"{name}/"
+    for relpath, entry in _walk(root, ""):
+        if not matches(relpath, source.include, source.exclude):
+            continue
+        stat = entry.stat(follow_symlinks=False)
+        yield ArticleRef(
+            location=_location(root / relpath, base),
+            source=name,
+            path=str(root / relpath),
+            output_relpath=f"{prefix}{relpath}",
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+        )
+
+
+def _walk(folder: Path, rel: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        child = f"{rel}{entry.name}"
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(Path(entry.path), child + "/")
+        elif entry.is_file(follow_symlinks=False):
+            yield child, entry
+
+
+def is_markdown(path: str) -> bool:
+    return path.lower().endswith(MARKDOWN_SUFFIXES)
+
+
+def _location(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,220 @@
+"""The archive's schema, in one place, with numbered migrations.
+
+The schema is public: people query it with sqlite3 or Datasette, so columns are
+only ever added, never renamed. ``PRAGMA user_version`` records how far an
+archive has been migrated; ``migrate`` brings it up to ``SCHEMA_VERSION`` in
+one transaction per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+FTS_COLUMNS = ["text", "author_name", "author_handle"]
+
+
+def _v1_initial(db: sqlite_utils.Database) -> None:
+    db["posts"].create(
+        {
+            "key": str,  # "x:ID"
+            "platform": str,
+            "post_id": str,  # kept as text: ids exceed 2^53
+            "url": str,
+            "author_handle": str,
+            "author_name": str,
+            "author_id": str,
+            "author_avatar": str,  # media file name of the avatar
+            "author_verified": str,
+            "text": str,
+            "html": str,
+            "lang": str,
+            "dir": str,
+            "created_at": str,  # ISO 8601 UTC, milliseconds, Z
+            "date_text": str,
+            "status": str,
+            "source": str,
+            "notice": str,
+            "truncated": int,
+            "possibly_sensitive": int,
+            "like_count": int,
+            "reply_count": int,
+            "card": str,  # JSON
+            "edit_ids": str,  # JSON list, original first
+            "quoted_post_key": str,
+            "reply_to_post_key": str,
+            "content_hash": str,
+            "first_seen_at": str,
+            "archived_at": str,  # capture time of the current content
+            "status_changed_at": str,
+            "last_checked_at": str,
+            "next_check_at": str,
+            "check_count": int,
+            "check_failures": int,
+            "last_error": str,
+            "local_path": str,  # the local copy, relative to output.dir
+        },
+        pk="key",
+        not_null={"platform", "post_id", "status", "source", "first_seen_at"},
+        defaults={"status": "unknown", "truncated": 0, "check_count": 0, "check_failures": 0},
+    )
+    db["snapshots"].create(
+        {
+            "id": int,
+            "post_key": str,
+            "captured_at": str,
+            "source": str,
+            "status": str,
+            "content_hash": str,
+            "url": str,
+            "author_handle": str,
+            "author_name": str,
+            "author_id": str,
+            "text": str,
+            "html": str,
+            "lang": str,
+            "created_at": str,
+            "date_text": str,
+            "notice": str,
+            "truncated": int,
+            "like_count": int,
+            "reply_count": int,
+            "card": str,
+            "edit_ids": str,
+            "media": str,  # JSON list of the media as captured
+            "quoted_post_key": str,
+            "reply_to_post_key": str,
+            "source_url": str,
+            "http_status": int,
+            "fetched_at": str,
+            "raw": str,  # the markup or response body, verbatim
+        },
+        pk="id",
+        foreign_keys=[("post_key", "posts", "key")],
+        not_null={"post_key", "captured_at", "source", "status", "content_hash"},
+    )
+    db["snapshots"].create_index(["post_key", "captured_at"])
+    db["articles"].create(
+        {
+            "id": int,
+            "location": str,
+            "source": str,
+            "path": str,
+            "url": str,
+            "output_path": str,
+            "encoding": str,
+            "size": int,
+            "mtime_ns": int,
+            "content_hash": str,
+            "output_hash": str,
+            "etag": str,
+            "last_modified": str,
+            "embed_count": int,
+            "first_seen_at": str,
+            "last_scanned_at": str,
+            "last_rewritten_at": str,
+            "removed_at": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"location"},
+        defaults={"embed_count": 0},
+    )
+    db["articles"].create_index(["location"], unique=True)
+    db["embeds"].create(
+        {
+            "id": int,
+            "article_id": int,
+            "post_key": str,
+            "ordinal": int,
+            "form": str,
+            "start": int,
+            "end": int,
+            "original": str,  # the embed markup as first found, verbatim
+            "found_at": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id"), ("post_key", "posts", "key")],
+        not_null={"article_id", "post_key", "ordinal", "form"},
+    )
+    db["embeds"].create_index(["article_id", "ordinal"], unique=True)
+    db["embeds"].create_index(["post_key"])
+    db["media"].create(
+        {
+            "id": int,
+            "post_key": str,
+            "ordinal": int,
+            "kind": str,
+            "url": str,
+            "local_path": str,  # file name in the media store: <sha256>.<ext>
+            "poster_url": str,
+            "poster_local_path": str,
+            "content_type": str,
+            "bytes": int,
+            "width": int,
+            "height": int,
+            "alt_text": str,
+            "sha256": str,
+            "captured_at": str,
+        },
+        pk="id",
+        foreign_keys=[("post_key", "posts", "key")],
+        not_null={"post_key", "kind", "url"},
+    )
+    db["media"].create_index(["post_key", "kind", "url"], unique=True)
+    db["runs"].create(
+        {
+            "id": int,
+            "kind": str,  # run | scan | recheck | regenerate
+            "started_at": str,
+            "finished_at": str,
+            "outcome": str,  # running | ok | failed | interrupted
+            "summary": str,  # JSON of the run report
+            "error": str,
+            "pid": int,
+        },
+        pk="id",
+    )
+    db["posts"].create_index(["next_check_at"])
+    db["posts"].create_index(["status"])
+    db["posts"].create_index(["author_handle"])
+    db["posts"].create_index(["created_at"])
+
+
+def _v2_full_text_search(db: sqlite_utils.Database) -> None:
+    # remove_diacritics 2 folds Latin accents without touching Devanagari or
+    # Arabic combining marks, which carry meaning there.
+    db["posts"].enable_fts(
+        FTS_COLUMNS, create_triggers=True, tokenize="unicode61 remove_diacritics 2"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1_initial,
+    _v2_full_text_search,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNewError(Exception):
+    """The archive was written by a newer embed-archiver."""
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply pending migrations, each in its own transaction; return the new version."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"archive schema version {current} is newer than this embed-archiver "
+            f"understands ({SCHEMA_VERSION}); upgrade embed-archiver"
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        with db.atomic():
+            MIGRATIONS[version - 1](db)
+            db.execute(f"PRAGMA user_version = {version}")
+    return SCHEMA_VERSION

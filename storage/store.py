@@ -1,0 +1,766 @@
+"""All reads and writes of the archive. No SQL lives outside ``storage/``.
+
+Every unit of work (one article's scan, one post's fetch result) is one
+transaction, so a crash leaves either the old state or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archiver.models import (
+    FORM_ARCHIVED,
+    SOURCE_MARKUP,
+    SOURCE_RANK,
+    STATUS_LIVE,
+    STATUS_UNKNOWN,
+    ArticleRef,
+    EmbedSpan,
+    MediaItem,
+    Post,
+    PostSnapshot,
+    post_key,
+    sha256_hex,
+)
+from storage.schema import migrate
+
+NEW = "new"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+
+# Fields whose change makes a new version of a post. Counts (likes, replies)
+# are left out on purpose: they change on every check and are not edits.
+_CONTENT_FIELDS = (
+    "url",
+    "author_handle",
+    "author_name",
+    "text",
+    "html",
+    "lang",
+    "created_at",
+    "truncated",
+    "card",
+    "quoted_post_key",
+    "reply_to_post_key",
+)
+
+
+@dataclass
+class ArticleState:
+    """What the archive remembers of an article, to decide whether to rescan it."""
+
+    id: int
+    location: str
+    content_hash: str | None
+    size: int | None
+    mtime_ns: int | None
+    output_path: str | None
+    output_hash: str | None
+    etag: str | None
+    last_modified: str | None
+    removed_at: str | None
+    error: str | None
+    embed_count: int
+    last_scanned_at: str | None
+
+
+@dataclass
+class EmbedRecord:
+    """One embed occurrence to store: where it is and its markup as found."""
+
+    span: EmbedSpan
+    original: str
+
+
+@dataclass
+class StoredEmbed:
+    article_location: str
+    post_key: str
+    ordinal: int
+    form: str
+    original: str
+
+
+@dataclass
+class DuePost:
+    post_id: str
+    handle: str | None
+    have_content: bool
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _snapshot_fields(snap: PostSnapshot) -> dict[str, Any]:
+    return {
+        "url": snap.url,
+        "author_handle": snap.author_handle,
+        "author_name": snap.author_name,
+        "text": snap.text,
+        "html": snap.html,
+        "lang": snap.lang,
+        "created_at": snap.created_at,
+        "truncated": int(snap.truncated),
+        "card": _json(snap.card),
+        "quoted_post_key": post_key(snap.platform, snap.quoted_post_id)
+        if snap.quoted_post_id
+        else None,
+        "reply_to_post_key": post_key(snap.platform, snap.reply_to_post_id)
+        if snap.reply_to_post_id
+        else None,
+    }
+
+
+def content_hash(snap: PostSnapshot) -> str:
+    """A hash of what a reader sees of the post, plus its status."""
+    fields = _snapshot_fields(snap)
+    material = {name: fields[name] for name in _CONTENT_FIELDS}
+    material["status"] = snap.status
+    material["media"] = sorted(m.url for m in snap.media if m.kind != "avatar")
+    encoded = json.dumps(material, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return sha256_hex(encoded)
+
+
+def _has_content(snap: PostSnapshot) -> bool:
+    return bool(snap.text) or bool(snap.media and any(m.kind != "avatar" for m in snap.media))
+
+
+class Store:
+    """The archive database. Open with ``Store(path)``; it migrates on open."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Jobs of the service run on worker threads, one at a time (the
+        # scheduler never overlaps them), so the connection may cross threads.
+        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+        self.db = sqlite_utils.Database(conn)
+        self.db.conn.execute("PRAGMA busy_timeout = 30000")
+        self.db.conn.execute("PRAGMA foreign_keys = ON")
+        self.db.enable_wal()
+        # In WAL mode, NORMAL keeps the database consistent after a crash; a
+        # power loss may drop the last commits, which the next run redoes.
+        self.db.conn.execute("PRAGMA synchronous = NORMAL")
+        migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plain writes -------------------------------------------------------------
+    # sqlite-utils' table.insert() introspects the table on every call; on the
+    # hot path (several rows per article) plain statements are ~5x faster.
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        columns = ", ".join(f'"{name}"' for name in row)
+        marks = ", ".join("?" * len(row))
+        cursor = self.db.execute(
+            f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', list(row.values())
+        )
+        return int(cursor.lastrowid or 0)
+
+    def _insert_many(self, table: str, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._insert(table, row)
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        cursor = self.db.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _update(self, table: str, pk: str, value: object, row: dict[str, Any]) -> None:
+        assignments = ", ".join(f'"{name}" = ?' for name in row)
+        self.db.execute(
+            f'UPDATE "{table}" SET {assignments} WHERE "{pk}" = ?', [*row.values(), value]
+        )
+
+    # -- articles ---------------------------------------------------------------
+
+    def get_article(self, location: str) -> ArticleState | None:
+        row = self.db.execute(
+            "SELECT id, location, content_hash, size, mtime_ns, output_path, output_hash, "
+            "etag, last_modified, removed_at, error, embed_count, last_scanned_at "
+            "FROM articles WHERE location = ?",
+            [location],
+        ).fetchone()
+        return ArticleState(*row) if row else None
+
+    def record_scan(
+        self,
+        ref: ArticleRef,
+        *,
+        content_hash: str,
+        encoding: str,
+        embeds: Sequence[EmbedRecord],
+        snapshots: Sequence[PostSnapshot],
+        now: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> dict[str, int]:
+        """Store one scanned article, its embeds and their markup snapshots, atomically.
+
+        Returns counts of posts that were new or updated by this article.
+        """
+        counts = {NEW: 0, UPDATED: 0, UNCHANGED: 0}
+        with self.db.atomic():
+            for snap in snapshots:
+                counts[self._save_snapshot(snap, now)] += 1
+            article_id = self._upsert_article(
+                ref,
+                {
+                    "content_hash": content_hash,
+                    "encoding": encoding,
+                    "embed_count": len(embeds),
+                    "last_scanned_at": now,
+                    "removed_at": None,
+                    "error": None,
+                    "etag": etag,
+                    "last_modified": last_modified,
+                },
+                now,
+            )
+            self._replace_embeds(article_id, embeds, now)
+        return counts
+
+    def record_article_error(self, ref: ArticleRef, reason: str, now: str) -> None:
+        """Remember that an article could not be read; its embeds stay as they were."""
+        with self.db.atomic():
+            self._upsert_article(ref, {"error": reason, "last_scanned_at": now}, now)
+
+    def record_article_unchanged(self, ref: ArticleRef, now: str) -> None:
+        with self.db.atomic():
+            self._upsert_article(ref, {"last_scanned_at": now, "removed_at": None}, now)
+
+    def mark_rewritten(self, location: str, output_path: str, output_hash: str, now: str) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE articles SET output_path = ?, output_hash = ?, last_rewritten_at = ? "
+                "WHERE location = ?",
+                [output_path, output_hash, now, location],
+            )
+
+    def mark_removed(self, source: str, seen: Iterable[str], now: str) -> int:
+        """Mark articles of ``source`` that were not seen this pass as removed.
+
+        They are never deleted: their embeds and posts stay in the archive.
+        """
+        seen_set = set(seen)
+        rows = self.db.execute(
+            "SELECT location FROM articles WHERE source = ? AND removed_at IS NULL", [source]
+        ).fetchall()
+        gone = [loc for (loc,) in rows if loc not in seen_set]
+        with self.db.atomic():
+            for location in gone:
+                self.db.execute(
+                    "UPDATE articles SET removed_at = ? WHERE location = ?", [now, location]
+                )
+        return len(gone)
+
+    def article_locations(self, include_removed: bool = False) -> list[str]:
+        sql = "SELECT location FROM articles"
+        if not include_removed:
+            sql += " WHERE removed_at IS NULL"
+        return [loc for (loc,) in self.db.execute(sql + " ORDER BY location").fetchall()]
+
+    def article_refs(self, locations: Iterable[str] | None = None) -> list[ArticleRef]:
+        """The refs of stored articles (all live ones, or those named)."""
+        sql = (
+            "SELECT location, source, path, url, output_path FROM articles "
+            "WHERE removed_at IS NULL ORDER BY location"
+        )
+        wanted = set(locations) if locations is not None else None
+        refs = []
+        for location, source, path, url, output_path in self.db.execute(sql).fetchall():
+            if wanted is not None and location not in wanted:
+                continue
+            refs.append(
+                ArticleRef(
+                    location=location,
+                    source=source or "",
+                    path=path,
+                    url=url,
+                    output_relpath=output_path or "",
+                )
+            )
+        return refs
+
+    def articles_embedding(self, keys: Iterable[str]) -> list[str]:
+        """Locations of live articles that embed any of these posts."""
+        keys = list(keys)
+        if not keys:
+            return []
+        found: set[str] = set()
+        for chunk_start in range(0, len(keys), 500):
+            chunk = keys[chunk_start : chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT DISTINCT a.location FROM embeds e JOIN articles a ON a.id = e.article_id "
+                f"WHERE a.removed_at IS NULL AND e.post_key IN ({marks})",
+                chunk,
+            ).fetchall()
+            found.update(loc for (loc,) in rows)
+        return sorted(found)
+
+    def embeds_of(self, location: str) -> list[StoredEmbed]:
+        rows = self.db.execute(
+            "SELECT a.location, e.post_key, e.ordinal, e.form, e.original FROM embeds e "
+            "JOIN articles a ON a.id = e.article_id WHERE a.location = ? ORDER BY e.ordinal",
+            [location],
+        ).fetchall()
+        return [StoredEmbed(*row) for row in rows]
+
+    def _upsert_article(self, ref: ArticleRef, values: dict[str, Any], now: str) -> int:
+        row = self.db.execute(
+            "SELECT id FROM articles WHERE location = ?", [ref.location]
+        ).fetchone()
+        base = {
+            "source": ref.source,
+            "path": ref.path,
+            "url": ref.url,
+            "output_path": ref.output_relpath or None,
+            "size": ref.size,
+            "mtime_ns": ref.mtime_ns,
+        }
+        base.update(values)
+        if row:
+            self._update("articles", "id", row[0], base)
+            return int(row[0])
+        base.update({"location": ref.location, "first_seen_at": now})
+        return self._insert("articles", base)
+
+    def _replace_embeds(self, article_id: int, embeds: Sequence[EmbedRecord], now: str) -> None:
+        previous = {
+            (key, ordinal): (form, original, found_at)
+            for key, ordinal, form, original, found_at in self.db.execute(
+                "SELECT post_key, ordinal, form, original, found_at FROM embeds "
+                "WHERE article_id = ?",
+                [article_id],
+            ).fetchall()
+        }
+        by_key = {key: value for (key, _), value in previous.items()}
+        self.db.execute("DELETE FROM embeds WHERE article_id = ?", [article_id])
+        rows = []
+        for ordinal, record in enumerate(embeds):
+            span = record.span
+            form, original, found_at = span.form, record.original, now
+            if span.form == FORM_ARCHIVED:
+                # Our own rewritten embed: keep the markup it replaced, so
+                # `restore` can put the original back byte for byte.
+                kept = previous.get((span.key, ordinal)) or by_key.get(span.key)
+                if kept:
+                    form, original, found_at = kept
+            elif (span.key, ordinal) in previous:
+                found_at = previous[(span.key, ordinal)][2]
+            rows.append(
+                {
+                    "article_id": article_id,
+                    "post_key": span.key,
+                    "ordinal": ordinal,
+                    "form": form,
+                    "start": span.start,
+                    "end": span.end,
+                    "original": original,
+                    "found_at": found_at,
+                }
+            )
+        if rows:
+            self._insert_many("embeds", rows)
+
+    # -- posts ------------------------------------------------------------------
+
+    def save_snapshot(self, snap: PostSnapshot, now: str) -> str:
+        """Store one captured version of a post; return new, updated or unchanged."""
+        with self.db.atomic():
+            return self._save_snapshot(snap, now)
+
+    def _save_snapshot(self, snap: PostSnapshot, now: str) -> str:
+        for related in snap.related:
+            self._save_snapshot(related, now)
+        key = snap.key
+        digest = content_hash(snap)
+        current = self.db.execute(
+            "SELECT source, status, content_hash, text FROM posts WHERE key = ?", [key]
+        ).fetchone()
+        if current is None:
+            self._insert_post(snap, digest, now)
+            self._insert_snapshot(snap, digest, now)
+            return NEW
+        cur_source, cur_status, cur_hash, cur_text = current
+        seen = self.db.execute(
+            "SELECT 1 FROM snapshots WHERE post_key = ? AND content_hash = ? LIMIT 1", [key, digest]
+        ).fetchone()
+        if snap.source == SOURCE_MARKUP:
+            # Markup only tells us what a publisher pasted. It never changes a
+            # post's status, and never replaces content from a richer source.
+            if seen or not _has_content(snap):
+                return UNCHANGED
+            self._insert_snapshot(snap, digest, now)
+            if SOURCE_RANK.get(cur_source, 0) > 0 or (cur_text and not snap.text):
+                return UNCHANGED
+            self._update_content(snap, digest, now)
+            return UPDATED
+        status_changed = snap.status != cur_status
+        if not _has_content(snap):
+            # An answer without content (a tombstone, a 404): the status moves,
+            # the last good content stays.
+            if not status_changed:
+                return UNCHANGED
+            self._insert_snapshot(snap, digest, now)
+            self._update_status(snap, now)
+            return UPDATED
+        if digest == cur_hash and not status_changed:
+            self._touch_counts(snap)
+            return UNCHANGED
+        self._insert_snapshot(snap, digest, now)
+        self._update_content(snap, digest, now)
+        if status_changed:
+            self._update_status(snap, now)
+        return UPDATED
+
+    def _insert_snapshot(self, snap: PostSnapshot, digest: str, now: str) -> None:
+        row = _snapshot_fields(snap)
+        row.update(
+            {
+                "post_key": snap.key,
+                "captured_at": now,
+                "source": snap.source,
+                "status": snap.status,
+                "content_hash": digest,
+                "author_id": snap.author_id,
+                "date_text": snap.date_text,
+                "notice": snap.notice,
+                "like_count": snap.like_count,
+                "reply_count": snap.reply_count,
+                "edit_ids": _json(snap.edit_ids or None),
+                "media": _json([asdict(m) for m in snap.media] or None),
+                "source_url": snap.source_url,
+                "http_status": snap.http_status,
+                "fetched_at": snap.fetched_at,
+                "raw": snap.raw,
+            }
+        )
+        self._insert("snapshots", row)
+
+    def _post_row(self, snap: PostSnapshot, digest: str, now: str) -> dict[str, Any]:
+        row = _snapshot_fields(snap)
+        avatar = next((m.local_path for m in snap.media if m.kind == "avatar"), None)
+        row.update(
+            {
+                "dir": snap.dir,
+                "date_text": snap.date_text,
+                "author_id": snap.author_id,
+                "author_avatar": avatar,
+                "author_verified": snap.author_verified,
+                "possibly_sensitive": None
+                if snap.possibly_sensitive is None
+                else int(snap.possibly_sensitive),
+                "like_count": snap.like_count,
+                "reply_count": snap.reply_count,
+                "edit_ids": _json(snap.edit_ids or None),
+                "source": snap.source,
+                "content_hash": digest,
+                "archived_at": snap.fetched_at or now,
+            }
+        )
+        return row
+
+    def _insert_post(self, snap: PostSnapshot, digest: str, now: str) -> None:
+        row = self._post_row(snap, digest, now)
+        row.update(
+            {
+                "key": snap.key,
+                "platform": snap.platform,
+                "post_id": snap.post_id,
+                "status": snap.status,
+                "notice": snap.notice,
+                "first_seen_at": now,
+                "status_changed_at": now if snap.status != STATUS_UNKNOWN else None,
+                # Due at once: the first network check happens on the next pass.
+                "next_check_at": now,
+            }
+        )
+        self._insert("posts", row)
+        self._replace_media(snap, now)
+
+    def _update_content(self, snap: PostSnapshot, digest: str, now: str) -> None:
+        row = self._post_row(snap, digest, now)
+        if not snap.url:
+            row.pop("url")
+        self._update("posts", "key", snap.key, row)
+        self._replace_media(snap, now)
+
+    def _update_status(self, snap: PostSnapshot, now: str) -> None:
+        self._update(
+            "posts",
+            "key",
+            snap.key,
+            {"status": snap.status, "notice": snap.notice, "status_changed_at": now},
+        )
+
+    def _touch_counts(self, snap: PostSnapshot) -> None:
+        if snap.like_count is None and snap.reply_count is None:
+            return
+        self._update(
+            "posts",
+            "key",
+            snap.key,
+            {"like_count": snap.like_count, "reply_count": snap.reply_count},
+        )
+
+    def _replace_media(self, snap: PostSnapshot, now: str) -> None:
+        if not snap.media:
+            return
+        self.db.execute("DELETE FROM media WHERE post_key = ?", [snap.key])
+        self._insert_many(
+            "media",
+            [
+                {
+                    "post_key": snap.key,
+                    "ordinal": ordinal,
+                    "kind": m.kind,
+                    "url": m.url,
+                    "local_path": m.local_path,
+                    "poster_url": m.poster_url,
+                    "poster_local_path": m.poster_local_path,
+                    "content_type": m.content_type,
+                    "bytes": m.bytes,
+                    "width": m.width,
+                    "height": m.height,
+                    "alt_text": m.alt_text,
+                    "sha256": m.sha256,
+                    "captured_at": now,
+                }
+                for ordinal, m in enumerate(snap.media)
+            ],
+        )
+
+    def record_check(
+        self,
+        post_id: str,
+        snapshot: PostSnapshot | None,
+        error: str | None,
+        next_check_at: str,
+        now: str,
+        platform: str = "x",
+    ) -> str:
+        """Store the outcome of one network check of a post, in one transaction."""
+        key = post_key(platform, post_id)
+        with self.db.atomic():
+            outcome = UNCHANGED
+            if snapshot is not None:
+                outcome = self._save_snapshot(snapshot, now)
+                self.db.execute(
+                    "UPDATE posts SET last_checked_at = ?, next_check_at = ?, "
+                    "check_count = check_count + 1, check_failures = 0, last_error = NULL "
+                    "WHERE key = ?",
+                    [now, next_check_at, key],
+                )
+            else:
+                self.db.execute(
+                    "UPDATE posts SET last_checked_at = ?, next_check_at = ?, "
+                    "check_failures = check_failures + 1, last_error = ? WHERE key = ?",
+                    [now, next_check_at, error, key],
+                )
+        return outcome
+
+    def check_count(self, key: str) -> int:
+        row = self.db.execute("SELECT check_count FROM posts WHERE key = ?", [key]).fetchone()
+        return int(row[0]) if row else 0
+
+    def posts_due(self, now: str, limit: int | None = None, platform: str = "x") -> list[DuePost]:
+        """Posts whose next network check is due, oldest first."""
+        sql = (
+            "SELECT post_id, author_handle, text IS NOT NULL AND text != '' FROM posts "
+            "WHERE platform = ? AND next_check_at IS NOT NULL AND next_check_at <= ? "
+            "ORDER BY next_check_at"
+        )
+        params: list[Any] = [platform, now]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [
+            DuePost(pid, handle, bool(has)) for pid, handle, has in self.db.execute(sql, params)
+        ]
+
+    def next_due_at(self) -> str | None:
+        row = self.db.execute(
+            "SELECT MIN(next_check_at) FROM posts WHERE next_check_at IS NOT NULL"
+        ).fetchone()
+        return row[0] if row else None
+
+    def set_local_path(self, key: str, local_path: str) -> None:
+        with self.db.atomic():
+            self.db.execute("UPDATE posts SET local_path = ? WHERE key = ?", [local_path, key])
+
+    def get_post(self, key: str, with_related: bool = True) -> Post | None:
+        """The archived state of a post, with its media and (one level of) related posts."""
+        rows = self._rows("SELECT * FROM posts WHERE key = ?", [key])
+        if not rows:
+            return None
+        post = _post_from_row(rows[0], self.media_of(key))
+        if with_related:
+            if post.quoted_key:
+                post.quoted = self.get_post(post.quoted_key, with_related=False)
+            if post.reply_to_key:
+                post.reply_to = self.get_post(post.reply_to_key, with_related=False)
+        return post
+
+    def media_of(self, key: str) -> list[MediaItem]:
+        return [
+            MediaItem(
+                kind=row["kind"],
+                url=row["url"],
+                alt_text=row["alt_text"],
+                width=row["width"],
+                height=row["height"],
+                poster_url=row["poster_url"],
+                content_type=row["content_type"],
+                local_path=row["local_path"],
+                poster_local_path=row["poster_local_path"],
+                sha256=row["sha256"],
+                bytes=row["bytes"],
+            )
+            for row in self._rows("SELECT * FROM media WHERE post_key = ? ORDER BY ordinal", [key])
+        ]
+
+    def media_files(self) -> set[str]:
+        """Every file name the archive references in the media store."""
+        names: set[str] = set()
+        for local, poster in self.db.execute("SELECT local_path, poster_local_path FROM media"):
+            names.update(n for n in (local, poster) if n)
+        return names
+
+    def find_post_key(self, ref: str) -> str | None:
+        """Resolve ``x:ID``, a bare id or a status URL to a stored post key."""
+        ref = ref.strip()
+        candidates = [ref]
+        if ref.isdigit():
+            candidates.append(post_key("x", ref))
+        else:
+            digits = _trailing_status_id(ref)
+            if digits:
+                candidates.append(post_key("x", digits))
+        for candidate in candidates:
+            row = self.db.execute("SELECT key FROM posts WHERE key = ?", [candidate]).fetchone()
+            if row:
+                return str(row[0])
+        return None
+
+    def post_keys(self) -> list[str]:
+        return [k for (k,) in self.db.execute("SELECT key FROM posts ORDER BY key")]
+
+    # -- runs -------------------------------------------------------------------
+
+    def start_run(self, kind: str, now: str) -> int:
+        with self.db.atomic():
+            return int(
+                self.db["runs"]
+                .insert({"kind": kind, "started_at": now, "outcome": "running", "pid": os.getpid()})
+                .last_pk
+            )
+
+    def finish_run(
+        self, run_id: int, outcome: str, summary: dict[str, Any], now: str, error: str | None = None
+    ) -> None:
+        with self.db.atomic():
+            self.db["runs"].update(
+                run_id,
+                {"finished_at": now, "outcome": outcome, "summary": _json(summary), "error": error},
+            )
+
+    def mark_stale_runs(self, now: str) -> int:
+        """Runs left 'running' by a process that died are marked interrupted."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE runs SET outcome = 'interrupted', finished_at = ? WHERE outcome = 'running'",
+                [now],
+            )
+        return int(cursor.rowcount)
+
+    def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]))
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _trailing_status_id(ref: str) -> str | None:
+    marker = "/status/"
+    if marker not in ref and "/statuses/" not in ref:
+        return None
+    tail = ref.replace("/statuses/", marker).split(marker, 1)[1]
+    digits = ""
+    for char in tail:
+        if not char.isdigit():
+            break
+        digits += char
+    return digits or None
+
+
+def _key_to_id(key: str | None) -> str | None:
+    return key.split(":", 1)[1] if key else None
+
+
+def _post_from_row(row: dict[str, Any], media: list[MediaItem]) -> Post:
+    return Post(
+        key=row["key"],
+        platform=row["platform"],
+        post_id=row["post_id"],
+        url=row["url"] or "",
+        author_handle=row["author_handle"],
+        author_name=row["author_name"],
+        text=row["text"],
+        html=row["html"],
+        lang=row["lang"],
+        created_at=row["created_at"],
+        status=row["status"],
+        source=row["source"],
+        first_seen_at=row["first_seen_at"],
+        archived_at=row["archived_at"] or row["first_seen_at"],
+        local_path=row["local_path"],
+        dir=row["dir"],
+        date_text=row["date_text"],
+        author_avatar=row["author_avatar"],
+        author_verified=row["author_verified"],
+        truncated=bool(row["truncated"]),
+        card=json.loads(row["card"]) if row["card"] else None,
+        notice=row["notice"],
+        status_changed_at=row["status_changed_at"],
+        next_check_at=row["next_check_at"],
+        last_checked_at=row["last_checked_at"],
+        media=[m for m in media if m.kind != "avatar"],
+        quoted_key=row["quoted_post_key"],
+        reply_to_key=row["reply_to_post_key"],
+        like_count=row["like_count"],
+        reply_count=row["reply_count"],
+    )
+
+
+__all__ = [
+    "NEW",
+    "STATUS_LIVE",
+    "UNCHANGED",
+    "UPDATED",
+    "ArticleState",
+    "DuePost",
+    "EmbedRecord",
+    "Store",
+    "StoredEmbed",
+    "content_hash",
+]

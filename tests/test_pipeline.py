@@ -1,0 +1,240 @@
+"""End-to-end: a folder of articles -> archive -> rewritten articles, offline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from archiver import Archive
+from archiver.cli import cli
+from archiver.detect import find_embeds
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "articles"
+SEED = "mrinank-sharma-anthropic-resignation.html"
+
+
+def make_project(tmp_path: Path, extra: str = "", include: str = '["**/*.html", "**/*.htm", "**/*.md"]') -> Path:
+    shutil.copytree(EXAMPLES, tmp_path / "articles")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "database: archive.db\n"
+        f"sources:\n  - kind: directory\n    path: articles\n    include: {include}\n"
+        "output:\n  dir: out\n"
+        "x:\n  fetch: false\n" + extra,
+        encoding="utf-8",
+    )
+    return config
+
+
+def outside_spans(data: bytes) -> list[bytes]:
+    """The article's bytes between its embeds."""
+    pieces, position = [], 0
+    for span in find_embeds(data, markdown=False):
+        pieces.append(data[position : span.start])
+        position = span.end
+    pieces.append(data[position:])
+    return pieces
+
+
+def test_run_archives_the_seed_article(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    with Archive.from_config(config) as archive:
+        report = archive.run()
+        assert report.errors == []
+        first = archive.post("x:2020861077922902691")
+        second = archive.post("2020862587872342691")
+    assert first is not None and second is not None
+    assert first.author_handle == "MrinankSharma"
+    assert first.author_name == "mrinank"
+    assert first.text is not None and first.text.startswith("Today is my last day at Anthropic. I resigned.\n")
+    assert "pic.twitter.com/Qe4QyAFmxL" in first.text
+    assert first.created_at == "2026-02-09T14:03:21.417Z"  # from the snowflake id
+    assert first.url == "https://x.com/MrinankSharma/status/2020861077922902691"
+    assert first.status == "unknown" and first.source == "markup"
+    assert first.local_path == "embeds/x/2020861077922902691.html"
+    assert (tmp_path / "out" / first.local_path).exists()
+
+
+def test_rewrite_keeps_every_byte_outside_the_embeds(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    with Archive.from_config(config) as archive:
+        archive.run()
+    for source in sorted((tmp_path / "articles").rglob("*.html")):
+        original = source.read_bytes()
+        rewritten = (tmp_path / "out" / source.relative_to(tmp_path / "articles")).read_bytes()
+        spans = find_embeds(original)
+        if not spans:
+            assert rewritten == original
+            continue
+        assert b"platform.twitter.com/widgets.js" not in rewritten
+        assert b"<script async src=\"https://platform" not in rewritten
+        # The outside pieces appear, in order, unchanged, around the new embeds.
+        position = 0
+        for piece in outside_spans(original):
+            found = rewritten.find(piece, position)
+            assert found == position or (position > 0 and found > position), source.name
+            position = found + len(piece)
+        assert position == len(rewritten)
+
+
+def test_rewritten_embed_is_static_and_marked(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    with Archive.from_config(config) as archive:
+        archive.run()
+    html = (tmp_path / "out" / SEED).read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    embeds = soup.select("blockquote[data-archived-post]")
+    assert [e["data-archived-post"] for e in embeds] == [
+        "x:2020861077922902691",
+        "x:2020862587872342691",
+    ]
+    for embed in embeds:
+        assert embed.find("script") is None
+        assert embed.find("time")["datetime"].startswith("2026-02-09T")
+        hrefs = [a["href"] for a in embed.find_all("a")]
+        assert any(h.startswith("embeds/x/") for h in hrefs)
+        assert any(h.startswith("https://x.com/MrinankSharma/status/") for h in hrefs)
+        for tag in embed.find_all(src=True):
+            assert not tag["src"].startswith(("http:", "https:", "//"))
+    # Only the site's own scripts are left on the page.
+    assert [s.get("src") for s in soup.find_all("script")] == [None, "/assets/site.js"]
+
+
+def test_second_run_changes_nothing(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    with Archive.from_config(config) as archive:
+        archive.run()
+        before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+        report = archive.run()
+        after = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert before == after
+    assert report.articles_rewritten == 0
+    assert report.posts_new == 0 and report.posts_updated == 0
+    assert report.articles_skipped >= 5
+
+
+def test_scanning_the_output_again_is_idempotent(tmp_path: Path) -> None:
+    """Running over already rewritten articles (in place) changes nothing more."""
+    config = make_project(tmp_path, extra="")
+    text = config.read_text().replace("  dir: out\n", "  dir: out\n  in_place: true\n")
+    config.write_text(text)
+    with Archive.from_config(config) as archive:
+        archive.run()
+        once = {p: p.read_bytes() for p in (tmp_path / "articles").rglob("*") if p.is_file()}
+        (tmp_path / "archive.db").exists()
+    # A fresh archive over the rewritten files: they are recognised, nothing is rewritten.
+    with Archive.from_config(config) as archive:
+        report = archive.regenerate()
+        twice = {p: p.read_bytes() for p in (tmp_path / "articles").rglob("*") if p.is_file()}
+    assert once == twice
+    assert report.articles_rewritten == 0
+
+
+def test_same_post_in_two_articles_is_one_post(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    seed = (tmp_path / "articles" / SEED).read_bytes()
+    (tmp_path / "articles" / "copy-of-seed.html").write_bytes(seed)
+    with Archive.from_config(config) as archive:
+        report = archive.run()
+        keys = archive.post_keys()
+    assert keys.count("x:2020861077922902691") == 1
+    db = sqlite3.connect(tmp_path / "archive.db")
+    rows = db.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT article_id) FROM embeds WHERE post_key = ?",
+        ["x:2020861077922902691"],
+    ).fetchone()
+    assert rows == (2, 2)
+    snapshots = db.execute(
+        "SELECT COUNT(*) FROM snapshots WHERE post_key = ?", ["x:2020861077922902691"]
+    ).fetchone()[0]
+    assert snapshots == 1
+    assert report.embeds_found >= 4
+
+
+def test_binary_and_unreadable_files_are_reported_and_skipped(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    (tmp_path / "articles" / "broken.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
+    result = CliRunner().invoke(cli, ["--config", str(config), "run", "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [e["article"] for e in data["errors"]] == ["articles/broken.html"]
+    assert "binary" in data["errors"][0]["reason"]
+    # Everything else was archived anyway.
+    assert data["embeds_found"] >= 7
+    assert data["articles_rewritten"] >= 4
+    assert (tmp_path / "out" / SEED).exists()
+
+
+def test_run_json_summary(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    result = CliRunner().invoke(cli, ["--config", str(config), "run", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    for key in ("articles_scanned", "embeds_found", "posts_new", "posts_updated", "articles_rewritten", "errors"):
+        assert key in data
+    assert data["articles_scanned"] == 5
+    assert data["errors"] == []
+    assert data["posts_new"] == data["embeds_found"] - 0 or data["posts_new"] > 0
+
+
+def test_encodings_are_kept_in_the_output(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    with Archive.from_config(config) as archive:
+        archive.run()
+        jack = archive.post("x:20")
+    out = (tmp_path / "out" / "legacy-windows-1252.html").read_bytes()
+    assert b"Caf\xe9 society" in out  # still windows-1252, not re-encoded as UTF-8
+    assert b'data-archived-post="x:20"' in out
+    assert jack is not None and jack.created_at == "2006-03-21T00:00:00.000Z"  # pre-snowflake: date from markup
+
+
+def test_posts_show_and_list_cli(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    runner = CliRunner()
+    runner.invoke(cli, ["--config", str(config), "run"])
+    shown = runner.invoke(
+        cli,
+        ["--config", str(config), "posts", "show", "https://twitter.com/MrinankSharma/status/2020862587872342691", "--json"],
+    )
+    assert shown.exit_code == 0, shown.output
+    post = json.loads(shown.stdout)
+    assert post["key"] == "x:2020862587872342691"
+    assert post["lang"] == "en"
+    missing = runner.invoke(cli, ["--config", str(config), "posts", "show", "x:1", "--json"])
+    assert missing.exit_code == 3
+
+
+def test_missing_config_explains_how_to_create_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "nope.yaml"), "run"])
+    assert result.exit_code == 2
+    assert "no config file" in result.output and "Create one" in result.output
+
+
+def test_config_error_names_key_and_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("database: a.db\noutput:\n  in_plaec: true\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "run"])
+    assert result.exit_code == 2
+    assert "output.in_plaec" in result.output and str(config) in result.output
+
+
+@pytest.mark.parametrize("mode", ["mirror", "in_place"])
+def test_markdown_sources_are_rewritten_in_place_of_the_html_block(tmp_path: Path, mode: str) -> None:
+    config = make_project(tmp_path)
+    if mode == "in_place":
+        config.write_text(config.read_text().replace("  dir: out\n", "  dir: out\n  in_place: true\n"))
+    with Archive.from_config(config) as archive:
+        archive.run()
+    target = tmp_path / ("out" if mode == "mirror" else "articles") / "blog" / "hugo-post.md"
+    text = target.read_text(encoding="utf-8")
+    assert 'data-archived-post="x:1875083037872181255"' in text
+    # The fenced code sample is documentation, not an embed: untouched.
+    assert '```html\n<blockquote class="twitter-tweet"><a href="https://twitter.com/ada_speaks' in text
+    assert text.endswith("#### Done!\n")
