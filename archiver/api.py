@@ -1,0 +1,356 @@
+"""The Python API. The CLI and the service are thin layers over ``Archive``.
+
+>>> from archiver import Archive
+>>> with Archive.from_config("config.yaml") as archive:
+...     report = archive.run()
+...     post = archive.post("x:1641086480675225601")
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from archiver.config import Config, config_from_dict, load_config
+from archiver.lock import ArchiveLock
+from archiver.models import Post, RunReport
+from archiver.pipeline import Pipeline, utc_now
+from storage import Store
+from storage import queries as q
+from storage.queries import MARK_END, MARK_START, ORDERS, PostDetail, QueryError
+
+if TYPE_CHECKING:
+    from archiver.export import RestoreResult
+    from archiver.fetch import PostFetcher
+    from archiver.sources.remote import RemoteSources
+
+
+class Archive:
+    """An archive of embedded posts: a config plus its SQLite database."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store = Store(config.database)
+        self.stop = threading.Event()
+        self._fetcher: PostFetcher | None = None
+        self._remote: RemoteSources | None = None
+        # The one-writer lock (archive.db.lock). Re-entrant within this process:
+        # `serve` holds it for its lifetime and each job's run nests inside.
+        self._lock = ArchiveLock(config.database)
+        self._lock_depth = 0
+        self._lock_guard = threading.Lock()
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None) -> Archive:
+        """Open the archive described by a config file (``config.yaml`` by default)."""
+        return cls(load_config(path))
+
+    @classmethod
+    def open(cls, database: str | os.PathLike[str]) -> Archive:
+        """Open an archive database directly, for queries (no sources configured)."""
+        db_path = Path(database).resolve()
+        config = config_from_dict({"database": str(db_path)}, base=db_path.parent)
+        config.x.fetch = False
+        return cls(config)
+
+    @contextmanager
+    def lock(self) -> Iterator[ArchiveLock]:
+        """Hold the archive's writer lock; raise ``archiver.lock.LockHeld`` (exit code 4 in
+        the CLI) at once if another process holds it. Nests within one process."""
+        with self._lock_guard:
+            if self._lock_depth == 0:
+                self._lock.acquire()
+                try:
+                    # We are now the only writer, so runs still marked 'running' belong
+                    # to a process that died (kill -9, power loss): close them.
+                    self.store.mark_stale_runs(utc_now())
+                except BaseException:
+                    self._lock.release()
+                    raise
+            self._lock_depth += 1
+        try:
+            yield self._lock
+        finally:
+            with self._lock_guard:
+                self._lock_depth -= 1
+                if self._lock_depth == 0:
+                    self._lock.release()
+
+    def close(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.close()
+            self._fetcher = None
+        if self._remote is not None:
+            self._remote.close()
+            self._remote = None
+        self.store.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- work ----------------------------------------------------------------------
+
+    def run(self, progress: Callable[[str], None] | None = None) -> RunReport:
+        """One pass: scan sources, snapshot new and due posts, rewrite articles."""
+        return self._recorded("run", lambda p: p.run(), progress)
+
+    def regenerate(
+        self, locations: Iterable[str] | None = None, progress: Callable[[str], None] | None = None
+    ) -> RunReport:
+        """Rewrite articles from the archive, without scanning for new posts."""
+        return self._recorded("regenerate", lambda p: p.regenerate(locations), progress)
+
+    def recheck(self) -> RunReport:
+        """Check the posts that are due over the network; rewrite articles whose posts changed."""
+        return self._recorded("recheck", lambda p: p.recheck(), None)
+
+    def pipeline(self, progress: Callable[[str], None] | None = None) -> Pipeline:
+        remote = self._get_remote()
+        return Pipeline(
+            config=self.config,
+            store=self.store,
+            fetcher=self._get_fetcher(),
+            stop=self.stop,
+            progress=progress,
+            remote_lister=remote.list_articles,
+            remote_reader=remote.read,
+            remote_refetch=remote.read_fresh,
+        )
+
+    def _get_remote(self) -> RemoteSources:
+        # One HTTP client for the archive's lifetime (the service reuses it across jobs);
+        # it only connects when a urls/sitemap/feed source is actually read.
+        if self._remote is None:
+            from archiver.sources.remote import RemoteSources
+
+            self._remote = RemoteSources(self.config, self.store.get_article)
+        return self._remote
+
+    def _recorded(
+        self,
+        kind: str,
+        work: Callable[[Pipeline], RunReport],
+        progress: Callable[[str], None] | None,
+    ) -> RunReport:
+        with self.lock():  # writers only: one run, recheck or regenerate per archive at a time
+            run_id = self.store.start_run(kind, utc_now())
+            try:
+                report = work(self.pipeline(progress))
+            except BaseException as exc:
+                self.store.finish_run(run_id, "failed", {}, utc_now(), error=repr(exc))
+                raise
+            outcome = "interrupted" if self.stop.is_set() else "ok"
+            if report.errors and outcome == "ok":
+                outcome = "errors"
+            if outcome != "interrupted" and self._index_is_stale(report):
+                self.write_index()
+            self.store.finish_run(run_id, outcome, report.as_dict(), utc_now())
+            return report
+
+    def _index_is_stale(self, report: RunReport) -> bool:
+        changed = report.posts_new or report.posts_updated or report.articles_rewritten
+        return bool(changed) or not (self.config.embeds_root / "index.html").exists()
+
+    def _get_fetcher(self) -> PostFetcher | None:
+        if not self.config.x.fetch:
+            return None
+        if self._fetcher is None:
+            from archiver.fetch import PostFetcher
+
+            self._fetcher = PostFetcher(
+                x=self.config.x,
+                wayback=self.config.wayback,
+                http=self.config.http,
+                media=self.config.media,
+                media_root=self.config.media_root,
+            )
+        return self._fetcher
+
+    # -- queries, export, restore, index (SQL lives in storage/queries.py) ----------
+
+    def post(self, ref: str) -> PostDetail | None:
+        """A post by key (``x:ID``), bare id, or status URL, with its full history.
+
+        The result is a ``Post`` plus ``snapshots`` (every captured version, oldest
+        first) and ``articles`` (every article that embeds it, removed ones too).
+        """
+        key = self.store.find_post_key(ref)
+        post = self.store.get_post(key) if key else None
+        if post is None:
+            return None
+        return q.PostDetail.from_post(
+            post,
+            q.snapshots_of(self.store.db, post.key),
+            q.articles_of_post(self.store.db, post.key),
+        )
+
+    def post_keys(self) -> list[str]:
+        return self.store.post_keys()
+
+    def post_filter(
+        self,
+        *,
+        author: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        status: str | Iterable[str] | None = None,
+        article: str | None = None,
+        platform: str | None = None,
+        archived_since: str | None = None,
+        archived_until: str | None = None,
+        limit: int | None = None,
+        order: str = "created",
+        desc: bool = False,
+    ) -> q.PostFilter:
+        """Build a post filter; raise ``NotFoundError`` if ``article`` matches no article.
+
+        Bad dates or orders raise ``QueryError`` when the filter is used.
+        """
+        article_id = None
+        if article is not None:
+            article_id = q.find_article_id(self.store.db, article)
+            if article_id is None:
+                raise NotFoundError(f"no article matches {article!r}")
+        statuses = (status,) if isinstance(status, str) else tuple(status or ())
+        filters = q.PostFilter(
+            author=author,
+            since=since,
+            until=until,
+            archived_since=archived_since,
+            archived_until=archived_until,
+            statuses=statuses,
+            platform=platform,
+            article_id=article_id,
+            limit=limit,
+            order=order,
+            desc=desc,
+        )
+        return filters
+
+    def posts(self, filters: q.PostFilter | None = None, **criteria: Any) -> list[Post]:
+        """Archived posts matching ``filters`` (or keyword criteria, see ``post_filter``).
+
+        ``archive.posts(author="jack", since="2024-01-01", status="deleted", limit=20)``
+        """
+        if filters is None:
+            filters = self.post_filter(**criteria)
+        return q.list_posts(self.store.db, filters)
+
+    def count_posts(self, filters: q.PostFilter | None = None) -> int:
+        return q.count_posts(self.store.db, filters)
+
+    def search(
+        self,
+        query: str,
+        *,
+        raw: bool = False,
+        filters: q.PostFilter | None = None,
+        limit: int | None = 20,
+        **criteria: Any,
+    ) -> list[q.SearchHit]:
+        """Full-text search over post text, author names and handles, best match first.
+
+        Words are searched as quoted phrases (``AND``, ``"`` and ``-`` are plain text);
+        ``raw=True`` passes FTS5 query syntax through. ``hit.snippet`` marks matches
+        with ``storage.queries.MARK_START``/``MARK_END``.
+        """
+        if filters is None:
+            filters = self.post_filter(limit=limit, **criteria)
+        return q.search_posts(self.store.db, query, filters, raw=raw)
+
+    def articles(
+        self,
+        status: str | Iterable[str] | None = None,
+        include_removed: bool = False,
+        limit: int | None = None,
+    ) -> list[q.ArticleSummary]:
+        """Articles with counts of their embeds by post status.
+
+        ``status="deleted"`` lists only articles embedding a deleted post ("gone" means
+        deleted, protected, suspended or unavailable).
+        """
+        statuses = (status,) if isinstance(status, str) else tuple(status or ())
+        return q.list_articles(self.store.db, statuses, include_removed, limit)
+
+    def article(self, ref: str) -> q.ArticleDetail | None:
+        """An article by location, URL, path or unique suffix, with each embed and its post."""
+        article_id = q.find_article_id(self.store.db, ref)
+        return q.article_detail(self.store.db, article_id) if article_id is not None else None
+
+    def export(
+        self,
+        output: str | os.PathLike[str] | IO[str],
+        fmt: str = "jsonl",
+        filters: q.PostFilter | None = None,
+        advance: Callable[[], None] | None = None,
+    ) -> int:
+        """Write posts with their latest snapshot as JSONL or CSV; return the count.
+
+        A path is written atomically; a text stream is written as rows come.
+        """
+        from archiver.export import export_to
+
+        return export_to(self.store, output, fmt, filters, advance)
+
+    def stats(self, top: int = 10) -> dict[str, Any]:
+        """Counts by status, platform and author (top N), and the archive's size on disk."""
+        data = q.stats(self.store.db, top)
+        db_path = self.store.path
+        data["db_bytes"] = sum(
+            p.stat().st_size
+            for p in (db_path, db_path.with_name(db_path.name + "-wal"))
+            if p.exists()
+        )
+        media_root = self.config.media_root
+        on_disk = [media_root / name for name in self.store.media_files()]
+        data["media_bytes"] = sum(p.stat().st_size for p in on_disk if p.is_file())
+        return data
+
+    def restore(self, articles: Iterable[str] | None = None) -> list[RestoreResult]:
+        """Put the original embed markup back in articles (all live ones, or those named).
+
+        Raises ``NotFoundError`` naming the first unknown article before changing anything.
+        """
+        from archiver.export import restore_article
+
+        if articles is None:
+            ids = q.live_article_ids(self.store.db)
+        else:
+            ids = []
+            for ref in articles:
+                article_id = q.find_article_id(self.store.db, ref)
+                if article_id is None:
+                    raise NotFoundError(f"no article matches {ref!r}")
+                ids.append(article_id)
+        in_place = self.config.output.in_place
+        with self.lock():  # a run must not rewrite the files while we put originals back
+            return [restore_article(self.store, article_id, in_place) for article_id in ids]
+
+    def write_index(self, per_page: int = 100) -> list[Path]:
+        """Write the static index of archived posts (``OUTPUT/embeds/index.html`` …)."""
+        from archiver.index_page import write_index
+
+        with self.lock():
+            return write_index(self.store, self.config, per_page)
+
+
+class NotFoundError(LookupError):
+    """No post or article matches what was asked for."""
+
+
+__all__ = [
+    "MARK_END",
+    "MARK_START",
+    "ORDERS",
+    "Archive",
+    "NotFoundError",
+    "PostDetail",
+    "QueryError",
+]

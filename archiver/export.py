@@ -1,0 +1,214 @@
+"""Getting things back out of the archive: JSONL/CSV exports, and restoring original embeds.
+
+Exports stream from one database cursor to the output, so memory stays flat; a file
+is written atomically (readers see the old export or the new one, never half).
+
+Restoring puts the publisher's original embed markup back in place of our archived
+embeds, byte for byte, using ``embeds.original`` recorded when the embed was first found.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from archiver import detect, encoding
+from archiver.models import FORM_ARCHIVED, EmbedSpan
+from archiver.rewrite import splice, write_atomic
+from archiver.sources.directory import is_markdown
+from storage import Store, StoredEmbed
+from storage import queries as q
+
+FORMATS = ("jsonl", "csv")
+SNAPSHOT_PREFIX = "snapshot_"
+
+
+# -- export ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_text_file(path: Path, newline: str | None = None) -> Iterator[IO[str]]:
+    """A UTF-8 text file that appears at ``path`` only once it is complete and synced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def jsonl_record(
+    post: dict[str, Any], snapshot: dict[str, Any] | None, media: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One JSONL line: the ``posts`` row as stored, its latest snapshot and its media."""
+    return {**post, "latest_snapshot": snapshot, "media": media}
+
+
+def csv_header(post_cols: list[str], snap_cols: list[str]) -> list[str]:
+    """CSV columns: the post's, then the latest snapshot's (prefixed), then media as JSON."""
+    return [*post_cols, *(SNAPSHOT_PREFIX + c for c in snap_cols), "media"]
+
+
+def write_export(
+    store: Store,
+    out: IO[str],
+    fmt: str,
+    filters: q.PostFilter | None = None,
+    advance: Callable[[], None] | None = None,
+) -> int:
+    """Write matching posts to ``out`` in ``fmt``; return how many were written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    rows = q.iter_export_rows(store.db, filters)
+    writer = None
+    if fmt == "csv":
+        post_cols, snap_cols = q.export_columns(store.db)
+        writer = csv.writer(out)
+        writer.writerow(csv_header(post_cols, snap_cols))
+    written = 0
+    for post, snapshot, media in rows:
+        if writer is None:
+            out.write(json.dumps(jsonl_record(post, snapshot, media), ensure_ascii=False))
+            out.write("\n")
+        else:
+            snap_values = (
+                [snapshot.get(c) for c in snap_cols] if snapshot else [None] * len(snap_cols)
+            )
+            media_json = json.dumps(media, ensure_ascii=False) if media else ""
+            writer.writerow([*post.values(), *snap_values, media_json])
+        written += 1
+        if advance is not None:
+            advance()
+    return written
+
+
+def export_to(
+    store: Store,
+    output: str | os.PathLike[str] | IO[str],
+    fmt: str,
+    filters: q.PostFilter | None = None,
+    advance: Callable[[], None] | None = None,
+) -> int:
+    """Export to a file path (atomically) or an open text stream."""
+    if isinstance(output, str | os.PathLike):
+        # csv writes its own \r\n line ends; the file must not translate them.
+        with atomic_text_file(Path(output), newline="" if fmt == "csv" else None) as handle:
+            return write_export(store, handle, fmt, filters, advance)
+    return write_export(store, output, fmt, filters, advance)
+
+
+# -- restore -----------------------------------------------------------------------
+
+
+@dataclass
+class RestoreResult:
+    """What restoring one article did."""
+
+    location: str
+    path: str | None  # the file that was (or would have been) rewritten
+    restored: int = 0  # archived embeds replaced by their original markup
+    missing: int = 0  # archived embeds with no original on record, left as they are
+    changed: bool = False
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "article": self.location,
+            "path": self.path,
+            "restored": self.restored,
+            "missing": self.missing,
+            "changed": self.changed,
+            "error": self.error,
+        }
+
+
+def current_file(row: dict[str, Any], in_place: bool) -> Path | None:
+    """The file that holds an article's archived embeds now.
+
+    The rewritten copy when there is one (in-place mode records the source itself
+    as the output), else the source file in in-place mode.
+    """
+    if row.get("output_path"):
+        return Path(row["output_path"])
+    if in_place and row.get("path"):
+        return Path(row["path"])
+    return None
+
+
+def restore_article(store: Store, article_id: int, in_place: bool) -> RestoreResult:
+    """Put the original embed markup back into one article's current file."""
+    row = q.article_row(store.db, article_id)
+    if row is None:
+        raise LookupError(f"no article with id {article_id}")
+    location = row["location"]
+    path = current_file(row, in_place)
+    result = RestoreResult(location=location, path=str(path) if path else None)
+    if path is None:
+        result.error = "no rewritten file on record"
+        return result
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        result.error = f"cannot read {path}: {exc.strerror or exc}"
+        return result
+    page_encoding = row["encoding"] or encoding.sniff_encoding(data)
+    new = _restored_bytes(data, page_encoding, location, store.embeds_of(location), result)
+    if new != data:
+        write_atomic(path, new)
+        result.changed = True
+    return result
+
+
+def _restored_bytes(
+    data: bytes,
+    page_encoding: str,
+    location: str,
+    stored: list[StoredEmbed],
+    result: RestoreResult,
+) -> bytes:
+    scan = encoding.to_scan_bytes(data, page_encoding)
+    spans = detect.find_embeds(scan, markdown=is_markdown(location))
+    originals = _Originals(stored)
+    replacements = []
+    for ordinal, span in enumerate(spans):
+        if span.form != FORM_ARCHIVED:
+            continue  # never archived (or already restored): nothing to put back
+        original = originals.take(span, ordinal)
+        if original is None:
+            result.missing += 1
+            continue
+        replacements.append(
+            (span.start, span.end, encoding.encode_fragment(original, page_encoding))
+        )
+        result.restored += 1
+    return encoding.from_scan_bytes(splice(scan, replacements), page_encoding)
+
+
+class _Originals:
+    """Stored original markup, matched to archived spans by ordinal, else by post."""
+
+    def __init__(self, stored: list[StoredEmbed]) -> None:
+        # Only real originals: in-place rewrites may record our own markup with no original.
+        self._left = [e for e in stored if e.original and e.form != FORM_ARCHIVED]
+
+    def take(self, span: EmbedSpan, ordinal: int) -> str | None:
+        match = next(
+            (e for e in self._left if e.ordinal == ordinal and e.post_key == span.key), None
+        ) or next((e for e in self._left if e.post_key == span.key), None)
+        if match is None:
+            return None
+        self._left.remove(match)
+        return match.original

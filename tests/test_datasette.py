@@ -1,0 +1,105 @@
+"""Datasette opens the archive as is: canned queries and full-text search over its JSON API."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from archive_helpers import POST_ARABIC, POST_ELECTION, POST_JACK, build_archive, set_status
+
+pytest.importorskip("datasette", reason="datasette is not installed (pip install '.[web]')")
+
+ROOT = Path(__file__).resolve().parent.parent
+METADATA = ROOT / "datasette" / "metadata.yml"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def datasette_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("datasette")
+    config = build_archive(tmp)
+    set_status(config, POST_ARABIC, "deleted")
+    port = free_port()
+    # The database file is called archive.db, the name metadata.yml describes.
+    command = [sys.executable, "-m", "datasette", "serve", str(tmp / "archive.db")]
+    command += ["-m", str(METADATA), "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            pytest.fail(f"datasette exited with {process.returncode}:\n{output}")
+        try:
+            if httpx.get(f"{url}/-/versions.json", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("datasette did not start within 30s")
+
+
+def get_rows(url: str, path: str, **params: str) -> list[dict[str, Any]]:
+    response = httpx.get(f"{url}{path}", params={**params, "_shape": "array"}, timeout=10)
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, Any]] = response.json()
+    return rows
+
+
+def test_canned_query_articles_embedding_deleted_posts(datasette_url: str) -> None:
+    rows = get_rows(datasette_url, "/archive/articles_embedding_deleted_posts.json")
+    assert [(r["article"], r["post_key"]) for r in rows] == [
+        ("articles/solo.html", f"x:{POST_ARABIC}"),
+        ("articles/world/elections.html", f"x:{POST_ARABIC}"),
+    ]
+
+
+def test_canned_query_posts_by_author(datasette_url: str) -> None:
+    rows = get_rows(datasette_url, "/archive/posts_by_author.json", handle="@Jack")
+    assert [r["key"] for r in rows] == [f"x:{POST_JACK}"]
+    assert rows[0]["articles"] == 1
+
+
+def test_canned_query_archived_this_week(datasette_url: str) -> None:
+    rows = get_rows(datasette_url, "/archive/archived_this_week.json")
+    assert len(rows) == 4
+
+
+def test_full_text_search(datasette_url: str) -> None:
+    rows = get_rows(datasette_url, "/archive/posts.json", _search="चुनाव")
+    assert [r["key"] for r in rows] == [f"x:{POST_ELECTION}"]
+    rows = get_rows(datasette_url, "/archive/posts.json", _search="الموقع")
+    assert [r["key"] for r in rows] == [f"x:{POST_ARABIC}"]
+
+
+def test_metadata_descriptions_are_served(datasette_url: str) -> None:
+    response = httpx.get(f"{datasette_url}/-/metadata.json", timeout=10)
+    tables = response.json()["databases"]["archive"]["tables"]
+    assert "status" in tables["posts"]["columns"]
+    html = httpx.get(f"{datasette_url}/archive/posts", timeout=10).text
+    assert "One row per archived post" in html

@@ -1,0 +1,93 @@
+"""The static archive index: paginated, relative links that resolve, everything escaped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote
+
+from archive_helpers import HOSTILE_NAME, HOSTILE_TEXT, POST_ARABIC, build_archive, set_status
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from archiver import Archive
+from archiver.cli import cli
+from archiver.index_page import write_index
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def local_links(page: Path) -> list[Path]:
+    """Targets of the page's relative links, resolved against the page's folder."""
+    targets = []
+    for a in soup(page).find_all("a"):
+        href = str(a["href"])
+        if not href.startswith(("http://", "https://")):
+            targets.append((page.parent / unquote(href)).resolve())
+    return targets
+
+
+def test_index_lists_every_post_with_working_links(tmp_path: Path) -> None:
+    config = build_archive(tmp_path)
+    set_status(config, POST_ARABIC, "deleted")
+    with Archive.from_config(config) as archive:
+        pages = archive.write_index()
+    index = tmp_path / "out" / "embeds" / "index.html"
+    assert pages == [index]
+    doc = soup(index)
+    rows = doc.select("tbody tr")
+    assert len(rows) == 4
+    # Newest first; the deleted post is marked as such.
+    assert rows[0]["id"] == f"post-{POST_ARABIC}"
+    status = rows[0].select_one(".status")
+    assert status is not None and status.get_text() == "deleted"
+    assert "@newsdesk_ar" in rows[0].get_text()
+    # Every relative link resolves to a file: local copies and rewritten articles.
+    targets = local_links(index)
+    assert targets and all(t.is_file() for t in targets)
+    out = (tmp_path / "out").resolve()
+    assert out / "embeds" / "x" / f"{POST_ARABIC}.html" in targets
+    assert out / "world" / "elections.html" in targets and out / "solo.html" in targets
+    assert not doc.find("script")
+
+
+def test_hostile_content_is_escaped(tmp_path: Path) -> None:
+    config = build_archive(tmp_path)
+    with Archive.from_config(config) as archive:
+        write_index(archive, archive.config)
+    html = (tmp_path / "out" / "embeds" / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "<img" not in html and "<b>Name" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;Name&lt;/b&gt;" in html
+    doc = soup(tmp_path / "out" / "embeds" / "index.html")
+    text = doc.get_text()
+    assert HOSTILE_TEXT in text and HOSTILE_NAME in text  # shown as text, not markup
+
+
+def test_pagination_and_stale_pages(tmp_path: Path) -> None:
+    config = build_archive(tmp_path)
+    embeds = tmp_path / "out" / "embeds"
+    result = CliRunner().invoke(cli, ["--config", str(config), "index", "--per-page", "1"])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in embeds.glob("index*.html"))
+    assert names == ["index-2.html", "index-3.html", "index-4.html", "index.html"]
+    second = soup(embeds / "index-2.html")
+    assert len(second.select("tbody tr")) == 1
+    prev_link, next_link = second.find("a", rel="prev"), second.find("a", rel="next")
+    assert prev_link is not None and prev_link["href"] == "index.html"
+    assert next_link is not None and next_link["href"] == "index-3.html"
+    assert soup(embeds / "index-4.html").find("a", rel="next") is None
+    for page in embeds.glob("index*.html"):
+        assert all(t.is_file() for t in local_links(page))
+    # Fewer pages later: the leftovers go.
+    with Archive.from_config(config) as archive:
+        pages = archive.write_index(per_page=3)
+    assert [p.name for p in pages] == ["index.html", "index-2.html"]
+    assert sorted(p.name for p in embeds.glob("index*.html")) == ["index-2.html", "index.html"]
+
+
+def test_empty_archive(tmp_path: Path) -> None:
+    config = build_archive(tmp_path, articles={})
+    with Archive.from_config(config) as archive:
+        pages = archive.write_index()
+    assert "No archived posts yet" in pages[0].read_text(encoding="utf-8")
