@@ -82,6 +82,7 @@ class Pipeline:
     # (a conditional GET would answer 304): an unconditional reader, if set.
     remote_refetch: Callable[[ArticleRef], Article | None] | None = None
     _pages_written: set[str] = field(default_factory=set)
+    _checked: set[str] = field(default_factory=set)
 
     # -- the whole pass ------------------------------------------------------------
 
@@ -103,8 +104,33 @@ class Pipeline:
         if not self.stop.is_set():
             changed_keys |= self._check_due(report, only=None)
             self._regenerate_for(changed_keys, report, skip=rewritten)
+        if not self.stop.is_set():
+            self._refresh_post_pages()
         report.duration_s = time.monotonic() - started
         return report
+
+    def _refresh_post_pages(self) -> None:
+        """Rewrite the post pages of this pass with their final list of articles.
+
+        A page is written when its post is first met in a pass, before later batches
+        have recorded the other articles that embed it. After a pass that did not
+        finish (killed, stopped), every existing page is refreshed once, so the
+        archive converges to what an uninterrupted pass produces.
+        """
+        keys = set(self._pages_written)
+        previous = self.store.recent_runs(2)[1:]  # [0] is this pass's own row
+        if previous and previous[0].get("outcome") in ("interrupted", "failed", "running"):
+            keys |= set(self.store.post_keys())
+        self._pages_written -= keys
+        for key in sorted(keys):
+            if self.stop.is_set():
+                return
+            platform, _, post_id = key.partition(":")
+            if not (self.config.embeds_root / platform / f"{post_id}.html").exists():
+                continue  # only pages that exist (quoted posts may have none)
+            post = self.store.get_post(key)
+            if post is not None:
+                self._write_post_page(post)
 
     def regenerate(self, locations: Iterable[str] | None = None) -> RunReport:
         """Rewrite stored articles from the archive, without looking for new articles or posts."""
@@ -165,7 +191,7 @@ class Pipeline:
             return None
         if article is None:  # remote article not modified since last time
             report.articles_skipped += 1
-            self.store.record_article_unchanged(ref, now)
+            self._record_unchanged(ref, previous, now)
             return None
         report.articles_scanned += 1
         if self.progress:
@@ -176,7 +202,7 @@ class Pipeline:
             and previous.error is None
             and self._output_exists(ref, previous)
         ):
-            self.store.record_article_unchanged(ref, now)
+            self._record_unchanged(ref, previous, now)
             return None
         try:
             return self._scan_article(article, report, now)
@@ -251,10 +277,28 @@ class Pipeline:
             and self._output_exists(ref, previous)
         )
 
+    def _record_unchanged(self, ref: ArticleRef, previous: ArticleState | None, now: str) -> None:
+        self.store.record_article_unchanged(ref, now)
+        # That resets output_path like a scan does; the copy on disk is still the one
+        # of the current content, so confirm it again (else the next run rewrites it).
+        if previous is None or self.config.output.in_place or not previous.output_hash:
+            return
+        out_path = self._output_path(ref)
+        if previous.output_path == str(out_path):
+            self.store.mark_rewritten(ref.location, str(out_path), previous.output_hash, now)
+
     def _output_exists(self, ref: ArticleRef, previous: ArticleState) -> bool:
+        """The rewritten copy of the article's last scan is on disk.
+
+        ``record_scan`` resets ``output_path`` (to the relative path) in the scan's own
+        transaction; only a finished rewrite sets it to the file written
+        (``mark_rewritten``). A crash between the two leaves the reset value, so the
+        next run rewrites the article instead of trusting a stale copy.
+        """
         if self.config.output.in_place:
             return True
-        return self._output_path(ref).exists()
+        out_path = self._output_path(ref)
+        return previous.output_path == str(out_path) and out_path.exists()
 
     def _fail(self, ref: ArticleRef, reason: str, report: RunReport, now: str) -> None:
         log.warning("%s: %s", ref.location, reason)
@@ -270,8 +314,11 @@ class Pipeline:
         from archiver.fetch import FetchRequest
 
         due = self.store.posts_due(utc_now())
+        # One check per post per pass, even when a failure makes it due again at once.
+        due = [d for d in due if f"x:{d.post_id}" not in self._checked]
         if only is not None:
             due = [d for d in due if f"x:{d.post_id}" in only]
+        self._checked.update(f"x:{d.post_id}" for d in due)
         if not due:
             return set()
         changed: set[str] = set()
@@ -374,8 +421,9 @@ class Pipeline:
             self.store.mark_rewritten(ref.location, str(out_path), sha256_hex(data), now)
             return True
         changed = write_if_changed(out_path, data, fsync=self.config.output.fsync)
-        if changed:
-            self.store.mark_rewritten(ref.location, str(out_path), sha256_hex(data), now)
+        # Recorded even when the bytes were already there: it confirms that the copy
+        # on disk is the one of the current scan (see _output_exists).
+        self.store.mark_rewritten(ref.location, str(out_path), sha256_hex(data), now)
         return changed
 
     def _archived_spans(self, data: bytes, article: Article) -> list[EmbedSpan]:

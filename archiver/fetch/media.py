@@ -1,0 +1,212 @@
+"""Media downloads into the content-addressed store ``media_root/<sha256>.<ext>``.
+
+A file's name comes from its bytes, never from its URL, so a hostile URL cannot
+choose a path and identical files are stored once. Only hosts in
+``media.allowed_hosts`` are contacted, and every redirect hop is checked again (a
+CDN must not be able to bounce us to an internal address). Bodies are streamed to
+a temp file with a byte cap and accepted only if their magic bytes say jpeg, png,
+gif, webp or mp4. A failed download never fails the post: the file is just missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import urljoin, urlsplit
+
+from archiver.config import MediaConfig
+
+from .http import REDIRECT_STATUSES, Budget, FetchError, HttpSession
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+_SNIFF_BYTES = 12
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class MediaRejected(FetchError):
+    """The file is not one we accept (host, type, size); not retried."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the media store; ``name`` is relative to the media root."""
+
+    name: str
+    sha256: str
+    size: int
+    content_type: str
+
+
+def sniff_media_type(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from a file's first bytes, or None if not accepted."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg", "jpg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png", "png"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif", "gif"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", "webp"
+    if len(head) >= 8 and head[4:8] == b"ftyp":
+        return "video/mp4", "mp4"
+    return None
+
+
+def host_allowed(url: str, allowed_hosts: list[str]) -> bool:
+    """Whether ``url`` is http(s) on an allowed host. An entry with a port
+    (``127.0.0.1:8123``) matches that port only; without one, the scheme's default."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return False
+    host = parts.hostname.lower()
+    effective_port = port if port is not None else _DEFAULT_PORTS[scheme]
+    for entry in allowed_hosts:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        entry_host, sep, entry_port = entry.rpartition(":")
+        if sep and entry_port.isdigit():
+            if host == entry_host.strip("[]") and effective_port == int(entry_port):
+                return True
+        elif host == entry.strip("[]") and effective_port == _DEFAULT_PORTS[scheme]:
+            return True
+    return False
+
+
+class _FileSink:
+    """Streams a body to a temp file in the store, hashing it and checking its type."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._file: IO[bytes] | None = None
+        self.path: Path | None = None
+        self.hash = hashlib.sha256()
+        self.size = 0
+        self.head = b""
+        self.kind: tuple[str, str] | None = None
+
+    def write(self, chunk: bytes) -> None:
+        if self.kind is None:
+            self.head += chunk[: _SNIFF_BYTES - len(self.head)]
+            if len(self.head) >= _SNIFF_BYTES:
+                self._check_type()
+        if self._file is None:
+            # Temp file in the store itself, so the final rename is atomic.
+            # Closed in commit()/discard(); a context manager cannot span the stream.
+            self._file = tempfile.NamedTemporaryFile(  # noqa: SIM115
+                dir=self._root, prefix=".part-", delete=False
+            )
+            self.path = Path(self._file.name)
+        self._file.write(chunk)
+        self.hash.update(chunk)
+        self.size += len(chunk)
+
+    def _check_type(self) -> None:
+        self.kind = sniff_media_type(self.head)
+        if self.kind is None:
+            raise MediaRejected(f"not an accepted media type (starts {self.head[:8]!r})")
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+    def commit(self) -> StoredFile:
+        """Move the temp file to ``<sha256>.<ext>``; identical bytes end up in one file."""
+        try:
+            if self.kind is None:
+                self._check_type()  # bodies shorter than the sniff window
+            if self._file is None or self.path is None or self.kind is None:
+                raise MediaRejected("empty body")
+            self._file.close()
+            digest = self.hash.hexdigest()
+            content_type, ext = self.kind
+            name = f"{digest}.{ext}"
+            final = self._root / name
+            if final.exists():
+                self.path.unlink(missing_ok=True)
+            else:
+                os.chmod(self.path, 0o644)  # temp files are 0600; the copies are served
+                os.replace(self.path, final)
+            return StoredFile(name=name, sha256=digest, size=self.size, content_type=content_type)
+        except BaseException:
+            self.discard()
+            raise
+
+
+class MediaStore:
+    """Downloads for one run; each URL is fetched at most once per run."""
+
+    def __init__(self, session: HttpSession, config: MediaConfig, root: Path) -> None:
+        self.session = session
+        self.config = config
+        self.root = root
+        self._downloads: dict[str, asyncio.Task[StoredFile | None]] = {}
+        self.failures: dict[str, str] = {}
+
+    async def fetch(self, url: str, budget: Budget) -> StoredFile | None:
+        """The stored file for ``url``, or None (reason in ``failures[url]``)."""
+        task = self._downloads.get(url)
+        if task is None:
+            task = asyncio.ensure_future(self._download(url, budget))
+            self._downloads[url] = task
+        # Shield: a post cancelled at its deadline must not cancel a download that
+        # another post of the run is waiting for too.
+        return await asyncio.shield(task)
+
+    async def _download(self, url: str, budget: Budget) -> StoredFile | None:
+        try:
+            return await self._download_checked(url, budget)
+        except (FetchError, OSError) as exc:
+            self.failures[url] = str(exc) or type(exc).__name__
+            log.info("media not stored: %s: %s", url, exc)
+            return None
+
+    async def aclose(self) -> None:
+        """Cancel downloads nobody waits for any more (posts past their deadline)."""
+        pending = [task for task in self._downloads.values() if not task.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _download_checked(self, url: str, budget: Budget) -> StoredFile:
+        self.root.mkdir(parents=True, exist_ok=True)
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            if not host_allowed(current, self.config.allowed_hosts):
+                raise MediaRejected(f"host not in media.allowed_hosts: {current}")
+            response = await self.session.get(
+                current,
+                budget=budget,
+                max_bytes=self.config.max_bytes,
+                follow_redirects=False,  # each hop is checked against the allow-list
+                sink_factory=lambda: _FileSink(self.root),
+                whole_request_timeout=False,
+            )
+            if response.status in REDIRECT_STATUSES:
+                location = response.headers.get("location")
+                if not location:
+                    raise MediaRejected(f"HTTP {response.status} without Location")
+                current = urljoin(current, location)
+                continue
+            sink = response.sink
+            if response.status != 200 or not isinstance(sink, _FileSink):
+                if isinstance(sink, _FileSink):
+                    sink.discard()
+                raise FetchError(f"HTTP {response.status}")
+            return sink.commit()
+        raise MediaRejected(f"more than {MAX_REDIRECTS} redirects")

@@ -1,0 +1,192 @@
+"""`run` against the local fake of X: full snapshots, media, related posts, statuses, history."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from bs4 import BeautifulSoup
+from fakex import FakeX, config_for, make_tweet_payload, tiny_jpeg
+
+from archiver import Archive
+
+POST = "1641086480675225601"
+QUOTED = "1629307668568633344"
+EDITED = "1641086480675225999"
+
+
+def embed(post_id: str, handle: str = "SamuelSusla", text: str = "From the page") -> str:
+    return (
+        f'<blockquote class="twitter-tweet"><p lang="en" dir="ltr">{text}</p>&mdash; Sammy (@{handle}) '
+        f'<a href="https://twitter.com/{handle}/status/{post_id}?ref_src=twsrc%5Etfw">March 29, 2023</a>'
+        '</blockquote> <script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
+    )
+
+
+def project(tmp_path: Path, fake: FakeX | None, articles: dict[str, str], **extra: Any) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir(exist_ok=True)
+    for name, body in articles.items():
+        (folder / name).write_text(f"<html><body><p>Intro</p>\n{body}\n<p>Outro</p></body></html>\n")
+    config: dict[str, Any] = {
+        "database": "archive.db",
+        "sources": [{"kind": "directory", "path": "articles"}],
+        "output": {"dir": "out"},
+        "recheck": ["0s"],  # every post is due again at once: each run rechecks
+    }
+    if fake is not None:
+        config.update(config_for(fake))
+    config.update(extra)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_run_archives_full_post_with_media_and_quote(tmp_path: Path, fakex: FakeX) -> None:
+    photo = fakex.add_media("photo.jpg", tiny_jpeg(1))
+    avatar = fakex.add_media("avatar.jpg", tiny_jpeg(2))
+    quoted = make_tweet_payload(QUOTED, "The quoted one", handle="launchdesk", name="Launch Desk")
+    fakex.add_post(
+        make_tweet_payload(
+            POST,
+            "Full text from X https://t.co/abcdefghij",
+            handle="SamuelSusla",
+            name="sammy",
+            links={"https://t.co/abcdefghij": "https://example.com/post"},
+            media=[{"type": "photo", "url": photo, "alt": "A chart"}],
+            quoted=quoted,
+            avatar=avatar,
+        )
+    )
+    config = project(tmp_path, fakex, {"a.html": embed(POST)})
+    with Archive.from_config(config) as archive:
+        report = archive.run()
+        post = archive.post(POST)
+        quote = archive.post(QUOTED)
+    assert report.errors == [] and report.posts_fetched >= 1
+    assert post is not None and quote is not None
+    assert post.status == "live" and post.source == "syndication"
+    assert post.text == "Full text from X https://example.com/post"
+    assert post.quoted_key == f"x:{QUOTED}"
+    assert quote.text == "The quoted one" and quote.author_handle == "launchdesk"
+    photos = [m for m in post.media if m.kind == "photo"]
+    assert len(photos) == 1 and photos[0].alt_text == "A chart"
+    stored = tmp_path / "out" / "embeds" / "media" / str(photos[0].local_path)
+    assert stored.read_bytes() == tiny_jpeg(1)
+
+    html = (tmp_path / "out" / "a.html").read_text()
+    soup = BeautifulSoup(html, "html.parser")
+    block = soup.select_one(f'blockquote[data-archived-post="x:{POST}"]')
+    assert block is not None
+    assert "Full text from X" in block.get_text()
+    img = block.find("img", alt="A chart")
+    assert img is not None and img["src"] == f"embeds/media/{photos[0].local_path}"
+    assert block.select_one("[data-archived-quote]") is not None
+    for tag in soup.find_all(src=True):
+        assert not tag["src"].startswith(("http", "//"))
+
+
+def test_live_then_edited_then_deleted_keeps_every_version(tmp_path: Path, fakex: FakeX) -> None:
+    fakex.add_post(make_tweet_payload(POST, "Version one", handle="SamuelSusla"))
+    config = project(tmp_path, fakex, {"a.html": embed(POST)})
+    with Archive.from_config(config) as archive:
+        archive.run()
+        # The author edits: the original now points at its newer version.
+        fakex.add_post(
+            make_tweet_payload(POST, "Version one", handle="SamuelSusla", edit_ids=[POST, EDITED])
+        )
+        fakex.add_post(
+            make_tweet_payload(EDITED, "Version two, edited", handle="SamuelSusla", edit_ids=[POST, EDITED])
+        )
+        edited = archive.run()
+        fakex.add_tombstone(POST, "This Post was deleted by the Post author. Learn more")
+        deleted = archive.run()
+        post = archive.post(POST)
+    assert edited.posts_updated >= 1 and deleted.posts_updated >= 1
+    assert post is not None
+    assert post.status == "deleted"
+    assert post.text == "Version two, edited"  # the last good content is kept
+    db = sqlite3.connect(tmp_path / "archive.db")
+    versions = db.execute(
+        "SELECT source, status, text FROM snapshots WHERE post_key = ? ORDER BY id", [f"x:{POST}"]
+    ).fetchall()
+    assert versions == [
+        ("markup", "unknown", "From the page"),
+        ("syndication", "live", "Version one"),
+        ("syndication", "live", "Version two, edited"),
+        ("syndication", "deleted", None),
+    ]
+    edit_ids = db.execute("SELECT edit_ids FROM posts WHERE key = ?", [f"x:{POST}"]).fetchone()[0]
+    assert json.loads(edit_ids) == [POST, EDITED]
+    html = (tmp_path / "out" / "a.html").read_text()
+    assert "This post was deleted" in html and "Version two, edited" in html
+    page = (tmp_path / "out" / "embeds" / "x" / f"{POST}.html").read_text()
+    assert "This post was deleted" in page
+
+
+def test_one_fetch_per_unique_post_whatever_the_number_of_articles(tmp_path: Path, fakex: FakeX) -> None:
+    fakex.add_post(make_tweet_payload(POST, "Shared", handle="SamuelSusla"))
+    articles = {f"a{n}.html": embed(POST) for n in range(5)}
+    config = project(tmp_path, fakex, articles, recheck=["1d"])
+    with Archive.from_config(config) as archive:
+        archive.run()
+        archive.run()  # nothing is due: no second request
+    assert fakex.count(path="/tweet-result", post_id=POST) == 1
+
+
+def test_network_down_finishes_keeps_markup_and_retries_later(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    dead = f"http://127.0.0.1:{closed_port}"
+    config = project(
+        tmp_path,
+        None,
+        {"a.html": embed(POST), "b.html": embed(QUOTED, handle="launchdesk")},
+        x={"fetch": True, "syndication_url": f"{dead}/tweet-result", "oembed_url": f"{dead}/oembed"},
+        wayback={"enabled": True, "cdx_url": f"{dead}/cdx", "base_url": f"{dead}/web"},
+        http={"timeout": 1, "retries": 2, "post_deadline": 5},
+    )
+    started = time.monotonic()
+    with Archive.from_config(config) as archive:
+        report = archive.run()
+        post = archive.post(POST)
+    assert time.monotonic() - started < 60  # a hang guard, not a performance check
+    assert report.fetch_failures == 2 and report.errors == []
+    assert post is not None and post.status == "unknown" and post.text == "From the page"
+    db = sqlite3.connect(tmp_path / "archive.db")
+    error, next_check = db.execute(
+        "SELECT last_error, next_check_at FROM posts WHERE key = ?", [f"x:{POST}"]
+    ).fetchone()
+    assert error and next_check
+    assert 'data-archived-post="x:1641086480675225601"' in (tmp_path / "out" / "a.html").read_text()
+
+
+def test_hostile_payload_renders_inert(tmp_path: Path, fakex: FakeX) -> None:
+    fakex.add_post(
+        make_tweet_payload(
+            POST,
+            'Look <script>alert(1)</script> "><img src=x onerror=alert(2)> https://t.co/evilevil1',
+            handle="SamuelSusla",
+            name='Evil "name" <b>bold</b>',
+            links={"https://t.co/evilevil1": "javascript:alert(3)"},
+        )
+    )
+    config = project(tmp_path, fakex, {"a.html": embed(POST)})
+    with Archive.from_config(config) as archive:
+        archive.run()
+    for path in (tmp_path / "out" / "a.html", tmp_path / "out" / "embeds" / "x" / f"{POST}.html"):
+        soup = BeautifulSoup(path.read_text(), "html.parser")
+        assert soup.find("script") is None
+        assert soup.find("img", src="x") is None
+        for tag in soup.find_all(True):
+            for name, value in tag.attrs.items():
+                assert not name.startswith("on")
+                if name in ("href", "src"):
+                    assert "javascript" not in str(value)
+        assert "<script>alert(1)</script>" in soup.get_text()
