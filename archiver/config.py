@@ -135,13 +135,13 @@ class ScheduleConfig(_Strict):
 class Config(_Strict):
     database: Path = Path("archive.db")
     sources: list[Source] = Field(default_factory=list)
-    output: OutputConfig = Field(default_factory=OutputConfig)
-    x: XConfig = Field(default_factory=XConfig)
-    wayback: WaybackConfig = Field(default_factory=WaybackConfig)
-    http: HttpConfig = Field(default_factory=HttpConfig)
-    media: MediaConfig = Field(default_factory=MediaConfig)
+    output: OutputConfig = Field(default_factory=lambda: OutputConfig())
+    x: XConfig = Field(default_factory=lambda: XConfig())
+    wayback: WaybackConfig = Field(default_factory=lambda: WaybackConfig())
+    http: HttpConfig = Field(default_factory=lambda: HttpConfig())
+    media: MediaConfig = Field(default_factory=lambda: MediaConfig())
     recheck: list[str] = Field(default_factory=lambda: ["1h", "1d", "7d", "30d", "90d"])
-    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    schedule: ScheduleConfig = Field(default_factory=lambda: ScheduleConfig())
     # Where the config came from; paths above are already resolved against its folder.
     config_path: Path | None = Field(default=None, exclude=True)
 

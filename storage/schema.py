@@ -16,7 +16,7 @@ FTS_COLUMNS = ["text", "author_name", "author_handle"]
 
 
 def _v1_initial(db: sqlite_utils.Database) -> None:
-    db["posts"].create(
+    db.table("posts").create(
         {
             "key": str,  # "x:ID"
             "platform": str,
@@ -59,7 +59,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         not_null={"platform", "post_id", "status", "source", "first_seen_at"},
         defaults={"status": "unknown", "truncated": 0, "check_count": 0, "check_failures": 0},
     )
-    db["snapshots"].create(
+    db.table("snapshots").create(
         {
             "id": int,
             "post_key": str,
@@ -94,8 +94,8 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("post_key", "posts", "key")],
         not_null={"post_key", "captured_at", "source", "status", "content_hash"},
     )
-    db["snapshots"].create_index(["post_key", "captured_at"])
-    db["articles"].create(
+    db.table("snapshots").create_index(["post_key", "captured_at"])
+    db.table("articles").create(
         {
             "id": int,
             "location": str,
@@ -121,8 +121,8 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         not_null={"location"},
         defaults={"embed_count": 0},
     )
-    db["articles"].create_index(["location"], unique=True)
-    db["embeds"].create(
+    db.table("articles").create_index(["location"], unique=True)
+    db.table("embeds").create(
         {
             "id": int,
             "article_id": int,
@@ -138,9 +138,9 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("article_id", "articles", "id"), ("post_key", "posts", "key")],
         not_null={"article_id", "post_key", "ordinal", "form"},
     )
-    db["embeds"].create_index(["article_id", "ordinal"], unique=True)
-    db["embeds"].create_index(["post_key"])
-    db["media"].create(
+    db.table("embeds").create_index(["article_id", "ordinal"], unique=True)
+    db.table("embeds").create_index(["post_key"])
+    db.table("media").create(
         {
             "id": int,
             "post_key": str,
@@ -162,8 +162,8 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("post_key", "posts", "key")],
         not_null={"post_key", "kind", "url"},
     )
-    db["media"].create_index(["post_key", "kind", "url"], unique=True)
-    db["runs"].create(
+    db.table("media").create_index(["post_key", "kind", "url"], unique=True)
+    db.table("runs").create(
         {
             "id": int,
             "kind": str,  # run | scan | recheck | regenerate
@@ -176,16 +176,16 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["posts"].create_index(["next_check_at"])
-    db["posts"].create_index(["status"])
-    db["posts"].create_index(["author_handle"])
-    db["posts"].create_index(["created_at"])
+    db.table("posts").create_index(["next_check_at"])
+    db.table("posts").create_index(["status"])
+    db.table("posts").create_index(["author_handle"])
+    db.table("posts").create_index(["created_at"])
 
 
 def _v2_full_text_search(db: sqlite_utils.Database) -> None:
     # remove_diacritics 2 folds Latin accents without touching Devanagari or
     # Arabic combining marks, which carry meaning there.
-    db["posts"].enable_fts(
+    db.table("posts").enable_fts(
         FTS_COLUMNS, create_triggers=True, tokenize="unicode61 remove_diacritics 2"
     )
 

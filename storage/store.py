@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -669,17 +669,17 @@ class Store:
 
     def start_run(self, kind: str, now: str) -> int:
         with self.db.atomic():
-            return int(
-                self.db["runs"]
-                .insert({"kind": kind, "started_at": now, "outcome": "running", "pid": os.getpid()})
-                .last_pk
+            return self._insert(
+                "runs", {"kind": kind, "started_at": now, "outcome": "running", "pid": os.getpid()}
             )
 
     def finish_run(
         self, run_id: int, outcome: str, summary: dict[str, Any], now: str, error: str | None = None
     ) -> None:
         with self.db.atomic():
-            self.db["runs"].update(
+            self._update(
+                "runs",
+                "id",
                 run_id,
                 {"finished_at": now, "outcome": outcome, "summary": _json(summary), "error": error},
             )
@@ -688,7 +688,8 @@ class Store:
         """Runs left 'running' by a process that died are marked interrupted."""
         with self.db.atomic():
             cursor = self.db.execute(
-                "UPDATE runs SET outcome = 'interrupted', finished_at = ? WHERE outcome = 'running'",
+                "UPDATE runs SET outcome = 'interrupted', finished_at = ? "
+                "WHERE outcome = 'running'",
                 [now],
             )
         return int(cursor.rowcount)
