@@ -51,7 +51,9 @@ def utc_now() -> str:
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 class ArticleReadError(Exception):
@@ -224,7 +226,9 @@ class Pipeline:
             fragment_encoding = (
                 article.encoding if encoding.is_ascii_compatible(article.encoding) else "utf-8"
             )
-            fragment = encoding.decode_fragment(scan_bytes[span.start : span.end], fragment_encoding)
+            fragment = encoding.decode_fragment(
+                scan_bytes[span.start : span.end], fragment_encoding
+            )
             records.append(EmbedRecord(span=span, original=fragment))
             if span.key in seen_keys:
                 continue
@@ -333,7 +337,9 @@ class Pipeline:
             else:
                 report.posts_fetched += 1
                 next_at = self._next_check(key, failed=False)
-            outcome = self.store.record_check(result.post_id, result.snapshot, result.error, next_at, now)
+            outcome = self.store.record_check(
+                result.post_id, result.snapshot, result.error, next_at, now
+            )
             if outcome == UPDATED:
                 report.posts_updated += 1
                 changed.add(key)
@@ -412,8 +418,7 @@ class Pipeline:
                 content_hash=sha256_hex(data),
                 encoding=article.encoding,
                 embeds=[
-                    EmbedRecord(span=e, original="")
-                    for e in self._archived_spans(data, article)
+                    EmbedRecord(span=e, original="") for e in self._archived_spans(data, article)
                 ],
                 snapshots=[],
                 now=now,
