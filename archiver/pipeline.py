@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from archiver import detect, encoding, render
 from archiver.config import Config
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 32
+T = TypeVar("T")
 
 
 def utc_now() -> str:
@@ -83,7 +84,11 @@ class Pipeline:
     # Regenerating a remote article needs its bytes even when it has not changed
     # (a conditional GET would answer 304): an unconditional reader, if set.
     remote_refetch: Callable[[ArticleRef], Article | None] | None = None
-    _pages_written: set[str] = field(default_factory=set)
+    # Post pages written in this pass, with the articles they listed.
+    _pages_written: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Posts an article stopped embedding (edited or removed) in this pass: their
+    # pages list the articles that embed them, so they are refreshed at the end.
+    _pages_stale: set[str] = field(default_factory=set)
     _checked: set[str] = field(default_factory=set)
 
     # -- the whole pass ------------------------------------------------------------
@@ -94,45 +99,55 @@ class Pipeline:
         report = RunReport()
         changed_keys: set[str] = set()
         rewritten: set[str] = set()
-        for batch in _batches(self._iter_sources(report), BATCH_SIZE):
+        stream = self._scan_stream(self._iter_sources(report), report)
+        for scanned in _batches(stream, BATCH_SIZE):
+            changed_keys |= self._finish_batch(scanned, report, rewritten)
             if self.stop.is_set():
                 break
-            scanned = [s for ref in batch if (s := self._scan(ref, report)) is not None]
-            keys = {span.key for s in scanned for span in s.spans}
-            changed_keys |= self._check_due(report, only=keys)
-            for item in scanned:
-                if self._rewrite(item, report):
-                    rewritten.add(item.article.ref.location)
         if not self.stop.is_set():
-            changed_keys |= self._check_due(report, only=None)
-            self._regenerate_for(changed_keys, report, skip=rewritten)
+            # Posts changed while their batch was checked are already in the articles
+            # of that batch; other articles embedding them are regenerated here. Posts
+            # changed by the final recheck are regenerated everywhere.
+            late = self._check_due(report, only=None)
+            self._regenerate_for(changed_keys - late, report, skip=rewritten)
+            self._regenerate_for(late, report, skip=set())
         if not self.stop.is_set():
             self._refresh_post_pages()
         report.duration_s = time.monotonic() - started
         return report
 
     def _refresh_post_pages(self) -> None:
-        """Rewrite the post pages of this pass with their final list of articles.
+        """Bring the post pages of this pass up to date with their final list of articles.
 
         A page is written when its post is first met in a pass, before later batches
-        have recorded the other articles that embed it. After a pass that did not
-        finish (killed, stopped), every existing page is refreshed once, so the
-        archive converges to what an uninterrupted pass produces.
+        have recorded the other articles that embed it; it is rendered again only if
+        that list changed. After a pass that did not finish (killed, stopped), every
+        existing page is refreshed once, so the archive converges to what an
+        uninterrupted pass produces.
         """
-        keys = set(self._pages_written)
+        keys = set(self._pages_written) | self._pages_stale
+        forced = set(self._pages_stale)
+        self._pages_stale = set()
         previous = self.store.recent_runs(2)[1:]  # [0] is this pass's own row
         if previous and previous[0].get("outcome") in ("interrupted", "failed", "running"):
-            keys |= set(self.store.post_keys())
-        self._pages_written -= keys
+            everything = set(self.store.post_keys())
+            keys |= everything
+            forced |= everything
         for key in sorted(keys):
             if self.stop.is_set():
                 return
             platform, _, post_id = key.partition(":")
             if not (self.config.embeds_root / platform / f"{post_id}.html").exists():
                 continue  # only pages that exist (quoted posts may have none)
+            written = self._pages_written.get(key)
+            if key not in forced and written == self._articles_of(key):
+                continue
             post = self.store.get_post(key)
             if post is not None:
-                self._write_post_page(post)
+                self._write_post_page(post, force=True)
+
+    def _articles_of(self, key: str) -> tuple[str, ...]:
+        return tuple(self.store.articles_embedding([key]))
 
     def regenerate(self, locations: Iterable[str] | None = None) -> RunReport:
         """Rewrite stored articles from the archive, without looking for new articles or posts."""
@@ -176,22 +191,52 @@ class Pipeline:
                 report.errors.append(ArticleError(location=f"source:{name}", reason=str(exc)))
                 continue
             if not self.stop.is_set():
+                seen_set = set(seen)
+                for gone in self.store.article_refs():
+                    if gone.source == name and gone.location not in seen_set:
+                        embeds = self.store.embeds_of(gone.location)
+                        self._pages_stale.update(e.post_key for e in embeds)
                 report.articles_removed += self.store.mark_removed(name, seen, utc_now())
 
     # -- scanning ------------------------------------------------------------------
 
-    def _scan(self, ref: ArticleRef, report: RunReport) -> ScannedArticle | None:
+    def _finish_batch(
+        self, scanned: list[ScannedArticle], report: RunReport, rewritten: set[str]
+    ) -> set[str]:
+        """Check the batch's posts that are due, then rewrite its articles."""
+        keys = {span.key for item in scanned for span in item.spans}
+        changed = self._check_due(report, only=keys)
+        for item in scanned:
+            if self._rewrite(item, report):
+                rewritten.add(item.article.ref.location)
+        return changed
+
+    def _scan_stream(
+        self, refs: Iterable[ArticleRef], report: RunReport
+    ) -> Iterator[ScannedArticle]:
+        """Read, scan and store articles in order, skipping those that did not change."""
+        for ref in refs:
+            if self.stop.is_set():
+                return
+            previous = self.store.get_article(ref.location)
+            if previous and self._unchanged_on_disk(ref, previous):
+                report.articles_skipped += 1
+                continue
+            item = self._scan(ref, previous, report)
+            if item is not None:
+                yield item
+
+    def _scan(
+        self, ref: ArticleRef, previous: ArticleState | None, report: RunReport
+    ) -> ScannedArticle | None:
+        """Read and scan one article and store it (one transaction)."""
         now = utc_now()
-        previous = self.store.get_article(ref.location)
-        if previous and self._unchanged_on_disk(ref, previous):
-            report.articles_skipped += 1
-            return None
         try:
             article = self._read(ref)
         except ArticleReadError as exc:
             self._fail(ref, str(exc), report, now)
             return None
-        if article is None:  # remote article not modified since last time
+        if article is None:  # remote article not modified since the last fetch
             report.articles_skipped += 1
             self._record_unchanged(ref, previous, now)
             return None
@@ -207,47 +252,26 @@ class Pipeline:
             self._record_unchanged(ref, previous, now)
             return None
         try:
-            return self._scan_article(article, report, now)
+            result = scan_article(article)
         except Exception as exc:  # one bad article is reported, the run goes on
             log.exception("failed to scan %s", ref.location)
             self._fail(ref, f"{type(exc).__name__}: {exc}", report, now)
             return None
-
-    def _scan_article(self, article: Article, report: RunReport, now: str) -> ScannedArticle:
-        scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
-        spans: list[EmbedSpan] = []
-        if detect.might_contain_embeds(scan_bytes):
-            spans = detect.find_embeds(scan_bytes, markdown=is_markdown(article.ref.location))
-        records: list[EmbedRecord] = []
-        snapshots: list[PostSnapshot] = []
-        seen_keys: set[str] = set()
-        for span in spans:
-            # Fragments are decoded as UTF-8 when the article was transcoded for scanning.
-            fragment_encoding = (
-                article.encoding if encoding.is_ascii_compatible(article.encoding) else "utf-8"
-            )
-            fragment = encoding.decode_fragment(
-                scan_bytes[span.start : span.end], fragment_encoding
-            )
-            records.append(EmbedRecord(span=span, original=fragment))
-            if span.key in seen_keys:
-                continue
-            seen_keys.add(span.key)
-            snapshots.append(snapshot_from_markup(span, fragment))
+        self._pages_stale.update(e.post_key for e in self.store.embeds_of(ref.location))
         counts = self.store.record_scan(
             article.ref,
             content_hash=article.content_hash,
             encoding=article.encoding,
-            embeds=records,
-            snapshots=snapshots,
+            embeds=result.records,
+            snapshots=result.snapshots,
             now=now,
             etag=article.etag,
             last_modified=article.last_modified,
         )
-        report.embeds_found += len(spans)
+        report.embeds_found += len(result.spans)
         report.posts_new += counts[NEW]
         report.posts_updated += counts[UPDATED]
-        return ScannedArticle(article=article, spans=spans, scan_bytes=scan_bytes)
+        return ScannedArticle(article=article, spans=result.spans, scan_bytes=result.scan_bytes)
 
     def _read(self, ref: ArticleRef) -> Article | None:
         if ref.path is None:
@@ -443,26 +467,27 @@ class Pipeline:
         media_prefix = relative_href(out_path, self.config.media_root) + "/"
         return render.render_embed(post, relative_href(out_path, page), media_prefix)
 
-    def _write_post_page(self, post: Post) -> Path:
-        """Write the post's local copy (once per pass) and return its path."""
+    def _write_post_page(self, post: Post, force: bool = False) -> Path:
+        """Write the post's local copy (once per pass unless forced) and return its path."""
         if not post.post_id.isdigit():
             raise ValueError(f"refusing a local copy path for post id {post.post_id!r}")
         page = self.config.embeds_root / post.platform / f"{post.post_id}.html"
-        if post.key in self._pages_written:
+        if post.key in self._pages_written and not force:
             return page
-        articles = self.store.articles_embedding([post.key])
-        html = render.render_post_page(post, "../media/", articles=articles)
+        articles = self._articles_of(post.key)
+        html = render.render_post_page(post, "../media/", articles=list(articles))
         write_if_changed(page, html.encode("utf-8"), fsync=self.config.output.fsync)
         relative = page.relative_to(self.config.output.dir).as_posix()
         if post.local_path != relative:
             self.store.set_local_path(post.key, relative)
-        self._pages_written.add(post.key)
+        self._pages_written[post.key] = articles
         return page
 
     def _regenerate_for(self, keys: set[str], report: RunReport, skip: set[str]) -> None:
         if not keys:
             return
-        self._pages_written -= keys
+        for key in keys:
+            self._pages_written.pop(key, None)  # their pages are rendered again
         locations = [loc for loc in self.store.articles_embedding(keys) if loc not in skip]
         for ref in self.store.article_refs(locations):
             self._regenerate_one(ref, report)
@@ -487,6 +512,38 @@ class Pipeline:
         return self.remote_reader(ref)
 
 
+@dataclass
+class ScanResult:
+    """What scanning one article yields: pure data, no I/O and no archive involved."""
+
+    scan_bytes: bytes
+    spans: list[EmbedSpan]
+    records: list[EmbedRecord]
+    snapshots: list[PostSnapshot]
+
+
+def scan_article(article: Article) -> ScanResult:
+    """Find an article's embeds and snapshot each from its markup (no I/O, no archive)."""
+    scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
+    spans: list[EmbedSpan] = []
+    if detect.might_contain_embeds(scan_bytes):
+        spans = detect.find_embeds(scan_bytes, markdown=is_markdown(article.ref.location))
+    # Fragments are UTF-8 when the article was transcoded for scanning.
+    fragment_encoding = (
+        article.encoding if encoding.is_ascii_compatible(article.encoding) else "utf-8"
+    )
+    records: list[EmbedRecord] = []
+    snapshots: list[PostSnapshot] = []
+    seen_keys: set[str] = set()
+    for span in spans:
+        fragment = encoding.decode_fragment(scan_bytes[span.start : span.end], fragment_encoding)
+        records.append(EmbedRecord(span=span, original=fragment))
+        if span.key not in seen_keys:
+            seen_keys.add(span.key)
+            snapshots.append(snapshot_from_markup(span, fragment))
+    return ScanResult(scan_bytes=scan_bytes, spans=spans, records=records, snapshots=snapshots)
+
+
 def article_from_bytes(ref: ArticleRef, data: bytes) -> Article:
     """Check that bytes are a text article and work out their encoding."""
     if encoding.looks_binary(data):
@@ -494,8 +551,8 @@ def article_from_bytes(ref: ArticleRef, data: bytes) -> Article:
     return Article(ref=ref, data=data, encoding=encoding.sniff_encoding(data))
 
 
-def _batches(items: Iterable[ArticleRef], size: int) -> Iterator[list[ArticleRef]]:
-    batch: list[ArticleRef] = []
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
     for item in items:
         batch.append(item)
         if len(batch) >= size:

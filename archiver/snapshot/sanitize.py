@@ -17,6 +17,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterator
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
@@ -89,8 +90,11 @@ _X_HOSTS = frozenset(
 )
 
 
+@lru_cache(maxsize=8192)
 def safe_http_url(url: str | None) -> str | None:
     """Return ``url`` if it is an absolute http(s) URL safe to put in ``href``/``src``.
+
+    Cached: rendering checks the same few URLs of a post many times.
 
     Rejected (None): other schemes (``javascript:``, ``data:``, ``vbscript:`` …),
     relative or protocol-relative URLs, credentials (``user:pw@``), missing host,
