@@ -156,7 +156,11 @@ class Archive:
 
     def _index_is_stale(self, report: RunReport) -> bool:
         changed = report.posts_new or report.posts_updated or report.articles_rewritten
-        return bool(changed) or not (self.config.embeds_root / "index.html").exists()
+        # A run that did not finish (killed, stopped, failed) may have changed posts
+        # and articles without writing the index: this one writes it.
+        previous = self.store.recent_runs(2)[1:]
+        unfinished = bool(previous) and previous[0].get("outcome") not in ("ok", "errors")
+        return bool(changed) or unfinished or not (self.config.embeds_root / "index.html").exists()
 
     def _get_fetcher(self) -> PostFetcher | None:
         if not self.config.x.fetch:

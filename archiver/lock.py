@@ -1,0 +1,125 @@
+"""One writer per archive: an ``flock`` on ``<database>.lock``, with the holder's pid inside.
+
+The lock is held on an open file descriptor, so the kernel releases it when the
+process dies, however it dies (``kill -9`` included): a stale lock file never
+blocks the next start. The file itself is left in place on release; deleting it
+would let two processes lock two different inodes under the same name.
+
+Readers (``status``, ``posts list``, Datasette) never take the lock: SQLite in WAL
+mode lets them read while the writer works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+
+import click
+
+
+def lock_path_for(database: str | os.PathLike[str]) -> Path:
+    """``archive.db`` -> ``archive.db.lock``, in the same folder."""
+    db = Path(database)
+    return db.with_name(db.name + ".lock")
+
+
+class LockHeld(click.ClickException):
+    """Another process holds the archive lock.
+
+    A ``ClickException`` with exit code 4, so any CLI command that hits it (``run``,
+    ``serve``, ``regenerate``) exits 4 with this message instead of a traceback.
+    """
+
+    exit_code = 4
+
+    def __init__(self, path: Path, holder_pid: int | None) -> None:
+        self.path = path
+        self.holder_pid = holder_pid
+        who = f"process {holder_pid}" if holder_pid else "another process"
+        super().__init__(
+            f"the archive is locked by {who} (lock file {path}); another embed-archiver "
+            f"run or serve is working on it. Wait for it to finish, or stop it first."
+        )
+
+
+def read_holder_pid(path: Path) -> int | None:
+    """The pid written in a lock file, or None if there is none (or it is unreadable)."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def holder_alive(path: Path) -> int | None:
+    """The pid of a live process named in the lock file, without touching the lock.
+
+    For ``status``: probing the lock itself (even with a shared lock) could make a
+    ``run`` starting at the same instant fail, so this only reads the pid. A holder
+    truncates the file on a clean release; after a crash the pid is checked for life.
+    """
+    pid = read_holder_pid(path)
+    if pid is None:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, owned by another user
+        return pid
+    return pid
+
+
+class ArchiveLock:
+    """An exclusive, non-blocking lock on an archive. ``acquire`` raises ``LockHeld``."""
+
+    def __init__(self, database: str | os.PathLike[str]) -> None:
+        self.path = lock_path_for(database)
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        """Take the lock at once or raise ``LockHeld`` naming the holder's pid."""
+        if self._fd is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # os.open makes the descriptor non-inheritable, so a child process never
+        # keeps the lock alive after we exit.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LockHeld(self.path, read_holder_pid(self.path)) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        self._fd = fd
+
+    def release(self) -> None:
+        """Drop the lock; the pid is erased so ``status`` does not report a stale holder."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    def __enter__(self) -> ArchiveLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+__all__ = ["ArchiveLock", "LockHeld", "holder_alive", "lock_path_for", "read_holder_pid"]
