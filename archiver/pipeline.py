@@ -90,6 +90,7 @@ class Pipeline:
     # pages list the articles that embed them, so they are refreshed at the end.
     _pages_stale: set[str] = field(default_factory=set)
     _checked: set[str] = field(default_factory=set)
+    _local_paths: dict[str, str] = field(default_factory=dict)
 
     # -- the whole pass ------------------------------------------------------------
 
@@ -113,6 +114,7 @@ class Pipeline:
             self._regenerate_for(late, report, skip=set())
         if not self.stop.is_set():
             self._refresh_post_pages()
+        self._flush_local_paths()
         report.duration_s = time.monotonic() - started
         return report
 
@@ -157,6 +159,7 @@ class Pipeline:
             if self.stop.is_set():
                 break
             self._regenerate_one(ref, report)
+        self._flush_local_paths()
         report.duration_s = time.monotonic() - started
         return report
 
@@ -166,6 +169,7 @@ class Pipeline:
         report = RunReport()
         changed = self._check_due(report, only=None)
         self._regenerate_for(changed, report, skip=set())
+        self._flush_local_paths()
         report.duration_s = time.monotonic() - started
         return report
 
@@ -209,7 +213,12 @@ class Pipeline:
         for item in scanned:
             if self._rewrite(item, report):
                 rewritten.add(item.article.ref.location)
+        self._flush_local_paths()
         return changed
+
+    def _flush_local_paths(self) -> None:
+        self.store.set_local_paths(self._local_paths)
+        self._local_paths = {}
 
     def _scan_stream(
         self, refs: Iterable[ArticleRef], report: RunReport
@@ -479,7 +488,8 @@ class Pipeline:
         write_if_changed(page, html.encode("utf-8"), fsync=self.config.output.fsync)
         relative = page.relative_to(self.config.output.dir).as_posix()
         if post.local_path != relative:
-            self.store.set_local_path(post.key, relative)
+            # Recorded once per batch (see _flush_local_paths): one transaction, not one each.
+            self._local_paths[post.key] = relative
         self._pages_written[post.key] = articles
         return page
 

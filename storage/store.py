@@ -604,9 +604,15 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
-    def set_local_path(self, key: str, local_path: str) -> None:
+    def set_local_paths(self, paths: dict[str, str]) -> None:
+        """Record where posts' local copies are (key -> path), in one transaction."""
+        if not paths:
+            return
         with self.db.atomic():
-            self.db.execute("UPDATE posts SET local_path = ? WHERE key = ?", [local_path, key])
+            self.db.conn.executemany(
+                "UPDATE posts SET local_path = ? WHERE key = ?",
+                [(path, key) for key, path in paths.items()],
+            )
 
     def get_post(self, key: str, with_related: bool = True) -> Post | None:
         """The archived state of a post, with its media and (one level of) related posts."""
