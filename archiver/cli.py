@@ -122,7 +122,7 @@ def _progress_callback(enabled: bool) -> tuple[Callable[[str], None] | None, Cal
     def advance(location: str) -> None:
         nonlocal count
         count += 1
-        status.update(f"{count} articles scanned · {location[-60:]}")
+        status.update(f"{count} articles · {location[-60:]}")
 
     return advance, status.stop
 
@@ -166,7 +166,11 @@ def run(ctx: Context, as_json: bool) -> None:
 def regenerate(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
     """Rewrite articles from the archive (all, or the ARTICLES named) without rescanning."""
     with ctx.archive() as archive:
-        report = archive.regenerate(list(articles) or None)
+        advance, done = _progress_callback(not as_json)
+        try:
+            report = archive.regenerate(list(articles) or None, progress=advance)
+        finally:
+            done()
     _print_report(report, as_json, "regenerate")
     if report.errors:
         sys.exit(EXIT_FAILURES)

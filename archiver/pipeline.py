@@ -158,6 +158,8 @@ class Pipeline:
         for ref in self.store.article_refs(locations):
             if self.stop.is_set():
                 break
+            if self.progress:
+                self.progress(ref.location)
             self._regenerate_one(ref, report)
         self._flush_local_paths()
         report.duration_s = time.monotonic() - started

@@ -19,7 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from archiver.models import GONE_STATUSES, MediaItem, Post
-from storage.store import _post_from_row
+from storage.store import media_item_from_row, post_from_row
 
 ORDERS = ("created", "archived", "author")
 
@@ -276,7 +276,7 @@ def list_posts(db: sqlite_utils.Database, filters: PostFilter | None = None) -> 
     """Matching posts as ``Post`` objects, with their media (one query for all of them)."""
     rows = list(iter_post_rows(db, filters))
     media = media_by_key(db, [row["key"] for row in rows])
-    return [_post_from_row(row, media.get(row["key"], [])) for row in rows]
+    return [post_from_row(row, media.get(row["key"], [])) for row in rows]
 
 
 def media_by_key(db: sqlite_utils.Database, keys: list[str]) -> dict[str, list[MediaItem]]:
@@ -288,24 +288,8 @@ def media_by_key(db: sqlite_utils.Database, keys: list[str]) -> dict[str, list[M
         for row in db.query(
             f"SELECT * FROM media WHERE post_key IN ({marks}) ORDER BY post_key, ordinal", chunk
         ):
-            found.setdefault(row["post_key"], []).append(_media_item(row))
+            found.setdefault(row["post_key"], []).append(media_item_from_row(row))
     return found
-
-
-def _media_item(row: dict[str, Any]) -> MediaItem:
-    return MediaItem(
-        kind=row["kind"],
-        url=row["url"],
-        alt_text=row["alt_text"],
-        width=row["width"],
-        height=row["height"],
-        poster_url=row["poster_url"],
-        content_type=row["content_type"],
-        local_path=row["local_path"],
-        poster_local_path=row["poster_local_path"],
-        sha256=row["sha256"],
-        bytes=row["bytes"],
-    )
 
 
 def snapshots_of(db: sqlite_utils.Database, key: str) -> list[SnapshotInfo]:
@@ -394,7 +378,7 @@ def search_posts(
     hits = []
     for row in rows:
         snippet, score = row.pop("_snippet"), row.pop("_score")
-        hits.append(SearchHit(_post_from_row(row, media.get(row["key"], [])), snippet, score))
+        hits.append(SearchHit(post_from_row(row, media.get(row["key"], [])), snippet, score))
     return hits
 
 

@@ -619,7 +619,7 @@ class Store:
         rows = self._rows("SELECT * FROM posts WHERE key = ?", [key])
         if not rows:
             return None
-        post = _post_from_row(rows[0], self.media_of(key))
+        post = post_from_row(rows[0], self.media_of(key))
         if with_related:
             if post.quoted_key:
                 post.quoted = self.get_post(post.quoted_key, with_related=False)
@@ -629,19 +629,7 @@ class Store:
 
     def media_of(self, key: str) -> list[MediaItem]:
         return [
-            MediaItem(
-                kind=row["kind"],
-                url=row["url"],
-                alt_text=row["alt_text"],
-                width=row["width"],
-                height=row["height"],
-                poster_url=row["poster_url"],
-                content_type=row["content_type"],
-                local_path=row["local_path"],
-                poster_local_path=row["poster_local_path"],
-                sha256=row["sha256"],
-                bytes=row["bytes"],
-            )
+            media_item_from_row(row)
             for row in self._rows("SELECT * FROM media WHERE post_key = ? ORDER BY ordinal", [key])
         ]
 
@@ -707,6 +695,23 @@ class Store:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def media_item_from_row(row: dict[str, Any]) -> MediaItem:
+    """A ``media`` table row as a ``MediaItem``."""
+    return MediaItem(
+        kind=row["kind"],
+        url=row["url"],
+        alt_text=row["alt_text"],
+        width=row["width"],
+        height=row["height"],
+        poster_url=row["poster_url"],
+        content_type=row["content_type"],
+        local_path=row["local_path"],
+        poster_local_path=row["poster_local_path"],
+        sha256=row["sha256"],
+        bytes=row["bytes"],
+    )
+
+
 def _trailing_status_id(ref: str) -> str | None:
     marker = "/status/"
     if marker not in ref and "/statuses/" not in ref:
@@ -724,7 +729,8 @@ def _key_to_id(key: str | None) -> str | None:
     return key.split(":", 1)[1] if key else None
 
 
-def _post_from_row(row: dict[str, Any], media: list[MediaItem]) -> Post:
+def post_from_row(row: dict[str, Any], media: list[MediaItem]) -> Post:
+    """A ``posts`` table row (plus its media) as a ``Post``; avatars are kept apart."""
     return Post(
         key=row["key"],
         platform=row["platform"],
