@@ -657,17 +657,16 @@ def index(ctx: Context, per_page: int) -> None:
     click.echo(f"wrote {len(pages)} index page{'s' if len(pages) != 1 else ''}: {pages[0]}")
 
 
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules (service, queries) join the group here."""
-    try:
-        from archiver.cli_service import serve, status
-    except ImportError:  # pragma: no cover - during development only
-        return
+def _register_service_commands() -> None:
+    # archiver.cli_service imports this module (for Context), so it joins the group
+    # once the group exists.
+    from archiver.cli_service import serve, status
+
     cli.add_command(serve)
     cli.add_command(status)
 
 
-_register_optional_commands()
+_register_service_commands()
 
 
 def main() -> None:

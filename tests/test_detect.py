@@ -28,7 +28,8 @@ from archiver.models import (
 )
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
-SHARED_CORPUS = Path("/work/shared/corpus")
+# ../shared/ beside the repository (how sessions and CI lay it out), when present.
+SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 SCRIPT = b'<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
 
