@@ -238,3 +238,25 @@ def test_markdown_sources_are_rewritten_in_place_of_the_html_block(tmp_path: Pat
     # The fenced code sample is documentation, not an embed: untouched.
     assert '```html\n<blockquote class="twitter-tweet"><a href="https://twitter.com/ada_speaks' in text
     assert text.endswith("#### Done!\n")
+
+
+def test_unwritable_output_is_reported_per_article_and_loses_nothing(tmp_path: Path) -> None:
+    """A write that fails (here: a file where a folder must go) fails that article only."""
+    config = make_project(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "blog").write_text("in the way")
+    result = CliRunner().invoke(cli, ["--config", str(config), "run", "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [e["article"] for e in data["errors"]] == ["articles/blog/hugo-post.md"]
+    assert data["errors"][0]["reason"].startswith("rewrite:")
+    assert (tmp_path / "out" / "blog").read_text() == "in the way"
+    assert (tmp_path / "out" / SEED).exists()
+    assert not list((tmp_path / "out").rglob("*.tmp"))
+    db = sqlite3.connect(tmp_path / "archive.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # Once the obstacle is gone, the next run writes the article.
+    (tmp_path / "out" / "blog").unlink()
+    again = CliRunner().invoke(cli, ["--config", str(config), "run", "--json"])
+    assert again.exit_code == 0, again.output
+    assert "data-archived-post" in (tmp_path / "out" / "blog" / "hugo-post.md").read_text()
