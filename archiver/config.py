@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 CONFIG_ENV = "EMBED_ARCHIVER_CONFIG"
+MEDIA_DIR = "media"  # under the embeds folder: the content-addressed media store
 DEFAULT_CONFIG = "config.yaml"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -165,7 +166,7 @@ class Config(_Strict):
 
     @property
     def media_root(self) -> Path:
-        return self.embeds_root / "media"
+        return self.embeds_root / MEDIA_DIR
 
     def resolve_paths(self, base: Path) -> Config:
         """Make every relative path absolute against ``base`` (the config's folder)."""

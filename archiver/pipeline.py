@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from archiver import detect, encoding, render
-from archiver.config import Config
+from archiver.config import MEDIA_DIR, Config
 from archiver.models import (
     Article,
     ArticleError,
@@ -407,9 +407,11 @@ class Pipeline:
         ref = item.article.ref
         try:
             out_path = self._output_path(ref)
+            # Links from this article to the local copies and media: one relpath per article.
+            embeds_href = relative_href(out_path, self.config.embeds_root)
             replacements = []
             for span in item.spans:
-                html = self._render_embed(span.key, out_path)
+                html = self._render_embed(span.key, embeds_href)
                 if html is None:
                     continue  # not archived: leave the original markup alone
                 replacements.append((span.start, span.end, self._encode(html, item.article)))
@@ -470,13 +472,13 @@ class Pipeline:
         scan = encoding.to_scan_bytes(data, article.encoding)
         return detect.find_embeds(scan, markdown=is_markdown(article.ref.location))
 
-    def _render_embed(self, key: str, out_path: Path) -> str | None:
+    def _render_embed(self, key: str, embeds_href: str) -> str | None:
         post = self.store.get_post(key)
         if post is None:
             return None
         page = self._write_post_page(post)
-        media_prefix = relative_href(out_path, self.config.media_root) + "/"
-        return render.render_embed(post, relative_href(out_path, page), media_prefix)
+        copy_href = f"{embeds_href}/{page.parent.name}/{page.name}"
+        return render.render_embed(post, copy_href, f"{embeds_href}/{MEDIA_DIR}/")
 
     def _write_post_page(self, post: Post, force: bool = False) -> Path:
         """Write the post's local copy (once per pass unless forced) and return its path."""
