@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from archiver import detect, encoding
 from archiver.models import FORM_ARCHIVED, EmbedSpan
-from archiver.rewrite import splice, write_atomic
+from archiver.rewrite import file_mode_for, splice, write_atomic
 from archiver.sources.directory import is_markdown
 from storage import Store, StoredEmbed
 from storage import queries as q
@@ -43,6 +43,7 @@ def atomic_text_file(path: Path, newline: str | None = None) -> Iterator[IO[str]
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, file_mode_for(path))
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

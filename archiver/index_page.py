@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from archiver.config import Config
 from archiver.pipeline import utc_now
-from archiver.render import human_date
+from archiver.render import human_date, neutralize_template_syntax
 from archiver.rewrite import relative_href, write_if_changed
 from archiver.snapshot.sanitize import safe_http_url
 from storage import Store
@@ -89,7 +89,7 @@ def write_index(source: Store | Archive, config: Config, per_page: int = PER_PAG
             total=total,
             generated=generated,
         )
-        write_if_changed(path, html.encode("utf-8"))
+        write_if_changed(path, neutralize_template_syntax(html).encode("utf-8"))
         written.append(path)
     _remove_stale_pages(root, count)
     return written

@@ -429,8 +429,13 @@ def _posted(post: Post, v: _PostView) -> str | None:
     return v.created_at
 
 
-def _finish(out: str) -> str:
-    return _TEMPLATE_OPEN.sub("&#123;", out)
+def neutralize_template_syntax(html: str) -> str:
+    """Write the ``{`` of ``{{``, ``{%`` and ``{#`` as ``&#123;``.
+
+    The same text in HTML, but Hugo, Jekyll and other Liquid-style templates that
+    process the output never evaluate what a stranger wrote in a post.
+    """
+    return _TEMPLATE_OPEN.sub("&#123;", html)
 
 
 # --- public API -------------------------------------------------------------------------
@@ -453,7 +458,7 @@ def render_embed(post: Post, copy_href: str, media_href_prefix: str) -> str:
     # Values may hold line breaks (alt text, names); as character references they
     # mean the same in HTML but keep the embed one line for Markdown.
     out = out.replace("\r", "&#13;").replace("\n", "&#10;")
-    return _finish(out)
+    return neutralize_template_syntax(out)
 
 
 def render_post_page(post: Post, media_href_prefix: str, articles: list[str] | None = None) -> str:
@@ -485,4 +490,4 @@ def render_post_page(post: Post, media_href_prefix: str, articles: list[str] | N
             rel=LINK_REL,
         )
     )
-    return _finish(out)
+    return neutralize_template_syntax(out)

@@ -47,14 +47,35 @@ def write_atomic(path: Path, data: bytes, fsync: bool = False) -> None:
             if fsync:
                 handle.flush()
                 os.fsync(handle.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            # Keep the permissions of the file being replaced (in-place mode).
-            os.chmod(tmp_name, os.stat(path).st_mode & 0o7777)
+        os.chmod(tmp_name, file_mode_for(path))
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def file_mode_for(path: Path) -> int:
+    """The mode a file written to ``path`` should have.
+
+    The mode of the file being replaced (in-place mode), else what ``open()`` would
+    give under the process umask: temp files are created 0600, which a web server
+    running as another user could not read.
+    """
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
+
+
+def _read_umask() -> int:
+    # The umask can only be read by setting it; done once, at import.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 
 
 def write_if_changed(path: Path, data: bytes, fsync: bool = False) -> bool:

@@ -64,6 +64,21 @@ def test_hostile_content_is_escaped(tmp_path: Path) -> None:
     assert HOSTILE_TEXT in text and HOSTILE_NAME in text  # shown as text, not markup
 
 
+def test_template_syntax_in_posts_is_neutralised(tmp_path: Path) -> None:
+    """Hugo/Jekyll must never evaluate what a stranger wrote: no ``{{``/``{%`` in output."""
+    config = build_archive(tmp_path)
+    with Archive.from_config(config) as archive:
+        archive.store.db.execute(
+            "UPDATE posts SET text = '{{ .Site.Params.secret }} {% include x %}', "
+            "author_name = '{#c#}'"
+        )
+        archive.store.db.conn.commit()
+        archive.write_index()
+    html = (tmp_path / "out" / "embeds" / "index.html").read_text(encoding="utf-8")
+    assert "{{" not in html and "{%" not in html and "{#" not in html
+    assert "{{ .Site.Params.secret }}" in soup(tmp_path / "out" / "embeds" / "index.html").get_text()
+
+
 def test_pagination_and_stale_pages(tmp_path: Path) -> None:
     config = build_archive(tmp_path)
     embeds = tmp_path / "out" / "embeds"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import shutil
 import sqlite3
 from pathlib import Path
@@ -260,3 +262,18 @@ def test_unwritable_output_is_reported_per_article_and_loses_nothing(tmp_path: P
     again = CliRunner().invoke(cli, ["--config", str(config), "run", "--json"])
     assert again.exit_code == 0, again.output
     assert "data-archived-post" in (tmp_path / "out" / "blog" / "hugo-post.md").read_text()
+
+
+def test_written_files_are_readable_by_a_web_server(tmp_path: Path) -> None:
+    """New files get the usual umask mode, not the 0600 of temp files."""
+    config = make_project(tmp_path)
+    old = os.umask(0o022)
+    try:
+        with Archive.from_config(config) as archive:
+            archive.run()
+    finally:
+        os.umask(old)
+    for path in (tmp_path / "out" / SEED, tmp_path / "out" / "embeds" / "index.html"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    page = next((tmp_path / "out" / "embeds" / "x").iterdir())
+    assert stat.S_IMODE(page.stat().st_mode) == 0o644
