@@ -208,6 +208,19 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     return config_from_dict(raw, base=config_path.resolve().parent, origin=config_path)
 
 
+def _check_layout(config: Config, where: str) -> None:
+    """Refuse layouts where writing the output would overwrite the sources."""
+    if config.output.in_place:
+        return
+    for index, source in enumerate(config.sources):
+        if isinstance(source, DirectorySource) and Path(source.path) == config.output.dir:
+            raise ConfigError(
+                f"{where}: invalid configuration: output.dir is the folder of sources.{index} "
+                f"({source.path}); choose another output.dir, or set output.in_place: true "
+                "to rewrite the sources themselves"
+            )
+
+
 def config_from_dict(raw: dict[str, object], base: Path, origin: Path | None = None) -> Config:
     """Validate a mapping as a config, resolving relative paths against ``base``."""
     where = str(origin) if origin else "config"
@@ -220,4 +233,6 @@ def config_from_dict(raw: dict[str, object], base: Path, origin: Path | None = N
         )
         raise ConfigError(f"{where}: invalid configuration: {problems}") from exc
     config.config_path = origin.resolve() if origin else None
-    return config.resolve_paths(base)
+    config.resolve_paths(base)
+    _check_layout(config, where)
+    return config

@@ -184,7 +184,9 @@ class Pipeline:
             seen: list[str] = []
             try:
                 if source.kind == "directory":
-                    refs: Iterator[ArticleRef] = iter_local_articles(source, index, base)
+                    refs: Iterator[ArticleRef] = iter_local_articles(
+                        source, index, base, skip=self._output_folders()
+                    )
                 elif self.remote_lister is not None:
                     refs = self.remote_lister(source, index)
                 else:
@@ -203,6 +205,12 @@ class Pipeline:
                         embeds = self.store.embeds_of(gone.location)
                         self._pages_stale.update(e.post_key for e in embeds)
                 report.articles_removed += self.store.mark_removed(name, seen, utc_now())
+
+    def _output_folders(self) -> tuple[Path, ...]:
+        """Folders a source walk must not enter: what we write is not an article."""
+        if self.config.output.in_place:
+            return (self.config.embeds_root,)
+        return (self.config.output.dir,)
 
     # -- scanning ------------------------------------------------------------------
 

@@ -277,3 +277,28 @@ def test_written_files_are_readable_by_a_web_server(tmp_path: Path) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
     page = next((tmp_path / "out" / "embeds" / "x").iterdir())
     assert stat.S_IMODE(page.stat().st_mode) == 0o644
+
+
+def test_output_folder_inside_the_source_is_not_scanned(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "site")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "database: archive.db\nsources:\n  - kind: directory\n    path: site\n"
+        "output:\n  dir: site/out\nx:\n  fetch: false\n"
+    )
+    with Archive.from_config(config) as archive:
+        first = archive.run()
+        second = archive.run()
+        locations = archive.store.article_locations()
+    assert not any("/out/" in location for location in locations)
+    assert first.articles_scanned == 4  # the .html files; nothing under site/out
+    assert second.articles_scanned == 0 and second.articles_rewritten == 0
+    assert not (tmp_path / "site" / "out" / "out").exists()
+
+
+def test_output_dir_equal_to_a_source_folder_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("sources:\n  - kind: directory\n    path: site\noutput:\n  dir: site\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "run"])
+    assert result.exit_code == 2
+    assert "output.dir is the folder of sources.0" in result.output

@@ -15,10 +15,12 @@ def source_name(source: Source, index: int) -> str:
     return source.name or f"{source.kind}-{index}"
 
 
-def iter_local_articles(source: Source, index: int, base: Path) -> Iterator[ArticleRef]:
+def iter_local_articles(
+    source: Source, index: int, base: Path, skip: tuple[Path, ...] = ()
+) -> Iterator[ArticleRef]:
     """Articles of a local (directory) source. Remote kinds live in ``archiver.sources.remote``."""
     if isinstance(source, DirectorySource):
-        yield from iter_directory(source, source_name(source, index), base)
+        yield from iter_directory(source, source_name(source, index), base, skip)
 
 
 __all__ = ["iter_local_articles", "source_name"]

@@ -48,7 +48,9 @@ def matches(relpath: str, include: list[str], exclude: list[str]) -> bool:
     return not any(glob_regex(p).match(relpath) for p in exclude)
 
 
-def iter_directory(source: DirectorySource, name: str, base: Path) -> Iterator[ArticleRef]:
+def iter_directory(
+    source: DirectorySource, name: str, base: Path, skip: tuple[Path, ...] = ()
+) -> Iterator[ArticleRef]:
     """Yield the articles under ``source.path`` in a stable (sorted) order.
 
     An article's location is its path relative to ``base`` (the config's
@@ -60,8 +62,9 @@ def iter_directory(source: DirectorySource, name: str, base: Path) -> Iterator[A
     root = Path(source.path)
     if not root.is_dir():
         raise FileNotFoundError(f"source folder {root} does not exist")
+    skipped = {str(Path(p).resolve()) for p in skip}
     prefix = "" if name.startswith("directory-") else f"{name}/"
-    for relpath, entry in _walk(root, ""):
+    for relpath, entry in _walk(root, "", skipped):
         if not matches(relpath, source.include, source.exclude):
             continue
         stat = entry.stat(follow_symlinks=False)
@@ -75,7 +78,7 @@ def iter_directory(source: DirectorySource, name: str, base: Path) -> Iterator[A
         )
 
 
-def _walk(folder: Path, rel: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+def _walk(folder: Path, rel: str, skipped: set[str]) -> Iterator[tuple[str, os.DirEntry[str]]]:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
@@ -83,7 +86,9 @@ def _walk(folder: Path, rel: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
     for entry in entries:
         child = f"{rel}{entry.name}"
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path), child + "/")
+            # Our own output (rewritten copies, local copy pages) is never a source.
+            if os.path.realpath(entry.path) not in skipped:
+                yield from _walk(Path(entry.path), child + "/", skipped)
         elif entry.is_file(follow_symlinks=False):
             yield child, entry
 
