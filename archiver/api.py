@@ -104,7 +104,17 @@ class Archive:
     def regenerate(
         self, locations: Iterable[str] | None = None, progress: Callable[[str], None] | None = None
     ) -> RunReport:
-        """Rewrite articles from the archive, without scanning for new posts."""
+        """Rewrite articles from the archive, without scanning for new posts.
+
+        ``locations`` name articles as ``restore`` does; an unknown one raises
+        ``NotFoundError`` before anything is written.
+        """
+        if locations is not None:
+            locations = [
+                row["location"]
+                for article_id in self._article_ids(locations)
+                if (row := q.article_row(self.store.db, article_id)) is not None
+            ]
         return self._recorded("regenerate", lambda p: p.regenerate(locations), progress)
 
     def recheck(self) -> RunReport:
@@ -324,18 +334,23 @@ class Archive:
         """
         from archiver.export import restore_article
 
-        if articles is None:
-            ids = q.live_article_ids(self.store.db)
-        else:
-            ids = []
-            for ref in articles:
-                article_id = q.find_article_id(self.store.db, ref)
-                if article_id is None:
-                    raise NotFoundError(f"no article matches {ref!r}")
-                ids.append(article_id)
-        in_place = self.config.output.in_place
+        ids = q.live_article_ids(self.store.db) if articles is None else self._article_ids(articles)
+        output_dir = None if self.config.output.in_place else self.config.output.dir
         with self.lock():  # a run must not rewrite the files while we put originals back
-            return [restore_article(self.store, article_id, in_place) for article_id in ids]
+            return [restore_article(self.store, article_id, output_dir) for article_id in ids]
+
+    def _article_ids(self, articles: Iterable[str]) -> list[int]:
+        """Resolve article names (location, URL, path, or a unique suffix) to ids.
+
+        Raises ``NotFoundError`` naming the first unknown article.
+        """
+        ids = []
+        for ref in articles:
+            article_id = q.find_article_id(self.store.db, ref)
+            if article_id is None:
+                raise NotFoundError(f"no article matches {ref!r}")
+            ids.append(article_id)
+        return ids
 
     def write_index(self, per_page: int = 100) -> list[Path]:
         """Write the static index of archived posts (``OUTPUT/embeds/index.html`` …)."""

@@ -165,7 +165,7 @@ def run(ctx: Context, as_json: bool) -> None:
 @pass_context
 def regenerate(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
     """Rewrite articles from the archive (all, or the ARTICLES named) without rescanning."""
-    with ctx.archive() as archive:
+    with ctx.archive() as archive, _query_errors():
         advance, done = _progress_callback(not as_json)
         try:
             report = archive.regenerate(list(articles) or None, progress=advance)

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from archiver import detect, encoding
 from archiver.models import FORM_ARCHIVED, EmbedSpan
-from archiver.rewrite import file_mode_for, splice, write_atomic
+from archiver.rewrite import file_mode_for, safe_join, splice, write_atomic
 from archiver.sources.directory import is_markdown
 from storage import Store, StoredEmbed
 from storage import queries as q
@@ -136,26 +136,30 @@ class RestoreResult:
         }
 
 
-def current_file(row: dict[str, Any], in_place: bool) -> Path | None:
+def current_file(row: dict[str, Any], output_dir: Path | None) -> Path | None:
     """The file that holds an article's archived embeds now.
 
-    The rewritten copy when there is one (in-place mode records the source itself
-    as the output), else the source file in in-place mode.
+    ``output_dir`` is None in in-place mode, where the source file is the output.
+    Otherwise the rewritten copy: ``articles.output_path``, which holds a path
+    relative to ``output_dir`` until a rewrite has been confirmed.
     """
-    if row.get("output_path"):
-        return Path(row["output_path"])
-    if in_place and row.get("path"):
-        return Path(row["path"])
-    return None
+    if output_dir is None:
+        return Path(row["path"]) if row.get("path") else None
+    recorded = row.get("output_path")
+    if not recorded:
+        return None
+    if Path(recorded).is_absolute():
+        return Path(recorded)
+    return safe_join(output_dir, recorded)
 
 
-def restore_article(store: Store, article_id: int, in_place: bool) -> RestoreResult:
+def restore_article(store: Store, article_id: int, output_dir: Path | None) -> RestoreResult:
     """Put the original embed markup back into one article's current file."""
     row = q.article_row(store.db, article_id)
     if row is None:
         raise LookupError(f"no article with id {article_id}")
     location = row["location"]
-    path = current_file(row, in_place)
+    path = current_file(row, output_dir)
     result = RestoreResult(location=location, path=str(path) if path else None)
     if path is None:
         result.error = "no rewritten file on record"

@@ -445,6 +445,8 @@ class Pipeline:
         now = utc_now()
         if self.config.output.in_place:
             if data == article.data:
+                # Nothing to write, but the source is confirmed as the output.
+                self.store.mark_rewritten(ref.location, str(out_path), article.content_hash, now)
                 return False
             write_atomic(out_path, data, fsync=self.config.output.fsync)
             stat = out_path.stat()

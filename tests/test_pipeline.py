@@ -302,3 +302,40 @@ def test_output_dir_equal_to_a_source_folder_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(config), "run"])
     assert result.exit_code == 2
     assert "output.dir is the folder of sources.0" in result.output
+
+
+def test_in_place_restore_after_an_edit_restores_the_source_wherever_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = make_project(tmp_path)
+    config.write_text(config.read_text().replace("  dir: out\n", "  dir: out\n  in_place: true\n"))
+    source = tmp_path / "articles" / SEED
+    original = source.read_bytes()
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(config), "run"]).exit_code == 0
+    assert runner.invoke(cli, ["--config", str(config), "run"]).exit_code == 0
+    # An editor changes the article outside its embeds; the next run sees it.
+    edited = source.read_bytes().replace(b"</footer>", b"<p>Correction.</p></footer>")
+    source.write_bytes(edited)
+    assert runner.invoke(cli, ["--config", str(config), "run"]).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / SEED).write_text("decoy")
+    monkeypatch.chdir(elsewhere)
+    result = runner.invoke(cli, ["--config", str(config), "restore", SEED, "--json"])
+    assert result.exit_code == 0, result.output
+    assert (elsewhere / SEED).read_text() == "decoy"
+    assert source.read_bytes() == original.replace(b"</footer>", b"<p>Correction.</p></footer>")
+
+
+def test_regenerate_names_articles_like_restore_and_refuses_unknown_ones(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    runner = CliRunner()
+    runner.invoke(cli, ["--config", str(config), "run"])
+    (tmp_path / "out" / SEED).unlink()
+    result = runner.invoke(cli, ["--config", str(config), "regenerate", SEED, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["articles_rewritten"] == 1
+    assert (tmp_path / "out" / SEED).exists()
+    unknown = runner.invoke(cli, ["--config", str(config), "regenerate", "nosuch.html"])
+    assert unknown.exit_code == 3 and "nosuch.html" in unknown.output
