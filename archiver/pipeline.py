@@ -127,8 +127,14 @@ class Pipeline:
         existing page is refreshed once, so the archive converges to what an
         uninterrupted pass produces.
         """
-        keys = set(self._pages_written) | self._pages_stale
-        forced = set(self._pages_stale)
+        # Pages deleted from disk (a cleaned output folder) are written again.
+        missing = {
+            key
+            for key, path in self.store.local_copies()
+            if not (self.config.output.dir / path).exists()
+        }
+        keys = set(self._pages_written) | self._pages_stale | missing
+        forced = self._pages_stale | missing
         self._pages_stale = set()
         previous = self.store.recent_runs(2)[1:]  # [0] is this pass's own row
         if previous and previous[0].get("outcome") in ("interrupted", "failed", "running"):
@@ -139,7 +145,8 @@ class Pipeline:
             if self.stop.is_set():
                 return
             platform, _, post_id = key.partition(":")
-            if not (self.config.embeds_root / platform / f"{post_id}.html").exists():
+            page = self.config.embeds_root / platform / f"{post_id}.html"
+            if key not in missing and not page.exists():
                 continue  # only pages that exist (quoted posts may have none)
             written = self._pages_written.get(key)
             if key not in forced and written == self._articles_of(key):

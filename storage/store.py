@@ -614,6 +614,15 @@ class Store:
                 [(path, key) for key, path in paths.items()],
             )
 
+    def local_copies(self) -> list[tuple[str, str]]:
+        """(key, local_path) of every post that has a local copy page."""
+        return [
+            (key, path)
+            for key, path in self.db.execute(
+                "SELECT key, local_path FROM posts WHERE local_path IS NOT NULL"
+            )
+        ]
+
     def get_post(self, key: str, with_related: bool = True) -> Post | None:
         """The archived state of a post, with its media and (one level of) related posts."""
         rows = self._rows("SELECT * FROM posts WHERE key = ?", [key])

@@ -339,3 +339,15 @@ def test_regenerate_names_articles_like_restore_and_refuses_unknown_ones(tmp_pat
     assert (tmp_path / "out" / SEED).exists()
     unknown = runner.invoke(cli, ["--config", str(config), "regenerate", "nosuch.html"])
     assert unknown.exit_code == 3 and "nosuch.html" in unknown.output
+
+
+def test_run_writes_local_copies_again_when_they_were_deleted(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    with Archive.from_config(config) as archive:
+        archive.run()
+        pages = sorted(p.name for p in (tmp_path / "out" / "embeds" / "x").iterdir())
+        shutil.rmtree(tmp_path / "out" / "embeds")
+        report = archive.run()
+    assert report.articles_skipped == 5  # the articles themselves did not change
+    assert sorted(p.name for p in (tmp_path / "out" / "embeds" / "x").iterdir()) == pages
+    assert (tmp_path / "out" / "embeds" / "index.html").exists()
