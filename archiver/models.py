@@ -36,7 +36,16 @@ SOURCE_SYNDICATION = "syndication"
 SOURCE_WAYBACK = "wayback"
 SOURCE_OEMBED = "oembed"
 SOURCE_MARKUP = "markup"
-SOURCE_RANK = {SOURCE_MARKUP: 0, SOURCE_OEMBED: 1, SOURCE_WAYBACK: 2, SOURCE_SYNDICATION: 3}
+# Read back from our own stable embed in an article, for a post the archive does
+# not hold (the database was lost or replaced): never a new version of a post.
+SOURCE_ARCHIVED_COPY = "archived-copy"
+SOURCE_RANK = {
+    SOURCE_ARCHIVED_COPY: 0,
+    SOURCE_MARKUP: 0,
+    SOURCE_OEMBED: 1,
+    SOURCE_WAYBACK: 2,
+    SOURCE_SYNDICATION: 3,
+}
 
 # Embed forms, as recorded in ``embeds.form``.
 FORM_BLOCKQUOTE = "blockquote"

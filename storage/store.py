@@ -18,6 +18,7 @@ import sqlite_utils
 
 from archiver.models import (
     FORM_ARCHIVED,
+    SOURCE_ARCHIVED_COPY,
     SOURCE_MARKUP,
     SOURCE_RANK,
     STATUS_LIVE,
@@ -402,6 +403,8 @@ class Store:
             self._insert_snapshot(snap, digest, now)
             return NEW
         cur_source, cur_status, cur_hash, cur_text = current
+        if snap.source == SOURCE_ARCHIVED_COPY:
+            return UNCHANGED  # our own rendering of what the archive holds
         seen = self.db.execute(
             "SELECT 1 FROM snapshots WHERE post_key = ? AND content_hash = ? LIMIT 1", [key, digest]
         ).fetchone()

@@ -399,7 +399,7 @@ def test_hostile_text_is_sanitized() -> None:
     assert snap.author_name == 'Evil "<x>"'  # plain text; escaping is the renderer's job
 
 
-def test_our_archived_embed_returns_identity_only() -> None:
+def test_our_archived_embed_is_read_back_without_its_quoted_post() -> None:
     post = Post(
         key="x:1641086480675225601",
         platform="x",
@@ -438,7 +438,12 @@ def test_our_archived_embed_returns_identity_only() -> None:
     assert snap.post_id == "1641086480675225601"
     assert snap.author_handle == "Some_One"
     assert snap.url == "https://x.com/Some_One/status/1641086480675225601"
-    assert snap.text is None and snap.html is None and snap.author_name is None
+    # Content comes back from our own markup (for an archive that lost the post),
+    # never from the nested quoted post, and is labelled as a read-back copy.
+    assert snap.source == "archived-copy"
+    assert snap.text == "hello" and snap.html == "hello" and snap.author_name == "Some One"
+    assert snap.lang == "en"
+    assert snap.created_at == "2023-03-29T14:34:41.562Z"  # the snowflake's time wins
     assert snap.raw == fragment
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import shutil
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -351,3 +351,25 @@ def test_run_writes_local_copies_again_when_they_were_deleted(tmp_path: Path) ->
     assert report.articles_skipped == 5  # the articles themselves did not change
     assert sorted(p.name for p in (tmp_path / "out" / "embeds" / "x").iterdir()) == pages
     assert (tmp_path / "out" / "embeds" / "index.html").exists()
+
+
+def test_losing_the_database_does_not_erase_posts_from_rewritten_articles(tmp_path: Path) -> None:
+    """In place, the articles hold our stable embeds: a fresh archive reads them back."""
+    config = make_project(tmp_path)
+    config.write_text(config.read_text().replace("  dir: out\n", "  dir: out\n  in_place: true\n"))
+    with Archive.from_config(config) as archive:
+        archive.run()
+    rewritten = (tmp_path / "articles" / SEED).read_bytes()
+    for leftover in tmp_path.glob("archive.db*"):
+        leftover.unlink()
+    with Archive.from_config(config) as archive:
+        report = archive.run()
+        post = archive.post("x:2020861077922902691")
+    assert report.errors == []
+    assert (tmp_path / "articles" / SEED).read_bytes() == rewritten
+    assert post is not None and post.source == "archived-copy"
+    assert post.text is not None and post.text.startswith("Today is my last day at Anthropic.")
+    assert post.author_name == "mrinank" and post.author_handle == "MrinankSharma"
+    assert post.created_at == "2026-02-09T14:03:21.417Z"
+    page = (tmp_path / "out" / "embeds" / "x" / "2020861077922902691.html").read_text()
+    assert "Today is my last day at Anthropic." in page

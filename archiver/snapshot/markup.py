@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup
 from bs4.element import Comment, NavigableString, PageElement, Tag
 
-from archiver.models import FORM_ARCHIVED, SOURCE_MARKUP, STATUS_UNKNOWN, EmbedSpan, PostSnapshot
+from archiver.models import (
+    FORM_ARCHIVED,
+    SOURCE_ARCHIVED_COPY,
+    SOURCE_MARKUP,
+    STATUS_UNKNOWN,
+    EmbedSpan,
+    PostSnapshot,
+)
 from archiver.snapshot.sanitize import (
     html_to_text,
     parse_fragment,
@@ -146,22 +153,51 @@ def _lang_dir(p: Tag) -> tuple[str | None, str | None]:
 
 
 def _archived_snapshot(span: EmbedSpan, soup: BeautifulSoup, fragment: str) -> PostSnapshot:
-    # Our own stable embed: the archive already holds the content, so only the
-    # identity is read back (from the link to the original, else from the span).
+    """Read a post back from our own stable embed (see templates/embed.html.j2).
+
+    The archive normally holds the post already and storage ignores this
+    snapshot; it matters when the archive was lost, so that a rescan of rewritten
+    articles rebuilds the post instead of rendering an empty one.
+    """
     handle = None
     perm = _find_permalink(soup, span.post_id)
     if perm is not None and perm.post_id == span.post_id:
         handle = perm.handle
     handle = handle or span.handle or _span_url_handle(span)
-    return PostSnapshot(
+    snap = PostSnapshot(
         post_id=span.post_id,
         platform=span.platform,
         url=canonical_url(span.post_id, handle),
         author_handle=handle,
         status=STATUS_UNKNOWN,
-        source=SOURCE_MARKUP,
+        source=SOURCE_ARCHIVED_COPY,
         raw=fragment,
     )
+    block = soup.find(_is_archived_marker)
+    if not isinstance(block, Tag):
+        return snap
+    snap.lang, snap.dir = _lang_dir(block)
+    # Direct children only: a nested quoted post has the same classes.
+    text_p = block.find("p", class_="archived-post-text", recursive=False)
+    if isinstance(text_p, Tag):
+        snap.text = html_to_text(text_p).strip() or None
+        snap.html = sanitize_post_html(text_p) or None
+    byline = block.find("p", class_="archived-post-byline", recursive=False)
+    if isinstance(byline, Tag):
+        name = byline.find(class_="archived-post-name")
+        if isinstance(name, Tag):
+            snap.author_name = _collapse(name.get_text()) or None
+        when = byline.find("time")
+        if isinstance(when, Tag):
+            snap.date_text = _collapse(when.get_text()) or None
+            stamp = when.get("datetime")
+            if isinstance(stamp, str) and _ISO_MS.match(stamp):
+                snap.created_at = stamp
+    snap.created_at = created_at_from_id(span.post_id) or snap.created_at
+    return snap
+
+
+_ISO_MS = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
 
 
 def _is_archived_marker(tag: Tag) -> bool:
