@@ -83,6 +83,20 @@ class OutputConfig(_Strict):
     # covers a power cut, at a cost of a few ms per file.
     fsync: bool = False
 
+    # Where the embeds folder is served on the site, root-relative (e.g. "/embeds").
+    # Set it when articles are published at URLs that do not mirror their files
+    # (static site generators, CMS exports); otherwise links are relative paths.
+    embeds_url: str | None = None
+
+    @field_validator("embeds_url")
+    @classmethod
+    def _root_relative(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"/[A-Za-z0-9._~!$&()*+,;=:@%/-]*", value) or value.startswith("//"):
+            raise ValueError('must be a root-relative URL path such as "/embeds"')
+        return value.rstrip("/") or "/"
+
     @field_validator("embeds_dir")
     @classmethod
     def _relative(cls, value: str) -> str:

@@ -422,8 +422,7 @@ class Pipeline:
         ref = item.article.ref
         try:
             out_path = self._output_path(ref)
-            # Links from this article to the local copies and media: one relpath per article.
-            embeds_href = relative_href(out_path, self.config.embeds_root)
+            embeds_href = self._embeds_href(out_path)
             replacements = []
             for span in item.spans:
                 html = self._render_embed(span.key, embeds_href)
@@ -488,6 +487,13 @@ class Pipeline:
     def _archived_spans(self, data: bytes, article: Article) -> list[EmbedSpan]:
         scan = encoding.to_scan_bytes(data, article.encoding)
         return detect.find_embeds(scan, markdown=is_markdown(article.ref.location))
+
+    def _embeds_href(self, out_path: Path) -> str:
+        """How this article links to the embeds folder: the configured URL path, or a
+        path relative to the article (computed once per article)."""
+        if self.config.output.embeds_url is not None:
+            return self.config.output.embeds_url.rstrip("/")
+        return relative_href(out_path, self.config.embeds_root)
 
     def _render_embed(self, key: str, embeds_href: str) -> str | None:
         post = self.store.get_post(key)

@@ -373,3 +373,16 @@ def test_losing_the_database_does_not_erase_posts_from_rewritten_articles(tmp_pa
     assert post.created_at == "2026-02-09T14:03:21.417Z"
     page = (tmp_path / "out" / "embeds" / "x" / "2020861077922902691.html").read_text()
     assert "Today is my last day at Anthropic." in page
+
+
+def test_embeds_url_makes_links_root_relative_for_sites_that_move_pages(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    config.write_text(config.read_text().replace("  dir: out\n", '  dir: out\n  embeds_url: "/archive/"\n'))
+    with Archive.from_config(config) as archive:
+        archive.run()
+    text = (tmp_path / "out" / "blog" / "hugo-post.md").read_text(encoding="utf-8")
+    assert 'href="/archive/x/1875083037872181255.html"' in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("output:\n  embeds_url: https://cdn.example/embeds\n")
+    result = CliRunner().invoke(cli, ["--config", str(bad), "run"])
+    assert result.exit_code == 2 and "output.embeds_url" in result.output
