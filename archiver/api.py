@@ -352,12 +352,12 @@ class Archive:
             ids.append(article_id)
         return ids
 
-    def write_index(self, per_page: int = 100) -> list[Path]:
+    def write_index(self, per_page: int = 100, force: bool = False) -> list[Path]:
         """Write the static index of archived posts (``OUTPUT/embeds/index.html`` …)."""
         from archiver.index_page import write_index
 
         with self.lock():
-            return write_index(self.store, self.config, per_page)
+            return write_index(self.store, self.config, per_page, force=force)
 
 
 class NotFoundError(LookupError):

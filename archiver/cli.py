@@ -653,7 +653,7 @@ def restore(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
 def index(ctx: Context, per_page: int) -> None:
     """Write the static index of archived posts (OUTPUT/embeds/index.html …)."""
     with ctx.archive() as archive:
-        pages = archive.write_index(per_page)
+        pages = archive.write_index(per_page, force=True)
     click.echo(f"wrote {len(pages)} index page{'s' if len(pages) != 1 else ''}: {pages[0]}")
 
 

@@ -8,6 +8,8 @@ and every value is escaped by Jinja2's autoescape (post text comes from stranger
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -65,11 +67,15 @@ def _env() -> Environment:
     )
 
 
-def write_index(source: Store | Archive, config: Config, per_page: int = PER_PAGE) -> list[Path]:
+def write_index(
+    source: Store | Archive, config: Config, per_page: int = PER_PAGE, force: bool = False
+) -> list[Path]:
     """Write the paginated index under ``config.embeds_root``; return every page's path.
 
     Pages left over from a larger archive (``index-7.html`` when there are now 6)
-    are removed. Unchanged pages are not rewritten.
+    are removed. Unchanged pages are not rewritten. Rendering every page costs time
+    in proportion to the archive, so unless ``force`` is set, nothing is rendered
+    when a fingerprint of what the index shows matches the one in ``index.html``.
     """
     store = source if isinstance(source, Store) else source.store
     if per_page < 1:
@@ -77,6 +83,10 @@ def write_index(source: Store | Archive, config: Config, per_page: int = PER_PAG
     root = config.embeds_root
     total = q.count_indexed_posts(store.db)
     count = max(1, math.ceil(total / per_page))
+    pages = [root / page_name(number) for number in range(1, count + 1)]
+    marker = f"<!-- embed-archiver index {_fingerprint(store, root)} {per_page} -->\n"
+    if not force and all(p.exists() for p in pages) and _has_marker(pages[0], marker):
+        return pages
     generated = utc_now()[:10]
     template = _env().get_template("index.html.j2")
     written: list[Path] = []
@@ -89,10 +99,33 @@ def write_index(source: Store | Archive, config: Config, per_page: int = PER_PAG
             total=total,
             generated=generated,
         )
-        write_if_changed(path, neutralize_template_syntax(html).encode("utf-8"))
+        html = neutralize_template_syntax(html)
+        if number == 1:
+            head, _, tail = html.rpartition("</html>")
+            html = f"{head}{marker}</html>{tail}" if head else html + marker
+        write_if_changed(path, html.encode("utf-8"))
         written.append(path)
     _remove_stale_pages(root, count)
     return written
+
+
+def _fingerprint(store: Store, root: Path) -> str:
+    """A hash of what the index shows, independent of where the archive lives on disk
+    (article files count by their link from the index, not by absolute path)."""
+    digest = hashlib.sha256()
+    index = root / "index.html"
+    for row in q.index_source_rows(store.db):
+        if row[0] == "article" and row[-1]:
+            row = (*row[:-1], relative_href(index, Path(row[-1])))
+        digest.update(json.dumps(row, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _has_marker(path: Path, marker: str) -> bool:
+    """Whether the page ends with ``marker`` (just before ``</html>``)."""
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 256))
+        return marker.encode("utf-8") in handle.read()
 
 
 def _pager(number: int, count: int) -> Pager:

@@ -616,6 +616,23 @@ def count_indexed_posts(db: sqlite_utils.Database) -> int:
     return int(db.execute("SELECT count(*) FROM posts WHERE local_path IS NOT NULL").fetchone()[0])
 
 
+def index_source_rows(db: sqlite_utils.Database) -> Iterator[tuple[Any, ...]]:
+    """Everything the static index shows, as a stream of rows: posts with a local copy
+    (tagged "post"), then the live articles embedding them (tagged "article")."""
+    # archived_at is left out: it only moves together with content or status.
+    for row in db.conn.execute(
+        "SELECT key, post_id, url, author_handle, author_name, text, created_at, status, "
+        "local_path FROM posts WHERE local_path IS NOT NULL ORDER BY key"
+    ):
+        yield ("post", *row)
+    for row in db.conn.execute(
+        "SELECT e.post_key, a.location, a.url, a.output_path FROM embeds e "
+        "JOIN articles a ON a.id = e.article_id WHERE a.removed_at IS NULL "
+        "ORDER BY e.post_key, a.location"
+    ):
+        yield ("article", *row)
+
+
 def indexed_posts_page(
     db: sqlite_utils.Database, limit: int, offset: int
 ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:

@@ -106,3 +106,19 @@ def test_empty_archive(tmp_path: Path) -> None:
     with Archive.from_config(config) as archive:
         pages = archive.write_index()
     assert "No archived posts yet" in pages[0].read_text(encoding="utf-8")
+
+
+def test_index_is_rendered_again_only_when_what_it_shows_changed(tmp_path: Path) -> None:
+    config = build_archive(tmp_path)
+    index = tmp_path / "out" / "embeds" / "index.html"
+    with Archive.from_config(config) as archive:
+        archive.write_index()
+        first = index.read_bytes()
+        index.write_bytes(first.replace(b"Archived posts", b"Edited by hand"))
+        archive.write_index()  # nothing changed in the archive: the page is left alone
+        assert b"Edited by hand" in index.read_bytes()
+        set_status(config, POST_ARABIC, "deleted")
+        archive.write_index()
+    row = soup(index).select_one(f"#post-{POST_ARABIC} .status")
+    assert row is not None and row.get_text() == "deleted"
+    assert b"Edited by hand" not in index.read_bytes()
