@@ -398,13 +398,20 @@ class Pipeline:
                 changed.add(key)
             if self.stop.is_set():
                 break
+        if changed:
+            # A post that quotes or replies to a changed post shows it: render it too.
+            changed |= self.store.posts_linking_to(changed)
         return changed
 
     def _next_check(self, key: str, failed: bool) -> str:
-        """Back off as a post ages: the n-th check waits ``recheck[n]`` (last one repeats)."""
+        """Back off as a post ages: the n-th check waits ``recheck[n]`` (last one repeats).
+
+        Failures back off too (``recheck[0]``, doubling, up to the last interval), so a
+        source that keeps blocking us is not hammered.
+        """
         intervals = self.config.recheck_seconds
         if failed:
-            wait = intervals[0]
+            wait = min(intervals[0] * 2 ** min(self.store.check_failures(key), 20), intervals[-1])
         else:
             done = self.store.check_count(key)
             wait = intervals[min(done, len(intervals) - 1)]

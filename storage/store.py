@@ -392,7 +392,7 @@ class Store:
 
     def _save_snapshot(self, snap: PostSnapshot, now: str) -> str:
         for related in snap.related:
-            self._save_snapshot(related, now)
+            self._save_related(related, now)
         key = snap.key
         digest = content_hash(snap)
         current = self.db.execute(
@@ -429,12 +429,33 @@ class Store:
             return UPDATED
         if digest == cur_hash and not status_changed:
             self._touch_counts(snap)
+            self._replace_media(snap, now)  # fills in files a failed download missed
             return UNCHANGED
+        if SOURCE_RANK.get(snap.source, 0) < SOURCE_RANK.get(cur_source, 0):
+            # A poorer source (oEmbed after syndication, say) answered this time: its
+            # version is kept in the history, the richer content stays current.
+            if not seen:
+                self._insert_snapshot(snap, digest, now)
+            if not status_changed:
+                return UNCHANGED
+            self._update_status(snap, now)
+            return UPDATED
         self._insert_snapshot(snap, digest, now)
         self._update_content(snap, digest, now)
         if status_changed:
             self._update_status(snap, now)
         return UPDATED
+
+    def _save_related(self, snap: PostSnapshot, now: str) -> None:
+        """A quoted post or the post replied to, as carried inside another post.
+
+        It is archived if new; an existing post is left alone, because the copy
+        nested in another payload may be stale (X keeps serving a quoted post inside
+        the quoting one after it is deleted): the post's own checks keep it current.
+        """
+        exists = self.db.execute("SELECT 1 FROM posts WHERE key = ?", [snap.key]).fetchone()
+        if exists is None:
+            self._save_snapshot(snap, now)
 
     def _insert_snapshot(self, snap: PostSnapshot, digest: str, now: str) -> None:
         row = _snapshot_fields(snap)
@@ -505,6 +526,11 @@ class Store:
         row = self._post_row(snap, digest, now)
         if not snap.url:
             row.pop("url")
+        for link in ("quoted_post_key", "reply_to_post_key"):
+            # X drops a quoted post from the payload once it is gone: the link to
+            # what we archived of it stays (the snapshot records the payload as is).
+            if row[link] is None:
+                row.pop(link)
         self._update("posts", "key", snap.key, row)
         self._replace_media(snap, now)
 
@@ -527,8 +553,26 @@ class Store:
         )
 
     def _replace_media(self, snap: PostSnapshot, now: str) -> None:
+        """Store the snapshot's media, keeping files already archived for the same URLs.
+
+        A download that failed this time never loses a file captured before, and a
+        file that failed before is filled in once a later download succeeds.
+        """
         if not snap.media:
             return
+        stored = {
+            (row["kind"], row["url"]): row
+            for row in self._rows("SELECT * FROM media WHERE post_key = ?", [snap.key])
+        }
+        for item in snap.media:
+            before = stored.get((item.kind, item.url))
+            if before is None:
+                continue
+            if item.local_path is None and before["local_path"]:
+                item.local_path, item.sha256 = before["local_path"], before["sha256"]
+                item.bytes, item.content_type = before["bytes"], before["content_type"]
+            if item.poster_local_path is None:
+                item.poster_local_path = before["poster_local_path"]
         self.db.execute("DELETE FROM media WHERE post_key = ?", [snap.key])
         self._insert_many(
             "media",
@@ -582,6 +626,25 @@ class Store:
                 )
         return outcome
 
+    def posts_linking_to(self, keys: Iterable[str]) -> set[str]:
+        """Posts that quote or reply to any of these posts (their embeds show them)."""
+        keys = list(keys)
+        found: set[str] = set()
+        for start in range(0, len(keys), 400):
+            chunk = keys[start : start + 400]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT key FROM posts WHERE quoted_post_key IN ({marks}) "
+                f"OR reply_to_post_key IN ({marks})",
+                [*chunk, *chunk],
+            )
+            found.update(key for (key,) in rows)
+        return found
+
+    def check_failures(self, key: str) -> int:
+        row = self.db.execute("SELECT check_failures FROM posts WHERE key = ?", [key]).fetchone()
+        return int(row[0] or 0) if row else 0
+
     def check_count(self, key: str) -> int:
         row = self.db.execute("SELECT check_count FROM posts WHERE key = ?", [key]).fetchone()
         return int(row[0]) if row else 0
@@ -589,7 +652,9 @@ class Store:
     def posts_due(self, now: str, limit: int | None = None, platform: str = "x") -> list[DuePost]:
         """Posts whose next network check is due, oldest first."""
         sql = (
-            "SELECT post_id, author_handle, text IS NOT NULL AND text != '' FROM posts "
+            # Markup text does not count as content here: a post already gone when
+            # first seen is looked up in the Wayback Machine for the full post.
+            "SELECT post_id, author_handle, source NOT IN ('markup', 'archived-copy') FROM posts "
             "WHERE platform = ? AND next_check_at IS NOT NULL AND next_check_at <= ? "
             "ORDER BY next_check_at"
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 from bs4 import BeautifulSoup
-from fakex import FakeX, config_for, make_tweet_payload, tiny_jpeg
+from fakex import FakeX, Fault, config_for, make_tweet_payload, oembed_payload, tiny_jpeg
 
 from archiver import Archive
 
@@ -32,7 +32,9 @@ def project(tmp_path: Path, fake: FakeX | None, articles: dict[str, str], **extr
     folder = tmp_path / "articles"
     folder.mkdir(exist_ok=True)
     for name, body in articles.items():
-        (folder / name).write_text(f"<html><body><p>Intro</p>\n{body}\n<p>Outro</p></body></html>\n")
+        (folder / name).write_text(
+            f"<html><body><p>Intro</p>\n{body}\n<p>Outro</p></body></html>\n"
+        )
     config: dict[str, Any] = {
         "database": "archive.db",
         "sources": [{"kind": "directory", "path": "articles"}],
@@ -101,7 +103,9 @@ def test_live_then_edited_then_deleted_keeps_every_version(tmp_path: Path, fakex
             make_tweet_payload(POST, "Version one", handle="SamuelSusla", edit_ids=[POST, EDITED])
         )
         fakex.add_post(
-            make_tweet_payload(EDITED, "Version two, edited", handle="SamuelSusla", edit_ids=[POST, EDITED])
+            make_tweet_payload(
+                EDITED, "Version two, edited", handle="SamuelSusla", edit_ids=[POST, EDITED]
+            )
         )
         edited = archive.run()
         fakex.add_tombstone(POST, "This Post was deleted by the Post author. Learn more")
@@ -129,7 +133,9 @@ def test_live_then_edited_then_deleted_keeps_every_version(tmp_path: Path, fakex
     assert "This post was deleted" in page
 
 
-def test_one_fetch_per_unique_post_whatever_the_number_of_articles(tmp_path: Path, fakex: FakeX) -> None:
+def test_one_fetch_per_unique_post_whatever_the_number_of_articles(
+    tmp_path: Path, fakex: FakeX
+) -> None:
     fakex.add_post(make_tweet_payload(POST, "Shared", handle="SamuelSusla"))
     articles = {f"a{n}.html": embed(POST) for n in range(5)}
     config = project(tmp_path, fakex, articles, recheck=["1d"])
@@ -148,7 +154,11 @@ def test_network_down_finishes_keeps_markup_and_retries_later(tmp_path: Path) ->
         tmp_path,
         None,
         {"a.html": embed(POST), "b.html": embed(QUOTED, handle="launchdesk")},
-        x={"fetch": True, "syndication_url": f"{dead}/tweet-result", "oembed_url": f"{dead}/oembed"},
+        x={
+            "fetch": True,
+            "syndication_url": f"{dead}/tweet-result",
+            "oembed_url": f"{dead}/oembed",
+        },
         wayback={"enabled": True, "cdx_url": f"{dead}/cdx", "base_url": f"{dead}/web"},
         http={"timeout": 1, "retries": 2, "post_deadline": 5},
     )
@@ -190,3 +200,128 @@ def test_hostile_payload_renders_inert(tmp_path: Path, fakex: FakeX) -> None:
                 if name in ("href", "src"):
                     assert "javascript" not in str(value)
         assert "<script>alert(1)</script>" in soup.get_text()
+
+
+def _snapshots(tmp_path: Path, post_id: str) -> list[tuple[str, str]]:
+    db = sqlite3.connect(tmp_path / "archive.db")
+    return db.execute(
+        "SELECT source, status FROM snapshots WHERE post_key = ? ORDER BY id", [f"x:{post_id}"]
+    ).fetchall()
+
+
+def test_a_failed_media_download_never_loses_an_archived_file(tmp_path: Path, fakex: FakeX) -> None:
+    photo = fakex.add_media("photo.jpg", tiny_jpeg(5))
+    media = [{"type": "photo", "url": photo, "alt": "chart"}]
+    fakex.add_fault(Fault(status_5xx=3), path="/media/photo.jpg")  # down on the first check
+    fakex.add_post(make_tweet_payload(POST, "Version one", handle="SamuelSusla", media=media))
+    config = project(tmp_path, fakex, {"a.html": embed(POST)})
+    with Archive.from_config(config) as archive:
+        archive.run()
+        first = archive.post(POST)
+        archive.run()  # the host is back: the missing file is filled in
+        filled = archive.post(POST)
+        # An edit arrives while the media host is down again: the photo stays archived.
+        fakex.add_fault(Fault(status_5xx=3), path="/media/photo.jpg")
+        fakex.add_post(make_tweet_payload(POST, "Version two", handle="SamuelSusla", media=media))
+        archive.run()
+        edited = archive.post(POST)
+    assert first is not None and first.media[0].local_path is None
+    assert filled is not None and filled.media[0].local_path is not None
+    assert edited is not None and edited.text == "Version two"
+    assert edited.media[0].local_path == filled.media[0].local_path
+    assert (
+        f'src="embeds/media/{edited.media[0].local_path}"'
+        in (tmp_path / "out" / "a.html").read_text()
+    )
+
+
+def test_a_deleted_quoted_post_shows_as_deleted_in_the_quoting_embed(
+    tmp_path: Path, fakex: FakeX
+) -> None:
+    quoted = make_tweet_payload(QUOTED, "The quoted one", handle="launchdesk")
+    fakex.add_post(quoted)
+    fakex.add_post(make_tweet_payload(POST, "Look at this", handle="SamuelSusla", quoted=quoted))
+    config = project(tmp_path, fakex, {"a.html": embed(POST)})
+    with Archive.from_config(config) as archive:
+        archive.run()
+        fakex.add_tombstone(QUOTED, "This Post was deleted by the Post author. Learn more")
+        archive.run()
+        archive.run()  # the quoting payload still carries the old copy: no flip back
+        quote = archive.post(QUOTED)
+    assert quote is not None and quote.status == "deleted" and quote.text == "The quoted one"
+    assert _snapshots(tmp_path, QUOTED) == [("syndication", "live"), ("syndication", "deleted")]
+    soup = BeautifulSoup((tmp_path / "out" / "a.html").read_text(), "html.parser")
+    nested = soup.select_one(f'[data-archived-quote="x:{QUOTED}"]')
+    assert nested is not None and nested["data-status"] == "deleted"
+
+
+def test_a_post_gone_when_first_seen_is_taken_from_the_wayback_machine(
+    tmp_path: Path, fakex: FakeX
+) -> None:
+    fakex.add_tombstone(POST, "This Post was deleted by the Post author. Learn more")
+    capture = make_tweet_payload(
+        POST, "The full text, as captured", handle="SamuelSusla", name="sammy"
+    )
+    fakex.add_capture(
+        f"https://twitter.com/SamuelSusla/status/{POST}",
+        "20230330101112",
+        json.dumps(capture),
+        "application/json",
+    )
+    config = project(tmp_path, fakex, {"a.html": embed(POST)})
+    with Archive.from_config(config) as archive:
+        archive.run()
+        post = archive.post(POST)
+    assert post is not None and post.source == "wayback" and post.status == "deleted"
+    assert post.text == "The full text, as captured"
+    assert post.archived_at == "2023-03-30T10:11:12.000Z"
+
+
+def test_a_poorer_source_never_replaces_richer_content(tmp_path: Path, fakex: FakeX) -> None:
+    fakex.add_post(
+        make_tweet_payload(
+            POST,
+            "Read https://t.co/abcdefghij",
+            handle="SamuelSusla",
+            links={"https://t.co/abcdefghij": "https://example.com/story"},
+        )
+    )
+    config = project(tmp_path, fakex, {"a.html": embed(POST)})
+    with Archive.from_config(config) as archive:
+        archive.run()
+        fakex.add_empty(POST)  # syndication flakes; oEmbed still answers
+        fakex.add_oembed(
+            POST, oembed_payload(POST, "Read https://t.co/abcdefghij", "SamuelSusla", "sammy")
+        )
+        archive.run()
+        post = archive.post(POST)
+    assert post is not None and post.source == "syndication"
+    assert post.text == "Read https://example.com/story"
+    assert ("oembed", "live") in _snapshots(tmp_path, POST)  # kept in the history
+
+
+def test_failing_checks_back_off(tmp_path: Path, fakex: FakeX) -> None:
+    fakex.add_blocked(POST)
+    config = project(tmp_path, fakex, {"a.html": embed(POST)}, recheck=["1h", "1d", "7d"])
+    waits = []
+    with Archive.from_config(config) as archive:
+        for _ in range(3):
+            archive.store.db.execute("UPDATE posts SET next_check_at = '2000-01-01T00:00:00.000Z'")
+            archive.store.db.conn.commit()
+            archive.run()
+            row = archive.store.db.execute(
+                "SELECT last_checked_at, next_check_at, status FROM posts WHERE key = ?",
+                [f"x:{POST}"],
+            ).fetchone()
+            assert row[2] == "unknown"  # a block page is a failure, never "deleted"
+            waits.append(_seconds_between(row[0], row[1]))
+    assert [round(w / 3600) for w in waits] == [1, 2, 4]
+
+
+def _seconds_between(start: str, end: str) -> float:
+    from datetime import datetime
+
+    def parse(value: str) -> datetime:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+
+    return (parse(end) - parse(start)).total_seconds()
