@@ -422,7 +422,13 @@ class Pipeline:
     def _output_path(self, ref: ArticleRef) -> Path:
         if self.config.output.in_place and ref.path is not None:
             return Path(ref.path)
-        return safe_join(self.config.output.dir, ref.output_relpath or ref.location)
+        path = safe_join(self.config.output.dir, ref.output_relpath or ref.location)
+        if self.store.output_owner(str(path), other_than=ref.location) is None:
+            return path
+        # Another article already writes there (``/story`` and ``/story.html`` of a
+        # site, or two unnamed folders with the same file): this one gets its own name.
+        tag = sha256_hex(ref.location.encode("utf-8"))[:10]
+        return path.with_name(f"{path.stem}-{tag}{path.suffix}")
 
     def _rewrite(self, item: ScannedArticle, report: RunReport) -> bool:
         """Write the article with its embeds replaced; True if a file changed."""

@@ -190,9 +190,15 @@ def _v2_full_text_search(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v3_output_path_index(db: sqlite_utils.Database) -> None:
+    # Each rewrite checks that no other article already writes the same file.
+    db.table("articles").create_index(["output_path"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_full_text_search,
+    _v3_output_path_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -318,6 +318,15 @@ class Store:
             found.update(loc for (loc,) in rows)
         return sorted(found)
 
+    def output_owner(self, output_path: str, other_than: str) -> str | None:
+        """The live article, other than ``other_than``, whose rewritten copy is this file."""
+        row = self.db.execute(
+            "SELECT location FROM articles WHERE output_path = ? AND removed_at IS NULL "
+            "AND location != ? LIMIT 1",
+            [output_path, other_than],
+        ).fetchone()
+        return str(row[0]) if row else None
+
     def embeds_of(self, location: str) -> list[StoredEmbed]:
         rows = self.db.execute(
             "SELECT a.location, e.post_key, e.ordinal, e.form, e.original FROM embeds e "

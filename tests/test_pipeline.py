@@ -386,3 +386,42 @@ def test_embeds_url_makes_links_root_relative_for_sites_that_move_pages(tmp_path
     bad.write_text("output:\n  embeds_url: https://cdn.example/embeds\n")
     result = CliRunner().invoke(cli, ["--config", str(bad), "run"])
     assert result.exit_code == 2 and "output.embeds_url" in result.output
+
+
+def test_two_articles_mapping_to_one_output_file_both_get_written(tmp_path: Path) -> None:
+    """Two unnamed folders holding the same file name must not overwrite each other."""
+    for folder, post_id in (("one", "1641086480675225601"), ("two", "1629307668568633344")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "story.html").write_text(
+            '<blockquote class="twitter-tweet"><p>hi</p>&mdash; A (@a) '
+            f'<a href="https://twitter.com/a/status/{post_id}">d</a></blockquote>\n'
+        )
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "sources:\n  - kind: directory\n    path: one\n  - kind: directory\n    path: two\n"
+        "x:\n  fetch: false\n"
+    )
+    with Archive.from_config(config) as archive:
+        archive.run()
+        again = archive.run()
+    outputs = sorted(p.name for p in (tmp_path / "out").glob("story*.html"))
+    assert len(outputs) == 2 and "story.html" in outputs
+    texts = "".join((tmp_path / "out" / name).read_text() for name in outputs)
+    assert "x:1641086480675225601" in texts and "x:1629307668568633344" in texts
+    assert again.articles_rewritten == 0
+
+
+def test_an_archive_from_an_older_schema_is_migrated(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from storage.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
+
+    db = sqlite_utils.Database(tmp_path / "archive.db")
+    for migration in MIGRATIONS[:2]:
+        migration(db)
+    db.execute("PRAGMA user_version = 2")
+    db.close()
+    config = make_project(tmp_path)
+    with Archive.from_config(config) as archive:
+        assert schema_version(archive.store.db) == SCHEMA_VERSION
+        assert archive.run().errors == []
