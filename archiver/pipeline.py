@@ -10,6 +10,7 @@ still in memory. Memory stays flat however large the corpus is.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 32
 T = TypeVar("T")
+# Files of the content-addressed media store: <sha256>.<ext>.
+_MEDIA_NAME = re.compile(r"[0-9a-f]{64}\.[a-z0-9]{1,5}")
 
 
 def utc_now() -> str:
@@ -376,7 +379,10 @@ class Pipeline:
         if not due:
             return set()
         changed: set[str] = set()
-        requests = (FetchRequest(d.post_id, d.handle, d.have_content) for d in due)
+        requests = (
+            FetchRequest(d.post_id, d.handle, d.have_content, self._stored_media(d.post_id))
+            for d in due
+        )
         for result in self.fetcher.fetch_many(requests):
             now = utc_now()
             key = f"x:{result.post_id}"
@@ -402,6 +408,15 @@ class Pipeline:
             # A post that quotes or replies to a changed post shows it: render it too.
             changed |= self.store.posts_linking_to(changed)
         return changed
+
+    def _stored_media(self, post_id: str) -> frozenset[str]:
+        """Media URLs of a post whose files are in the store (not to download again)."""
+        root = self.config.media_root
+        return frozenset(
+            url
+            for url, name in self.store.stored_media(f"x:{post_id}")
+            if _MEDIA_NAME.fullmatch(name) and (root / name).is_file()
+        )
 
     def _next_check(self, key: str, failed: bool) -> str:
         """Back off as a post ages: the n-th check waits ``recheck[n]`` (last one repeats).

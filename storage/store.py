@@ -719,6 +719,19 @@ class Store:
             for row in self._rows("SELECT * FROM media WHERE post_key = ? ORDER BY ordinal", [key])
         ]
 
+    def stored_media(self, key: str) -> list[tuple[str, str]]:
+        """(URL, file name) of each media file archived for a post, posters included."""
+        found = []
+        for url, local, poster_url, poster_local in self.db.execute(
+            "SELECT url, local_path, poster_url, poster_local_path FROM media WHERE post_key = ?",
+            [key],
+        ):
+            if url and local:
+                found.append((url, local))
+            if poster_url and poster_local:
+                found.append((poster_url, poster_local))
+        return found
+
     def media_files(self) -> set[str]:
         """Every file name the archive references in the media store."""
         names: set[str] = set()

@@ -325,3 +325,18 @@ def _seconds_between(start: str, end: str) -> float:
         return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
 
     return (parse(end) - parse(start)).total_seconds()
+
+
+def test_rechecks_do_not_download_archived_media_again(tmp_path: Path, fakex: FakeX) -> None:
+    photo = fakex.add_media("photo.jpg", tiny_jpeg(6))
+    media = [{"type": "photo", "url": photo, "alt": "chart"}]
+    fakex.add_post(make_tweet_payload(POST, "With a photo", handle="SamuelSusla", media=media))
+    config = project(tmp_path, fakex, {"a.html": embed(POST)})
+    with Archive.from_config(config) as archive:
+        for _ in range(3):
+            archive.run()
+        post = archive.post(POST)
+    assert fakex.count(path="/media/photo.jpg") == 1
+    assert fakex.count(path="/tweet-result", post_id=POST) == 3
+    assert post is not None and post.media[0].local_path is not None
+    assert (tmp_path / "out" / "embeds" / "media" / post.media[0].local_path).exists()

@@ -69,6 +69,8 @@ class FetchRequest:
     post_id: str
     handle: str | None = None  # from the markup, for building status URLs
     have_content: bool = False  # the archive already holds text: no Wayback lookup
+    # Media URLs whose files the archive already holds: not downloaded again.
+    stored_media: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -197,7 +199,9 @@ class PostFetcher:
             return FetchResult(post_id, None, f"internal error: {exc!r}", budget.attempts)
         if self.media.download:
             # Own attempt counter, same deadline: media never turns an answer into a failure.
-            await self._download(snapshot, media, Budget(deadline=budget.deadline))
+            await self._download(
+                snapshot, media, Budget(deadline=budget.deadline), request.stored_media
+            )
         return FetchResult(post_id, snapshot, None, budget.attempts)
 
     async def _lookup(
@@ -304,25 +308,38 @@ class PostFetcher:
             fetched_at=utc_now_iso(),
         )
 
-    async def _download(self, snapshot: PostSnapshot, media: MediaStore, budget: Budget) -> None:
-        """Download the snapshot's (and related posts') media and card images."""
+    async def _download(
+        self,
+        snapshot: PostSnapshot,
+        media: MediaStore,
+        budget: Budget,
+        stored: frozenset[str] = frozenset(),
+    ) -> None:
+        """Download the snapshot's (and related posts') media and card images.
+
+        URLs in ``stored`` are already archived for this post; a recheck does not
+        fetch them again (storage keeps their files on the new snapshot).
+        """
         jobs: list[Awaitable[None]] = []
         for snap in [snapshot, *snapshot.related]:
-            jobs.extend(self._store_item(item, media, budget) for item in snap.media)
+            skip = stored if snap is snapshot else frozenset()
+            jobs.extend(self._store_item(item, media, budget, skip) for item in snap.media)
             card = snap.card
             if card and card.get("type") == "link" and isinstance(card.get("image_url"), str):
                 jobs.append(self._store_card_image(card, media, budget))
         await asyncio.gather(*jobs)
 
     @staticmethod
-    async def _store_item(item: MediaItem, media: MediaStore, budget: Budget) -> None:
-        stored = await media.fetch(item.url, budget) if item.url else None
+    async def _store_item(
+        item: MediaItem, media: MediaStore, budget: Budget, skip: frozenset[str]
+    ) -> None:
+        stored = await media.fetch(item.url, budget) if item.url and item.url not in skip else None
         if stored is not None:
             item.local_path = stored.name
             item.sha256 = stored.sha256
             item.bytes = stored.size
             item.content_type = stored.content_type
-        if item.poster_url:
+        if item.poster_url and item.poster_url not in skip:
             poster = await media.fetch(item.poster_url, budget)
             item.poster_local_path = poster.name if poster else None
 
