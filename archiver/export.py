@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from archiver import detect, encoding
 from archiver.models import FORM_ARCHIVED, EmbedSpan
-from archiver.rewrite import file_mode_for, safe_join, splice, write_atomic
+from archiver.rewrite import atomic_file, safe_join, splice, write_atomic
 from archiver.sources.directory import is_markdown
 from storage import Store, StoredEmbed
 from storage import queries as q
@@ -36,19 +36,11 @@ SNAPSHOT_PREFIX = "snapshot_"
 @contextlib.contextmanager
 def atomic_text_file(path: Path, newline: str | None = None) -> Iterator[IO[str]]:
     """A UTF-8 text file that appears at ``path`` only once it is complete and synced."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, file_mode_for(path))
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
+    with atomic_file(path, fsync=True) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline=newline, write_through=True)
+        yield text
+        text.flush()
+        text.detach()  # the binary file is closed by atomic_file
 
 
 def jsonl_record(

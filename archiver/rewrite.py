@@ -10,8 +10,9 @@ import contextlib
 import os
 import posixpath
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 
@@ -33,17 +34,19 @@ def splice(data: bytes, replacements: Sequence[tuple[int, int, bytes]]) -> bytes
     return b"".join(parts)
 
 
-def write_atomic(path: Path, data: bytes, fsync: bool = False) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+@contextlib.contextmanager
+def atomic_file(path: Path, fsync: bool = False) -> Iterator[BinaryIO]:
+    """A binary file that appears at ``path`` only once it is complete.
 
-    The temp file lives in the same folder (same filesystem, so the rename is
-    atomic) and is flushed to disk before the rename.
+    Readers see the old file or the new one, never half: the temp file lives in
+    the same folder (same filesystem, so the rename is atomic) and is removed if
+    writing fails. ``fsync`` also flushes it to disk before the rename.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             if fsync:
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -53,6 +56,12 @@ def write_atomic(path: Path, data: bytes, fsync: bool = False) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def write_atomic(path: Path, data: bytes, fsync: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically (see ``atomic_file``)."""
+    with atomic_file(path, fsync=fsync) as handle:
+        handle.write(data)
 
 
 def file_mode_for(path: Path) -> int:
