@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -303,18 +303,13 @@ class Store:
 
     def articles_embedding(self, keys: Iterable[str]) -> list[str]:
         """Locations of live articles that embed any of these posts."""
-        keys = list(keys)
-        if not keys:
-            return []
         found: set[str] = set()
-        for chunk_start in range(0, len(keys), 500):
-            chunk = keys[chunk_start : chunk_start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(keys):
             rows = self.db.execute(
                 f"SELECT DISTINCT a.location FROM embeds e JOIN articles a ON a.id = e.article_id "
                 f"WHERE a.removed_at IS NULL AND e.post_key IN ({marks})",
                 chunk,
-            ).fetchall()
+            )
             found.update(loc for (loc,) in rows)
         return sorted(found)
 
@@ -637,11 +632,8 @@ class Store:
 
     def posts_linking_to(self, keys: Iterable[str]) -> set[str]:
         """Posts that quote or reply to any of these posts (their embeds show them)."""
-        keys = list(keys)
         found: set[str] = set()
-        for start in range(0, len(keys), 400):
-            chunk = keys[start : start + 400]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(keys):
             rows = self.db.execute(
                 f"SELECT key FROM posts WHERE quoted_post_key IN ({marks}) "
                 f"OR reply_to_post_key IN ({marks})",
@@ -792,6 +784,14 @@ class Store:
 
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _in_chunks(keys: Iterable[str], size: int = 400) -> Iterator[tuple[list[str], str]]:
+    """Keys in chunks small enough for SQLite's parameter limit, with their ``?`` marks."""
+    keys = list(keys)
+    for start in range(0, len(keys), size):
+        chunk = keys[start : start + size]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def media_item_from_row(row: dict[str, Any]) -> MediaItem:
