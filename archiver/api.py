@@ -334,7 +334,11 @@ class Archive:
         """
         from archiver.export import restore_article
 
-        ids = q.live_article_ids(self.store.db) if articles is None else self._article_ids(articles)
+        ids = (
+            q.rewritten_article_ids(self.store.db)
+            if articles is None
+            else self._article_ids(articles)
+        )
         output_dir = None if self.config.output.in_place else self.config.output.dir
         with self.lock():  # a run must not rewrite the files while we put originals back
             return [restore_article(self.store, article_id, output_dir) for article_id in ids]

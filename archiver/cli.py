@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 some articles or posts failed, 2 usage or config error,
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from archiver.api import MARK_END, MARK_START, ORDERS, Archive, NotFoundError, QueryError
-from archiver.config import ConfigError
+from archiver.config import ConfigError, load_config
 from archiver.models import STATUSES, Post, RunReport
 
 EXIT_FAILURES = 1
@@ -53,19 +54,32 @@ class Context:
         self.db_path = db_path
 
     @contextmanager
-    def archive(self) -> Iterator[Archive]:
+    def archive(self, writes: bool = False) -> Iterator[Archive]:
+        """Open the archive; ``writes`` for commands that change files or the database."""
+        if writes and self.db_path is not None:
+            # --db has no sources and no output folder: a writer would act on the
+            # files the database names (e.g. restore into a live site from a backup).
+            _fail("--db opens an archive for queries only; use --config for this command", 2)
         try:
             if self.db_path is not None:
                 archive = self._open_database(self.db_path)
             else:
-                archive = Archive.from_config(self.config_path)
+                archive = self._open_config(writes)
         except ConfigError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
+            _fail(str(exc), EXIT_USAGE)
+        except sqlite3.DatabaseError as exc:
+            _fail(f"not an embed-archiver database ({exc})", EXIT_USAGE)
         try:
             yield archive
         finally:
             archive.close()
+
+    def _open_config(self, writes: bool) -> Archive:
+        config = load_config(self.config_path)
+        if not writes and not config.database.exists():
+            # Opening creates a database; for a query a missing one is a mistake.
+            _fail(f"no archive database at {config.database} (run 'embed-archiver run' first)", 2)
+        return Archive(config)
 
     @staticmethod
     def _open_database(db_path: str) -> Archive:
@@ -148,7 +162,7 @@ def _print_report(report: RunReport, as_json: bool, title: str) -> None:
 @pass_context
 def run(ctx: Context, as_json: bool) -> None:
     """One pass: scan sources, snapshot posts, store them, rewrite articles."""
-    with ctx.archive() as archive:
+    with ctx.archive(writes=True) as archive:
         advance, done = _progress_callback(not as_json)
         try:
             report = archive.run(progress=advance)
@@ -165,7 +179,7 @@ def run(ctx: Context, as_json: bool) -> None:
 @pass_context
 def regenerate(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
     """Rewrite articles from the archive (all, or the ARTICLES named) without rescanning."""
-    with ctx.archive() as archive, _query_errors():
+    with ctx.archive(writes=True) as archive, _query_errors():
         advance, done = _progress_callback(not as_json)
         try:
             report = archive.regenerate(list(articles) or None, progress=advance)
@@ -631,7 +645,7 @@ def restore(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
     itself with output.in_place), replacing our archived embeds with the markup
     they replaced, byte for byte.
     """
-    with ctx.archive() as archive, _query_errors():
+    with ctx.archive(writes=True) as archive, _query_errors():
         results = archive.restore(list(articles) or None)
     if as_json:
         _echo_json([r.as_dict() for r in results])
@@ -652,7 +666,7 @@ def restore(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
 @pass_context
 def index(ctx: Context, per_page: int) -> None:
     """Write the static index of archived posts (OUTPUT/embeds/index.html …)."""
-    with ctx.archive() as archive:
+    with ctx.archive(writes=True) as archive:
         pages = archive.write_index(per_page, force=True)
     click.echo(f"wrote {len(pages)} index page{'s' if len(pages) != 1 else ''}: {pages[0]}")
 

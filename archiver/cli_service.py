@@ -39,7 +39,7 @@ def serve(ctx: Context, stop_timeout: float) -> None:
     service_log = logging.getLogger("archiver.service")
     if service_log.getEffectiveLevel() > logging.INFO:
         service_log.setLevel(logging.INFO)
-    with ctx.archive() as archive:
+    with ctx.archive(writes=True) as archive:
         code = run_service(archive, stop_timeout=stop_timeout)
     sys.exit(code)
 

@@ -489,11 +489,14 @@ def article_row(db: sqlite_utils.Database, article_id: int) -> dict[str, Any] | 
     return rows[0] if rows else None
 
 
-def live_article_ids(db: sqlite_utils.Database) -> list[int]:
-    """Ids of articles not marked removed, by location."""
+def rewritten_article_ids(db: sqlite_utils.Database) -> list[int]:
+    """Ids of live articles that have a rewritten copy (what ``restore`` can undo)."""
     return [
         int(i)
-        for (i,) in db.execute("SELECT id FROM articles WHERE removed_at IS NULL ORDER BY location")
+        for (i,) in db.execute(
+            "SELECT id FROM articles WHERE removed_at IS NULL AND last_rewritten_at IS NOT NULL "
+            "ORDER BY location"
+        )
     ]
 
 
@@ -685,9 +688,9 @@ __all__ = [
     "iter_post_rows",
     "list_articles",
     "list_posts",
-    "live_article_ids",
     "lower_bound",
     "media_by_key",
+    "rewritten_article_ids",
     "search_posts",
     "snapshots_of",
     "stats",

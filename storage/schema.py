@@ -183,8 +183,8 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
 
 
 def _v2_full_text_search(db: sqlite_utils.Database) -> None:
-    # remove_diacritics 2 folds Latin accents without touching Devanagari or
-    # Arabic combining marks, which carry meaning there.
+    # Superseded by v4 (it split Devanagari words at their vowel signs); kept so
+    # that migrations replay exactly as archives saw them.
     db.table("posts").enable_fts(
         FTS_COLUMNS, create_triggers=True, tokenize="unicode61 remove_diacritics 2"
     )
@@ -195,10 +195,24 @@ def _v3_output_path_index(db: sqlite_utils.Database) -> None:
     db.table("articles").create_index(["output_path"])
 
 
+# unicode61 treats only letters and numbers as parts of words by default, so the
+# combining vowel signs of Devanagari (and other Indic scripts) split words into
+# pieces: "चुनाव" was indexed as "च", "न", "व" and a search for "चीन" found it.
+# Marks (M*) belong to words; remove_diacritics 2 still folds Latin accents.
+FTS_TOKENIZE = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
+
+
+def _v4_full_text_search_keeps_marks(db: sqlite_utils.Database) -> None:
+    posts = db.table("posts")
+    posts.disable_fts()
+    posts.enable_fts(FTS_COLUMNS, create_triggers=True, tokenize=FTS_TOKENIZE)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_full_text_search,
     _v3_output_path_index,
+    _v4_full_text_search_keeps_marks,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -425,3 +425,24 @@ def test_an_archive_from_an_older_schema_is_migrated(tmp_path: Path) -> None:
     with Archive.from_config(config) as archive:
         assert schema_version(archive.store.db) == SCHEMA_VERSION
         assert archive.run().errors == []
+
+
+def test_db_option_is_for_queries_and_bad_databases_are_usage_errors(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    runner = CliRunner()
+    # A query before any run: no database yet is a mistake, not an empty archive.
+    early = runner.invoke(cli, ["--config", str(config), "posts", "list"])
+    assert early.exit_code == 2 and "no archive database" in early.output
+    assert not (tmp_path / "archive.db").exists()
+    runner.invoke(cli, ["--config", str(config), "run"])
+    backup = tmp_path / "backup.db"
+    backup.write_bytes((tmp_path / "archive.db").read_bytes())
+    for command in (["run"], ["restore"], ["regenerate"], ["index"], ["serve"]):
+        result = runner.invoke(cli, ["--db", str(backup), *command])
+        assert result.exit_code == 2, command
+        assert "--db opens an archive for queries only" in result.output
+    assert runner.invoke(cli, ["--db", str(backup), "posts", "list", "--json"]).exit_code == 0
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    result = runner.invoke(cli, ["--db", str(junk), "posts", "list"])
+    assert result.exit_code == 2 and "not an embed-archiver database" in result.output

@@ -107,6 +107,10 @@ def test_search_hindi_and_arabic(project: Path) -> None:
     # Author names are searched too.
     assert keys(as_json(project, "posts", "search", "समाचार")) == [f"x:{POST_ELECTION}"]
     assert HINDI_TEXT.startswith(as_json(project, "posts", "search", "नमस्ते")[0]["text"][:5])
+    # Words are whole: vowel signs are part of a Devanagari word, not separators, so
+    # "चीन" (China) and "पर" (on) do not match pieces of "चुनाव" or "परिणाम".
+    assert as_json(project, "posts", "search", "चीन") == []
+    assert as_json(project, "posts", "search", "पर") == []
 
 
 def test_search_ranks_and_filters(project: Path) -> None:

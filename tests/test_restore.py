@@ -90,3 +90,20 @@ def test_restore_in_place(tmp_path: Path) -> None:
     assert all(r.error is None and r.missing == 0 for r in results)
     for relpath, original in encoded.items():
         assert (root / relpath).read_bytes() == original, relpath
+
+
+def test_restore_all_skips_articles_that_were_never_rewritten(tmp_path: Path) -> None:
+    """A binary file in the source is an article with an error, not a restore failure."""
+    import shutil
+
+    shutil.copytree(Path(__file__).parent.parent / "examples" / "articles", tmp_path / "articles")
+    (tmp_path / "articles" / "broken.html").write_bytes(b"\x00\x01binary" * 50)
+    config = tmp_path / "config.yaml"
+    config.write_text("sources:\n  - kind: directory\n    path: articles\nx:\n  fetch: false\n")
+    runner = CliRunner()
+    runner.invoke(cli, ["--config", str(config), "run"])
+    result = runner.invoke(cli, ["--config", str(config), "restore", "--json"])
+    assert result.exit_code == 0, result.output
+    restored = json.loads(result.stdout)
+    assert "articles/broken.html" not in [r["article"] for r in restored]
+    assert len(restored) == 4 and all(r["error"] is None for r in restored)
