@@ -42,6 +42,12 @@ POST_FIELDS = (
     "first_seen_at",
     "archived_at",
     "local_path",
+    "dir",
+    "date_text",
+    "notice",
+    "status_changed_at",
+    "last_checked_at",
+    "next_check_at",
 )
 
 

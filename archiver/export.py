@@ -43,6 +43,19 @@ def atomic_text_file(path: Path, newline: str | None = None) -> Iterator[IO[str]
         text.detach()  # the binary file is closed by atomic_file
 
 
+# A spreadsheet evaluates a cell that starts with one of these as a formula: post
+# text comes from strangers, so such cells are written with a leading apostrophe
+# (OWASP's advice for CSV injection). JSON Lines exports stay exact.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value made safe to open in a spreadsheet."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def jsonl_record(
     post: dict[str, Any], snapshot: dict[str, Any] | None, media: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -81,7 +94,7 @@ def write_export(
                 [snapshot.get(c) for c in snap_cols] if snapshot else [None] * len(snap_cols)
             )
             media_json = json.dumps(media, ensure_ascii=False) if media else ""
-            writer.writerow([*post.values(), *snap_values, media_json])
+            writer.writerow([csv_cell(v) for v in (*post.values(), *snap_values, media_json)])
         written += 1
         if advance is not None:
             advance()

