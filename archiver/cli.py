@@ -509,7 +509,7 @@ def articles_list(
 @pass_context
 def articles_show(ctx: Context, ref: str, as_json: bool) -> None:
     """Show an article's embeds, in order, with each post's status."""
-    with ctx.archive() as archive:
+    with ctx.archive() as archive, _query_errors():
         detail = archive.article(ref)
     if detail is None:
         _fail(f"no article matches {ref!r}", EXIT_NOT_FOUND)

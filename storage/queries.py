@@ -177,7 +177,8 @@ def _parse_moment(value: str | date | datetime) -> tuple[datetime, bool]:
             moment = datetime.fromisoformat(text)
         except ValueError as exc:
             raise QueryError(f"not a date: {value!r} (use YYYY-MM-DD or ISO 8601)") from exc
-        bare = len(text) == 10
+        # A date without a time ("2024-06-01", or the compact "20240601") means the day.
+        bare = "T" not in text.upper() and " " not in text and ":" not in text
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC), bare
@@ -402,10 +403,14 @@ def find_article_id(db: sqlite_utils.Database, ref: str) -> int | None:
     # A trailing part of the location ("post.html" for "articles/blog/post.html"),
     # accepted only when it names exactly one article.
     rows = db.execute(
-        "SELECT id FROM articles WHERE location LIKE ? ESCAPE '\\' OR url LIKE ? ESCAPE '\\'",
+        "SELECT id, location FROM articles WHERE location LIKE ? ESCAPE '\\' "
+        "OR url LIKE ? ESCAPE '\\' ORDER BY location",
         ["%/" + _like_escape(ref)] * 2,
     ).fetchall()
-    return int(rows[0][0]) if len(rows) == 1 else None
+    if len(rows) > 1:
+        names = ", ".join(location for _, location in rows[:5])
+        raise QueryError(f"{ref!r} matches several articles ({names}); name one fully")
+    return int(rows[0][0]) if rows else None
 
 
 def _like_escape(text: str) -> str:

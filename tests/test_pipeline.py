@@ -446,3 +446,17 @@ def test_db_option_is_for_queries_and_bad_databases_are_usage_errors(tmp_path: P
     junk.write_bytes(b"this is not sqlite" * 100)
     result = runner.invoke(cli, ["--db", str(junk), "posts", "list"])
     assert result.exit_code == 2 and "not an embed-archiver database" in result.output
+
+
+def test_an_ambiguous_article_name_lists_the_candidates(tmp_path: Path) -> None:
+    config = make_project(tmp_path)
+    (tmp_path / "articles" / "other").mkdir()
+    shutil.copy(tmp_path / "articles" / SEED, tmp_path / "articles" / "other" / SEED)
+    runner = CliRunner()
+    runner.invoke(cli, ["--config", str(config), "run"])
+    for command in (["articles", "show", SEED], ["regenerate", SEED], ["restore", SEED]):
+        result = runner.invoke(cli, ["--config", str(config), *command])
+        assert result.exit_code == 2, command
+        assert "matches several articles" in result.output and f"other/{SEED}" in result.output
+    named = runner.invoke(cli, ["--config", str(config), "articles", "show", f"other/{SEED}"])
+    assert named.exit_code == 0

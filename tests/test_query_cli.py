@@ -70,6 +70,8 @@ def test_posts_list_filters(project: Path) -> None:
     # --until with a bare date includes that whole day.
     dated = as_json(project, "posts", "list", "--since", "2023-02-25", "--until", "2023-03-29")
     assert keys(dated) == [f"x:{POST_HOSTILE}", f"x:{POST_ELECTION}"]
+    compact = as_json(project, "posts", "list", "--since", "20230225", "--until", "20230329")
+    assert keys(compact) == keys(dated)
     by_article = as_json(project, "posts", "list", "--article", "tech/history.html")
     assert keys(by_article) == [f"x:{POST_JACK}", f"x:{POST_HOSTILE}"]
     by_author = as_json(project, "posts", "list", "--order", "author")
