@@ -667,12 +667,6 @@ class Store:
             DuePost(pid, handle, bool(has)) for pid, handle, has in self.db.execute(sql, params)
         ]
 
-    def next_due_at(self) -> str | None:
-        row = self.db.execute(
-            "SELECT MIN(next_check_at) FROM posts WHERE next_check_at IS NOT NULL"
-        ).fetchone()
-        return row[0] if row else None
-
     def set_local_paths(self, paths: dict[str, str]) -> None:
         """Record where posts' local copies are (key -> path), in one transaction."""
         if not paths:
@@ -782,9 +776,6 @@ class Store:
     def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]))
 
-    def integrity_ok(self) -> bool:
-        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-
 
 def _in_chunks(keys: Iterable[str], size: int = 400) -> Iterator[tuple[list[str], str]]:
     """Keys in chunks small enough for SQLite's parameter limit, with their ``?`` marks."""
@@ -822,10 +813,6 @@ def _trailing_status_id(ref: str) -> str | None:
             break
         digits += char
     return digits or None
-
-
-def _key_to_id(key: str | None) -> str | None:
-    return key.split(":", 1)[1] if key else None
 
 
 def post_from_row(row: dict[str, Any], media: list[MediaItem]) -> Post:
