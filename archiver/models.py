@@ -55,6 +55,25 @@ FORM_WP_BLOCK = "wp-block"
 FORM_ARCHIVED = "archived"  # our own stable embed, found again on a later scan
 
 
+# Post ids are decimal numbers (X snowflakes are below 2**63: 19 digits). The
+# detector accepts up to 20 ASCII digits in a status URL; the same rule holds here.
+MAX_POST_ID_DIGITS = 20
+
+
+def is_post_id(value: object) -> bool:
+    """Whether ``value`` is a well-formed post id: 1-20 ASCII digits, nothing else.
+
+    Ids name files (``embeds/x/ID.html``) and database keys, so an id from the
+    network or from a database is checked with this before it is used.
+    """
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_POST_ID_DIGITS
+        and value.isascii()
+        and value.isdigit()
+    )
+
+
 def post_key(platform: str, post_id: str) -> str:
     """The primary key of a post in the archive, e.g. ``x:1641086480675225601``."""
     return f"{platform}:{post_id}"

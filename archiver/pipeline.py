@@ -29,6 +29,7 @@ from archiver.models import (
     Post,
     PostSnapshot,
     RunReport,
+    is_post_id,
     sha256_hex,
 )
 from archiver.rewrite import relative_href, safe_join, splice, write_atomic, write_if_changed
@@ -148,7 +149,11 @@ class Pipeline:
             if self.stop.is_set():
                 return
             platform, _, post_id = key.partition(":")
-            page = self.config.embeds_root / platform / f"{post_id}.html"
+            page = self._page_path(platform, post_id)
+            if page is None:
+                # A key stored before ids were checked (x:../index): it names no file.
+                log.warning("post %r: not a valid post id, no local copy", key)
+                continue
             if key not in missing and not page.exists():
                 continue  # only pages that exist (quoted posts may have none)
             written = self._pages_written.get(key)
@@ -533,9 +538,9 @@ class Pipeline:
 
     def _write_post_page(self, post: Post, force: bool = False) -> Path:
         """Write the post's local copy (once per pass unless forced) and return its path."""
-        if not post.post_id.isdigit():
-            raise ValueError(f"refusing a local copy path for post id {post.post_id!r}")
-        page = self.config.embeds_root / post.platform / f"{post.post_id}.html"
+        page = self._page_path(post.platform, post.post_id)
+        if page is None:
+            raise ValueError(f"refusing a local copy path for post {post.key!r}")
         if post.key in self._pages_written and not force:
             return page
         articles = self._articles_of(post.key)
@@ -547,6 +552,15 @@ class Pipeline:
             self._local_paths[post.key] = relative
         self._pages_written[post.key] = articles
         return page
+
+    def _page_path(self, platform: str, post_id: str) -> Path | None:
+        """``embeds/PLATFORM/ID.html``, or None when the key cannot safely name a file:
+        the only place a post's page path is built, so nothing else can escape."""
+        if not (platform.isascii() and platform.isalnum() and platform.islower()):
+            return None
+        if not is_post_id(post_id):
+            return None
+        return self.config.embeds_root / platform / f"{post_id}.html"
 
     def _regenerate_for(self, keys: set[str], report: RunReport, skip: set[str]) -> None:
         if not keys:

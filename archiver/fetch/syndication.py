@@ -28,6 +28,7 @@ from archiver.models import (
     STATUS_UNAVAILABLE,
     MediaItem,
     PostSnapshot,
+    is_post_id,
 )
 
 from .http import (
@@ -458,12 +459,20 @@ def parse_card(card: object, url_map: dict[str, str]) -> dict[str, Any] | None:
     }
 
 
+def _id(value: object) -> str | None:
+    """A post or user id from the payload, or None unless it is well-formed: ids
+    name posts and files, so ``../index`` or a 30-digit number is refused here."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value if isinstance(value, str) and is_post_id(value) else None
+
+
 def _edit_chain(payload: dict[str, Any]) -> list[str]:
     control = _dict(payload.get("edit_control"))
     ids = _list(control.get("edit_tweet_ids")) or _list(
         _dict(control.get("edit_control_initial")).get("edit_tweet_ids")
     )
-    return [str(i) for i in ids if isinstance(i, str | int) and str(i).isdigit()]
+    return [i for i in map(_id, ids) if i is not None]
 
 
 def snapshot_from_tweet(
@@ -483,9 +492,11 @@ def snapshot_from_tweet(
     """Turn a syndication-shaped post object into a ``PostSnapshot`` (no I/O).
 
     ``post_id`` defaults to the payload's ``id_str``; quoted and parent posts become
-    ``related`` snapshots (one level deep).
+    ``related`` snapshots (one level deep). Every id and handle in the payload is
+    checked: a nested post whose id is not a well-formed id is dropped (the post
+    that carried it is kept), a malformed author id or handle becomes None.
     """
-    pid = post_id or _str(payload.get("id_str")) or str(payload.get("id") or "")
+    pid = post_id or _id(payload.get("id_str")) or _id(payload.get("id")) or ""
     user = _dict(payload.get("user"))
     handle = _str(user.get("screen_name"))
     if handle and not HANDLE_RE.match(handle):
@@ -502,7 +513,7 @@ def snapshot_from_tweet(
     avatar = safe_http_url(user.get("profile_image_url_https"))
     if avatar:
         media.append(MediaItem(kind="avatar", url=avatar))
-    reply_to = _str(payload.get("in_reply_to_status_id_str"))
+    reply_to = _id(payload.get("in_reply_to_status_id_str"))
     snap = PostSnapshot(
         post_id=pid,
         url=status_url(handle or handle_hint, pid),
@@ -519,7 +530,7 @@ def snapshot_from_tweet(
         http_status=http_status,
         fetched_at=fetched_at,
         raw=raw,
-        author_id=_str(user.get("id_str")),
+        author_id=_id(user.get("id_str")),
         author_avatar_url=avatar,
         author_verified=_verification(user),
         possibly_sensitive=payload.get("possibly_sensitive")
@@ -528,16 +539,17 @@ def snapshot_from_tweet(
         reply_count=_int(payload.get("conversation_count", payload.get("reply_count"))),
         like_count=_int(payload.get("favorite_count")),
         truncated=bool(payload.get("note_tweet")),
-        reply_to_post_id=reply_to if reply_to and reply_to.isdigit() else None,
+        reply_to_post_id=reply_to,
         edit_ids=_edit_chain(payload),
         card=parse_card(payload.get("card"), url_map) if payload.get("card") else None,
         media=media,
     )
     if depth == 0:
 
-        def related(obj: dict[str, Any]) -> PostSnapshot:
+        def related(obj: dict[str, Any], related_id: str) -> PostSnapshot:
             return snapshot_from_tweet(
                 obj,
+                post_id=related_id,
                 raw=json.dumps(obj, ensure_ascii=False),
                 source=source,
                 status=STATUS_LIVE,
@@ -549,11 +561,13 @@ def snapshot_from_tweet(
             )
 
         quoted = _dict(payload.get("quoted_tweet"))
-        if _str(quoted.get("id_str")):
-            snap.quoted_post_id = quoted["id_str"]
-            snap.related.append(related(quoted))
+        quoted_id = _id(quoted.get("id_str"))
+        if quoted_id and quoted_id != pid:
+            snap.quoted_post_id = quoted_id
+            snap.related.append(related(quoted, quoted_id))
         parent = _dict(payload.get("parent"))
-        if _str(parent.get("id_str")):
-            snap.reply_to_post_id = parent["id_str"]
-            snap.related.append(related(parent))
+        parent_id = _id(parent.get("id_str"))
+        if parent_id and parent_id != pid:
+            snap.reply_to_post_id = parent_id
+            snap.related.append(related(parent, parent_id))
     return snap
