@@ -64,7 +64,8 @@ def iter_directory(
         raise FileNotFoundError(f"source folder {root} does not exist")
     skipped = {str(Path(p).resolve()) for p in skip}
     prefix = "" if name.startswith("directory-") else f"{name}/"
-    for relpath, entry in _walk(root, "", skipped):
+    unreadable: list[str] = []
+    for relpath, entry in _walk(root, "", skipped, unreadable):
         if not matches(relpath, source.include, source.exclude):
             continue
         stat = entry.stat(follow_symlinks=False)
@@ -76,19 +77,42 @@ def iter_directory(
             size=stat.st_size,
             mtime_ns=stat.st_mtime_ns,
         )
+    if unreadable:
+        # Raised after the readable articles were yielded, so they are archived; the
+        # caller records the error and, the listing being incomplete, marks nothing
+        # of this source as removed.
+        raise UnreadableFolderError(root, unreadable)
 
 
-def _walk(folder: Path, rel: str, skipped: set[str]) -> Iterator[tuple[str, os.DirEntry[str]]]:
+class UnreadableFolderError(OSError):
+    """Folders of a source could not be listed: the walk is incomplete, so no article
+    of the source may be taken as deleted."""
+
+    def __init__(self, root: Path, problems: list[str]) -> None:
+        shown = "; ".join(problems[:5]) + (
+            f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        )
+        super().__init__(
+            f"cannot read {len(problems)} folder(s) of source {root}: {shown}. Their articles "
+            "are kept as they were (not marked removed); fix the folder permissions"
+        )
+
+
+def _walk(
+    folder: Path, rel: str, skipped: set[str], unreadable: list[str]
+) -> Iterator[tuple[str, os.DirEntry[str]]]:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
+    except OSError as exc:
+        # Never "empty": a folder we cannot list may hold articles that still exist.
+        unreadable.append(f"{rel or '.'} ({exc.strerror or exc})")
         return
     for entry in entries:
         child = f"{rel}{entry.name}"
         if entry.is_dir(follow_symlinks=False):
             # Our own output (rewritten copies, local copy pages) is never a source.
             if os.path.realpath(entry.path) not in skipped:
-                yield from _walk(Path(entry.path), child + "/", skipped)
+                yield from _walk(Path(entry.path), child + "/", skipped, unreadable)
         elif entry.is_file(follow_symlinks=False):
             yield child, entry
 
