@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
 
 import yaml
@@ -100,9 +100,22 @@ class OutputConfig(_Strict):
     @field_validator("embeds_dir")
     @classmethod
     def _relative(cls, value: str) -> str:
-        if Path(value).is_absolute() or ".." in Path(value).parts:
-            raise ValueError("must be a relative path inside output.dir")
-        return value
+        # The embeds folder holds index.html, x/ and media/: as output.dir itself (".",
+        # "", "a/..") its index would overwrite the site's index.html; outside it, it
+        # would write where nobody asked. Only a real subfolder is accepted.
+        if "\\" in value or any(ord(c) < 32 for c in value):
+            raise ValueError(
+                "must be a plain relative folder name (no backslash or control character)"
+            )
+        path = PurePosixPath(value.strip())
+        if path.is_absolute() or ".." in path.parts:
+            raise ValueError("must be a relative path inside output.dir (no leading '/', no '..')")
+        if not [part for part in path.parts if part != "."]:
+            raise ValueError(
+                'must name a subfolder of output.dir (such as "embeds"), not output.dir '
+                "itself: its index.html would overwrite the site's"
+            )
+        return path.as_posix()
 
 
 class XConfig(_Strict):

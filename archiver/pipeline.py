@@ -443,6 +443,14 @@ class Pipeline:
         if self.config.output.in_place and ref.path is not None:
             return Path(ref.path)
         path = safe_join(self.config.output.dir, ref.output_relpath or ref.location)
+        embeds = self.config.embeds_root.resolve()
+        if path == embeds or embeds in path.parents:
+            # articles/embeds/index.html would overwrite the archive's own index page.
+            raise OutputPathError(
+                f"its output {path} lies in the embeds folder (output.embeds_dir: "
+                f"{self.config.output.embeds_dir}); rename its folder or choose another "
+                "output.embeds_dir"
+            )
         if self.store.output_owner(str(path), other_than=ref.location) is None:
             return path
         # Another article already writes there (``/story`` and ``/story.html`` of a
@@ -465,6 +473,15 @@ class Pipeline:
             new_scan = splice(item.scan_bytes, replacements)
             data = encoding.from_scan_bytes(new_scan, item.article.encoding)
             changed = self._write_article(out_path, data, item.article)
+        except (OSError, OutputPathError) as exc:
+            # Disk full, permissions, an output in the embeds folder: the reason says
+            # it all, in one line (-vv adds the traceback).
+            reason = f"rewrite: {exc}"
+            if isinstance(exc, OSError) and exc.strerror:
+                reason = f"rewrite: {exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
+            log.error("failed to rewrite %s: %s", ref.location, reason, exc_info=_debug())
+            report.errors.append(ArticleError(location=ref.location, reason=reason))
+            return False
         except Exception as exc:
             log.exception("failed to rewrite %s", ref.location)
             report.errors.append(ArticleError(location=ref.location, reason=f"rewrite: {exc}"))
@@ -628,6 +645,14 @@ def article_from_bytes(ref: ArticleRef, data: bytes) -> Article:
     if encoding.looks_binary(data):
         raise ArticleReadError("not a text file (binary content); skipped")
     return Article(ref=ref, data=data, encoding=encoding.sniff_encoding(data))
+
+
+class OutputPathError(ValueError):
+    """An article's output path cannot be used (it would overwrite the archive's own files)."""
+
+
+def _debug() -> bool:
+    return log.isEnabledFor(logging.DEBUG)
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:

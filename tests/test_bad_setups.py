@@ -1,8 +1,10 @@
 """Bad setups end with one line saying what to do, never a traceback.
 
-Each case runs the real command in a subprocess (what a user sees on the
-terminal, stderr included) against real files in tmp_path: exit 2 for a setup
-that stops the command, 1 when some articles failed and the rest went on.
+Each case runs the real command (click's CliRunner, or a subprocess when the
+command must run with other privileges) against real files in tmp_path: exit 2
+for a setup that stops the command, 1 when some articles failed and the rest
+went on. An uncaught exception is turned into its traceback text, so "no
+traceback in the output" also catches it.
 """
 
 from __future__ import annotations
@@ -11,30 +13,50 @@ import os
 import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from archive_helpers import HINDI_TEXT, make_project, page, tweet
+from click.testing import CliRunner
 
 from archiver import Archive
+from archiver.cli import cli as embed_archiver
 
 POST = "1641086480675225601"
 EMBED = tweet(POST, "hindinews", "News", HINDI_TEXT, "March 29, 2023")
 
 
-def cli(config: Path, *args: str, prefix: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
-    """Run ``embed-archiver --config CONFIG ARGS`` as a user would."""
-    return subprocess.run(
-        [*prefix, sys.executable, "-m", "archiver", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=config.parent,
-    )
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
+def cli(config: Path, *args: str, prefix: Sequence[str] = ()) -> Outcome:
+    """Run ``embed-archiver --config CONFIG ARGS`` as a user would (in a subprocess
+    under ``prefix`` when one is given)."""
+    argv = ["--config", str(config), *args]
+    if prefix:
+        done = subprocess.run(
+            [*prefix, sys.executable, "-m", "archiver", *argv],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=config.parent,
+        )
+        return Outcome(done.returncode, done.stdout, done.stderr)
+    result = CliRunner().invoke(embed_archiver, argv)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return Outcome(result.exit_code, result.stdout, stderr)
+
+
+def one_line_error(result: Outcome, code: int) -> str:
     """Assert the exit code and a traceback-free output; return stderr."""
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output
@@ -46,6 +68,31 @@ def project(tmp_path: Path, extra: str = "", **articles: str) -> Path:
     files: dict[str, str | bytes] = {"a.html": page("A", EMBED), "sub/b.html": page("B", EMBED)}
     files.update(articles)
     return make_project(tmp_path, files, extra=extra)
+
+
+# -- output.embeds_dir ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [".", "", "./", "./.", " . ", "a/..", "..", "/srv/www", "a\\b"])
+def test_an_embeds_dir_that_is_not_a_subfolder_is_refused(tmp_path: Path, value: str) -> None:
+    config = project(tmp_path)
+    text = config.read_text().replace(
+        "  in_place: false\n", f"  in_place: false\n  embeds_dir: {value!r}\n"
+    )
+    config.write_text(text)
+    err = one_line_error(cli(config, "run"), 2)
+    assert "output.embeds_dir" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_an_article_inside_the_embeds_folder_fails_alone(tmp_path: Path) -> None:
+    """articles/embeds/index.html would be written over the archive's index page."""
+    config = project(tmp_path, **{"embeds/index.html": page("Squatter", EMBED)})
+    err = one_line_error(cli(config, "run"), 1)
+    assert "embeds/index.html" in err and "output.embeds_dir" in err
+    index = (tmp_path / "out" / "embeds" / "index.html").read_text(encoding="utf-8")
+    assert "Squatter" not in index
+    assert (tmp_path / "out" / "a.html").exists() and (tmp_path / "out" / "sub" / "b.html").exists()
 
 
 # -- an unreadable folder is an error, never a removal ----------------------------
@@ -72,7 +119,7 @@ def _unprivileged() -> list[str]:
 def test_an_unreadable_folder_is_an_error_not_a_removal(tmp_path: Path, folder: str) -> None:
     config = project(tmp_path)
     prefix = _unprivileged()
-    assert cli(config, "run", prefix=prefix).returncode == 0
+    assert cli(config, "run").returncode == 0
     unreadable = tmp_path / "articles" / folder
     unreadable.chmod(0)
     try:
