@@ -6,11 +6,13 @@ Exit codes: 0 success, 1 some articles or posts failed, 2 usage or config error,
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
@@ -20,6 +22,9 @@ import click
 from archiver.api import MARK_END, MARK_START, ORDERS, Archive, NotFoundError, QueryError
 from archiver.config import ConfigError, load_config
 from archiver.models import STATUSES, Post, RunReport
+from storage.schema import SchemaTooNewError
+
+log = logging.getLogger(__name__)
 
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
@@ -58,6 +63,7 @@ class Context:
         self.config_path = config_path
         self.log_format = log_format
         self.db_path = db_path
+        self._database = db_path  # the archive's database, once known (for error messages)
 
     @contextmanager
     def archive(self, writes: bool = False) -> Iterator[Archive]:
@@ -73,15 +79,23 @@ class Context:
                 archive = self._open_config(writes)
         except ConfigError as exc:
             _fail(str(exc), EXIT_USAGE)
-        except sqlite3.DatabaseError as exc:
-            _fail(f"not an embed-archiver database ({exc})", EXIT_USAGE)
+        except (SchemaTooNewError, sqlite3.DatabaseError, OSError) as exc:
+            _fail(_setup_error(exc, self._database), EXIT_USAGE)
         try:
             yield archive
+        except (SchemaTooNewError, sqlite3.DatabaseError, OSError) as exc:
+            # What stops a whole command (one bad article never does): a damaged
+            # database, a full disk, an output folder that cannot be written. One
+            # line saying what to do; -vv logs the traceback.
+            log.debug("command failed", exc_info=True)
+            _fail(_setup_error(exc, str(archive.config.database)), EXIT_USAGE)
         finally:
-            archive.close()
+            with suppress(sqlite3.Error, OSError):  # closing a damaged database may fail too
+                archive.close()
 
     def _open_config(self, writes: bool) -> Archive:
         config = load_config(self.config_path)
+        self._database = str(config.database)
         if not writes and not config.database.exists():
             # Opening creates a database; for a query a missing one is a mistake.
             _fail(f"no archive database at {config.database} (run 'embed-archiver run' first)", 2)
@@ -205,6 +219,40 @@ def regenerate(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
 STATUS_CHOICES = [*STATUSES, "gone"]
 TEXT_WIDTH = 80
 _NO_WRAP = {"key", "post", "posted", "#", "status", "captured", "author"}
+
+
+def _setup_error(exc: BaseException, database: str | None) -> str:
+    """A one-line message for an error that stops a whole command, with what to do."""
+    where = f" {database}" if database else ""
+    if isinstance(exc, SchemaTooNewError):
+        return str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return (
+            f"the archive database{where} is busy ({exc}); run again once the other writer is done"
+        )
+    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+        return (
+            f"no space left for the archive database{where} ({exc}); free some space and "
+            "run again (the last committed state is kept)"
+        )
+    if isinstance(exc, sqlite3.DatabaseError):
+        return (
+            f"the archive database{where} is damaged or not an embed-archiver database ({exc}); "
+            "restore it from a backup, or move it away to start a new archive"
+        )
+    assert isinstance(exc, OSError)
+    name = f": {exc.filename}" if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        return (
+            f"no space left on the device{name}; free some space and run again "
+            "(every file is written atomically: nothing written before is lost)"
+        )
+    if exc.errno == errno.ENOTDIR:
+        return f"{reason}{name}: a file is in the way of a folder; move it or choose another path"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{reason}{name}; check the permissions of that path"
+    return f"{reason}{name}"
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -226,10 +226,17 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             f"embed-archiver repository, or write 'database: archive.db' and a 'sources:' list), "
             f"or point --config / ${CONFIG_ENV} at it."
         )
+    if config_path.is_dir():
+        raise ConfigError(
+            f"{config_path} is a folder, not a config file; point --config / ${CONFIG_ENV} "
+            f"at the file itself (e.g. {config_path / DEFAULT_CONFIG})"
+        )
     try:
         raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{config_path}: not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot read the config: {exc.strerror or exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{config_path}: the top level must be a mapping of keys")
     return config_from_dict(raw, base=config_path.resolve().parent, origin=config_path)
@@ -237,6 +244,15 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
 def _check_layout(config: Config, where: str) -> None:
     """Refuse layouts where writing the output would overwrite the sources."""
+    for key, path in (("output.dir", config.output.dir), ("database", config.database)):
+        wanted = "a folder" if key == "output.dir" else "a file"
+        if (key == "output.dir" and path.exists() and not path.is_dir()) or (
+            key == "database" and path.is_dir()
+        ):
+            raise ConfigError(
+                f"{where}: invalid configuration: {key}: {path} exists and is not {wanted}; "
+                f"move it away or choose another {key}"
+            )
     if config.output.in_place:
         return
     for index, source in enumerate(config.sources):

@@ -43,7 +43,7 @@ def atomic_file(path: Path, fsync: bool = False) -> Iterator[BinaryIO]:
     writing fails. ``fsync`` also flushes it to disk before the rename.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -56,6 +56,29 @@ def atomic_file(path: Path, fsync: bool = False) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+# A file name may hold 255 bytes (NAME_MAX on ext4, xfs, btrfs, tmpfs, APFS). The
+# temp name adds ".", ".", 8 random characters and ".tmp" to the target's name, so
+# a 250-byte article name would not fit: its part of the temp name is cut to this.
+NAME_MAX = 255
+_TEMP_NAME_ROOM = NAME_MAX - len("..") - 8 - len(".tmp")
+
+
+def temp_prefix(name: str) -> str:
+    """``.NAME.`` for the temp file of ``name``, cut (at a character boundary) so the
+    whole temp name stays within NAME_MAX bytes; the shape ``.*.tmp`` is kept for the
+    sweep of stale temp files."""
+    kept: list[str] = []
+    size = 0
+    for char in name:
+        # fsencode: the bytes on disk (a name that is not UTF-8 keeps its raw bytes).
+        width = len(os.fsencode(char))
+        if size + width > _TEMP_NAME_ROOM:
+            break
+        kept.append(char)
+        size += width
+    return f".{''.join(kept)}."
 
 
 def write_atomic(path: Path, data: bytes, fsync: bool = False) -> None:
