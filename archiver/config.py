@@ -239,20 +239,29 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{config_path}: cannot read the config: {exc.strerror or exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{config_path}: the top level must be a mapping of keys")
-    return config_from_dict(raw, base=config_path.resolve().parent, origin=config_path)
+    config = config_from_dict(raw, base=config_path.resolve().parent, origin=config_path)
+    _check_paths(config, str(config_path))
+    return config
+
+
+def _check_paths(config: Config, where: str) -> None:
+    """Refuse a config file whose output folder is a file, or whose database is a
+    folder: every write would fail later, one article at a time. (Not for
+    ``Archive.open``, which only reads and has no output.)"""
+    if config.output.dir.exists() and not config.output.dir.is_dir():
+        raise ConfigError(
+            f"{where}: invalid configuration: output.dir: {config.output.dir} exists and is "
+            "not a folder; move it away or choose another output.dir"
+        )
+    if config.database.is_dir():
+        raise ConfigError(
+            f"{where}: invalid configuration: database: {config.database} is a folder; "
+            "name the database file (e.g. archive.db) instead"
+        )
 
 
 def _check_layout(config: Config, where: str) -> None:
     """Refuse layouts where writing the output would overwrite the sources."""
-    for key, path in (("output.dir", config.output.dir), ("database", config.database)):
-        wanted = "a folder" if key == "output.dir" else "a file"
-        if (key == "output.dir" and path.exists() and not path.is_dir()) or (
-            key == "database" and path.is_dir()
-        ):
-            raise ConfigError(
-                f"{where}: invalid configuration: {key}: {path} exists and is not {wanted}; "
-                f"move it away or choose another {key}"
-            )
     if config.output.in_place:
         return
     for index, source in enumerate(config.sources):

@@ -188,6 +188,13 @@ def test_output_dir_is_a_file(tmp_path: Path) -> None:
     assert (tmp_path / "out").read_text() == "not a folder"
 
 
+def test_database_is_a_folder(tmp_path: Path) -> None:
+    config = project(tmp_path)
+    (tmp_path / "archive.db").mkdir()
+    err = one_line_error(cli(config, "run"), 2)
+    assert "database:" in err and "is a folder" in err
+
+
 @pytest.mark.parametrize("name", ["a" * 245 + ".html", "é" * 122 + ".html"])
 def test_a_long_article_name_is_written(tmp_path: Path, name: str) -> None:
     """A 250-byte name is legal; the temp file beside it must stay within NAME_MAX too."""
