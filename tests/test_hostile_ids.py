@@ -8,6 +8,7 @@ is kept; only the nested object is refused.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,25 @@ def test_a_path_like_nested_id_is_refused_and_the_post_kept(tmp_path: Path, fake
         again = archive.run()
     assert again.errors == []
     assert (tmp_path / "out" / "embeds" / "x" / f"{POST}.html").exists()
+
+
+def test_a_wayback_capture_with_a_path_like_nested_id(tmp_path: Path, fakex: FakeX) -> None:
+    """The same check holds for a capture of a deleted post read from the Wayback Machine."""
+    fakex.add_tombstone(POST, "This Post was deleted by the Post author. Learn more")
+    fakex.add_capture(
+        f"https://twitter.com/sammy/status/{POST}",
+        "20230330101112",
+        json.dumps(hostile(POST, "../index")),
+        "application/json",
+    )
+    config = project(tmp_path, fakex)
+    with Archive.from_config(config) as archive:
+        report = archive.run()
+        keys = archive.post_keys()
+        post = archive.post(POST)
+    assert report.errors == [] and keys == [f"x:{POST}"]
+    assert post is not None and post.source == "wayback" and post.text == "The real post"
+    assert post.quoted_key is None and post.reply_to_key is None
 
 
 @pytest.mark.parametrize(
