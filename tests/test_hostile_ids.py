@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from fakex import FakeX, make_tweet_payload
+from fakex import FakeX, config_for, make_tweet_payload
 
 from archiver import Archive
 from archiver.fetch.syndication import snapshot_from_tweet
@@ -34,8 +34,6 @@ def embed(post_id: str) -> str:
 
 
 def project(tmp_path: Path, fake: FakeX) -> Path:
-    from fakex import config_for
-
     folder = tmp_path / "articles"
     folder.mkdir()
     (folder / "a.html").write_text(f"<html><body>\n{embed(POST)}\n</body></html>\n")
