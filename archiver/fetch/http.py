@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -38,12 +38,19 @@ from archiver.config import HttpConfig
 from archiver.snapshot.sanitize import safe_http_url
 from archiver.snapshot.snowflake import created_at_from_id, utc_now_iso
 
+from .body import ACCEPT_ENCODING, BoundedDecoder, CorruptBody
+from .errors import BodyTooLarge, FetchError, HostRefused, Refused, UnsupportedEncoding
+from .policy import guard_transport, is_internal
+
 __all__ = [
     "BodyTooLarge",
     "Budget",
     "FetchError",
+    "HostRefused",
     "HttpSession",
+    "Refused",
     "Response",
+    "UnsupportedEncoding",
     "backoff_delay",
     "best_created_at",
     "created_at_from_id",
@@ -72,14 +79,10 @@ BREAKER_COOLDOWN = 15.0
 # Error pages (404 HTML, 403, …) are read only this far: we need their status, not them.
 ERROR_BODY_CAP = 256 * 1024
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-
-
-class FetchError(Exception):
-    """A request failed for good (after retries, or past the deadline): not an answer."""
-
-
-class BodyTooLarge(FetchError):
-    """The body exceeded the byte cap; never retried (it would be as large again)."""
+MAX_REDIRECTS = 5
+# A check run on every URL before it is requested (first hop and each redirect);
+# it raises (``HostRefused``) to stop the request.
+UrlCheck = Callable[[str], None]
 
 
 @dataclass
@@ -201,15 +204,20 @@ class HttpSession:
         self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> HttpSession:
+        limits = httpx.Limits(
+            max_connections=self.config.concurrency,
+            max_keepalive_connections=self.config.concurrency,
+        )
+        # Our own transport, so the address check can sit in its connection pool.
+        transport = httpx.AsyncHTTPTransport(limits=limits)
+        guard_transport(transport)
         self._client = httpx.AsyncClient(
-            headers={"User-Agent": self.config.user_agent},
+            headers={"User-Agent": self.config.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(self.config.timeout),
             # The semaphore bounds requests in flight; the pool only has to match it.
-            limits=httpx.Limits(
-                max_connections=self.config.concurrency,
-                max_keepalive_connections=self.config.concurrency,
-            ),
-            follow_redirects=False,
+            limits=limits,
+            transport=transport,
+            follow_redirects=False,  # followed in ``get``, each hop checked
         )
         return self
 
@@ -262,16 +270,55 @@ class HttpSession:
         headers: Mapping[str, str] | None = None,
         max_bytes: int,
         follow_redirects: bool = True,
+        check: UrlCheck | None = None,
         sink_factory: Callable[[], Sink] | None = None,
         whole_request_timeout: bool = True,
     ) -> Response:
         """GET with retries; returns any non-retryable response (2xx, 3xx, 4xx), or raises.
 
-        ``whole_request_timeout`` bounds the entire request by ``http.timeout`` (API
-        calls); media downloads set it False and are bounded by the deadline only.
-        Raises ``FetchError`` after the last retry, at the deadline, or when the body
-        passes ``max_bytes`` (``BodyTooLarge``).
+        Redirects are followed here, hop by hop (at most ``MAX_REDIRECTS``), never by
+        httpx: ``check`` runs on the first URL and on every hop, and without one a hop
+        to an internal IP address is refused unless the request started on that host.
+        ``whole_request_timeout`` bounds each attempt by ``http.timeout`` (API calls);
+        articles and media set it False and are bounded by the deadline only. Raises
+        ``FetchError`` after the last retry or at the deadline; ``Refused`` (never
+        retried) for a body past ``max_bytes`` (``BodyTooLarge``), an encoding we do
+        not decode (``UnsupportedEncoding``) or a host outside the policy
+        (``HostRefused``).
         """
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            if check is not None:
+                check(current)
+            elif current is not url:
+                _check_redirect(url, current)
+            response = await self._get_retrying(
+                current,
+                budget=budget,
+                params=params if current is url else None,
+                headers=headers,
+                max_bytes=max_bytes,
+                sink_factory=sink_factory,
+                whole_request_timeout=whole_request_timeout,
+            )
+            location = response.headers.get("location")
+            if not follow_redirects or response.status not in REDIRECT_STATUSES or not location:
+                return response
+            current = urljoin(response.url, location.strip())
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url[:200]}")
+
+    async def _get_retrying(
+        self,
+        url: str,
+        *,
+        budget: Budget,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        max_bytes: int,
+        sink_factory: Callable[[], Sink] | None,
+        whole_request_timeout: bool,
+    ) -> Response:
+        """One hop: the request with retries, backoff, rate limits and the deadline."""
         state = self._host(url)
         retries = self.config.retries
         attempt = 0
@@ -295,9 +342,9 @@ class HttpSession:
                         raise FetchError("post deadline exceeded")
                     async with asyncio.timeout(limit):
                         response = await self._send_once(
-                            url, params, headers, max_bytes, follow_redirects, sink_factory
+                            url, params, headers, max_bytes, sink_factory
                         )
-            except BodyTooLarge:
+            except Refused:
                 raise
             except (TimeoutError, httpx.TimeoutException):
                 problem = "timed out"
@@ -306,7 +353,7 @@ class HttpSession:
                 state.refused += 1
                 if state.refused >= BREAKER_THRESHOLD:
                     state.down_until = time.monotonic() + BREAKER_COOLDOWN
-            except (httpx.TransportError, httpx.DecodingError) as exc:
+            except (httpx.TransportError, httpx.DecodingError, CorruptBody) as exc:
                 # Includes bodies shorter than their Content-Length (RemoteProtocolError).
                 problem = f"{type(exc).__name__}: {exc}"
             else:
@@ -334,31 +381,33 @@ class HttpSession:
         params: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
         max_bytes: int,
-        follow_redirects: bool,
         sink_factory: Callable[[], Sink] | None,
     ) -> Response:
-        async with self.client.stream(
-            "GET", url, params=params, headers=headers, follow_redirects=follow_redirects
-        ) as resp:
+        async with self.client.stream("GET", url, params=params, headers=headers) as resp:
             ok = 200 <= resp.status_code < 300
             cap = max_bytes if ok else min(max_bytes, ERROR_BODY_CAP)
             declared = resp.headers.get("content-length", "")
             if ok and declared.isdigit() and int(declared) > cap:
                 raise BodyTooLarge(f"body of {declared} bytes exceeds the cap of {cap}")
+            # Raw bytes, decoded here in bounded steps (see body.py): httpx's own
+            # decoding inflates a whole chunk at once, whatever it becomes.
+            decoder = BoundedDecoder(resp.headers.get("content-encoding", ""), cap, truncate=not ok)
             sink = sink_factory() if (ok and sink_factory is not None) else None
             body = bytearray()
-            size = 0
             try:
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > cap:
-                        if ok:
-                            raise BodyTooLarge(f"body exceeds the cap of {cap} bytes")
+                async for chunk in resp.aiter_raw():
+                    for piece in decoder.feed(chunk):
+                        if sink is not None:
+                            sink.write(piece)
+                        else:
+                            body += piece
+                    if decoder.done:
                         break  # an error page: its beginning is enough
+                for piece in decoder.flush():
                     if sink is not None:
-                        sink.write(chunk)
+                        sink.write(piece)
                     else:
-                        body += chunk
+                        body += piece
             except BaseException:
                 if sink is not None:
                     sink.discard()
@@ -370,6 +419,21 @@ class HttpSession:
                 url=str(resp.url),
                 sink=sink,
             )
+
+
+def _check_redirect(origin: str, target: str) -> None:
+    """Default check for redirect hops of API calls: http(s) only, and no internal IP
+    address unless the request started on that very host."""
+    parts = urlsplit(target)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise HostRefused(f"refused redirect to {target[:200]}: not an http(s) URL")
+    host = parts.hostname
+    try:
+        internal = is_internal(host)
+    except ValueError:
+        return  # a name: the connection-time check looks at its addresses
+    if internal and host != urlsplit(origin).hostname:
+        raise HostRefused(f"refused redirect to {target[:200]}: internal address")
 
 
 # --- small shared helpers --------------------------------------------------------

@@ -18,20 +18,19 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
-from urllib.parse import urljoin, urlsplit
 
 from archiver.config import MediaConfig
 
-from .http import REDIRECT_STATUSES, Budget, FetchError, HttpSession
+from .errors import Refused
+from .http import Budget, FetchError, HttpSession
+from .policy import host_allowed
 
 log = logging.getLogger(__name__)
 
-MAX_REDIRECTS = 5
 _SNIFF_BYTES = 12
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class MediaRejected(FetchError):
+class MediaRejected(Refused):
     """The file is not one we accept (host, type, size); not retried."""
 
 
@@ -58,32 +57,6 @@ def sniff_media_type(head: bytes) -> tuple[str, str] | None:
     if len(head) >= 8 and head[4:8] == b"ftyp":
         return "video/mp4", "mp4"
     return None
-
-
-def host_allowed(url: str, allowed_hosts: list[str]) -> bool:
-    """Whether ``url`` is http(s) on an allowed host. An entry with a port
-    (``127.0.0.1:8123``) matches that port only; without one, the scheme's default."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return False
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return False
-    host = parts.hostname.lower()
-    effective_port = port if port is not None else _DEFAULT_PORTS[scheme]
-    for entry in allowed_hosts:
-        entry = entry.strip().lower()
-        if not entry:
-            continue
-        entry_host, sep, entry_port = entry.rpartition(":")
-        if sep and entry_port.isdigit():
-            if host == entry_host.strip("[]") and effective_port == int(entry_port):
-                return True
-        elif host == entry.strip("[]") and effective_port == _DEFAULT_PORTS[scheme]:
-            return True
-    return False
 
 
 class _FileSink:
@@ -185,28 +158,21 @@ class MediaStore:
 
     async def _download_checked(self, url: str, budget: Budget) -> StoredFile:
         self.root.mkdir(parents=True, exist_ok=True)
-        current = url
-        for _hop in range(MAX_REDIRECTS + 1):
-            if not host_allowed(current, self.config.allowed_hosts):
-                raise MediaRejected(f"host not in media.allowed_hosts: {current}")
-            response = await self.session.get(
-                current,
-                budget=budget,
-                max_bytes=self.config.max_bytes,
-                follow_redirects=False,  # each hop is checked against the allow-list
-                sink_factory=lambda: _FileSink(self.root),
-                whole_request_timeout=False,
-            )
-            if response.status in REDIRECT_STATUSES:
-                location = response.headers.get("location")
-                if not location:
-                    raise MediaRejected(f"HTTP {response.status} without Location")
-                current = urljoin(current, location)
-                continue
-            sink = response.sink
-            if response.status != 200 or not isinstance(sink, _FileSink):
-                if isinstance(sink, _FileSink):
-                    sink.discard()
-                raise FetchError(f"HTTP {response.status}")
-            return sink.commit()
-        raise MediaRejected(f"more than {MAX_REDIRECTS} redirects")
+        response = await self.session.get(
+            url,
+            budget=budget,
+            max_bytes=self.config.max_bytes,
+            check=self._check_host,  # every redirect hop is checked against the allow-list
+            sink_factory=lambda: _FileSink(self.root),
+            whole_request_timeout=False,
+        )
+        sink = response.sink
+        if response.status != 200 or not isinstance(sink, _FileSink):
+            if isinstance(sink, _FileSink):
+                sink.discard()
+            raise FetchError(f"HTTP {response.status}")
+        return sink.commit()
+
+    def _check_host(self, url: str) -> None:
+        if not host_allowed(url, self.config.allowed_hosts):
+            raise MediaRejected(f"host not in media.allowed_hosts: {url}")

@@ -1,0 +1,25 @@
+"""The fetch layer's exceptions, in a module of their own so every part can raise them."""
+
+from __future__ import annotations
+
+__all__ = ["BodyTooLarge", "FetchError", "HostRefused", "Refused", "UnsupportedEncoding"]
+
+
+class FetchError(Exception):
+    """A request failed for good (after retries, or past the deadline): not an answer."""
+
+
+class Refused(FetchError):
+    """A request or body we will not accept; never retried (it would be refused again)."""
+
+
+class BodyTooLarge(Refused):
+    """The body exceeded the byte cap; never retried (it would be as large again)."""
+
+
+class UnsupportedEncoding(Refused):
+    """A ``Content-Encoding`` we do not decode (stacked layers, br, zstd, …)."""
+
+
+class HostRefused(Refused):
+    """The URL's host, or the address it resolves to, is outside the allowed ones."""

@@ -1,0 +1,202 @@
+"""Which hosts and addresses the project may contact: one policy for every fetch.
+
+Two checks, at two moments:
+
+* before each request and each redirect hop, the URL's host must be one of the
+  configured ones (``host_allowed``): ``media.allowed_hosts`` for media, the
+  source's own host plus its ``allowed_hosts`` for articles, sitemaps and feeds.
+  An entry with a port (``127.0.0.1:8123``) matches that port only; without one,
+  the scheme's default port.
+* when a connection is opened (``GuardedBackend``), a host *name* must resolve to
+  public addresses only: a name that resolves to loopback, private, link-local,
+  shared, reserved or multicast space is refused (DNS rebinding, cloud metadata at
+  169.254.169.254). The address checked is the one connected to, so a second DNS
+  answer cannot differ from the first. Internal addresses are reachable only when
+  written literally in the configuration (``http://127.0.0.1:8080/sitemap.xml``,
+  ``allowed_hosts: ["10.0.0.5"]``), or as ``localhost`` for loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpcore
+
+from .errors import HostRefused
+
+__all__ = [
+    "GuardedBackend",
+    "HostPolicy",
+    "HostRefused",
+    "host_allowed",
+    "host_entry",
+    "is_internal",
+]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_internal(address: str) -> bool:
+    """Whether an IP address is not on the public internet (loopback, private,
+    link-local, carrier-grade NAT, reserved, multicast, unspecified)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def _ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def host_allowed(url: str, allowed_hosts: Iterable[str]) -> bool:
+    """Whether ``url`` is http(s) on an allowed host. An entry with a port
+    (``127.0.0.1:8123``) matches that port only; without one, the scheme's default."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return False
+    host = parts.hostname.lower()
+    effective_port = port if port is not None else _DEFAULT_PORTS[scheme]
+    for entry in allowed_hosts:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        entry_host, sep, entry_port = entry.rpartition(":")
+        if sep and entry_port.isdigit() and not entry_host.endswith(":"):
+            if host == entry_host.strip("[]") and effective_port == int(entry_port):
+                return True
+        elif host == entry.strip("[]") and effective_port == _DEFAULT_PORTS[scheme]:
+            return True
+    return False
+
+
+def host_entry(url: str) -> str | None:
+    """The allow-list entry that matches ``url``'s host exactly: ``host`` when the
+    port is the scheme's default (so http and https of one site both match),
+    ``host:port`` otherwise; None for anything that is not an http(s) URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return host
+    return f"{host}:{port}"
+
+
+@dataclass(frozen=True)
+class HostPolicy:
+    """The hosts one source may reach: its own, plus the ones it explicitly allows."""
+
+    hosts: tuple[str, ...]
+
+    @classmethod
+    def for_urls(cls, urls: Iterable[str], extra: Iterable[str] = ()) -> HostPolicy:
+        """The policy of a source whose configured URLs are ``urls``."""
+        entries = [entry for entry in (host_entry(u) for u in urls) if entry]
+        return cls(tuple(dict.fromkeys([*entries, *(e.strip().lower() for e in extra)])))
+
+    def allows(self, url: str) -> bool:
+        """Whether ``url`` may be fetched under this policy."""
+        return host_allowed(url, self.hosts)
+
+    def check(self, url: str) -> None:
+        """Raise ``HostRefused`` unless ``url`` may be fetched."""
+        if not self.allows(url):
+            shown = ", ".join(self.hosts) or "none"
+            raise HostRefused(f"refused {url[:200]}: host not allowed for this source ({shown})")
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """An httpcore network backend that resolves names itself and refuses internal
+    addresses, then connects to the checked address (TLS still verifies the name)."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self._inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Connect to ``host`` after checking the address it resolves to."""
+        address = host
+        if not _ip_literal(host):
+            addresses = await _resolve(host, port)
+            loopback_name = host.lower().rstrip(".") == "localhost"
+            for candidate in addresses:
+                allowed = loopback_name and ipaddress.ip_address(candidate).is_loopback
+                if is_internal(candidate) and not allowed:
+                    # One internal answer is enough to refuse: mixed answers are a trick.
+                    raise HostRefused(f"refused {host}: resolves to internal address {candidate}")
+            if not addresses:
+                raise httpcore.ConnectError(f"cannot resolve {host}")
+            address = addresses[0]
+        return await self._inner.connect_tcp(
+            address,
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
+        )
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Never used: the project only speaks TCP."""
+        raise HostRefused("unix sockets are not used")
+
+    async def sleep(self, seconds: float) -> None:
+        """Delegated to the wrapped backend."""
+        await self._inner.sleep(seconds)
+
+
+def guard_transport(transport: Any) -> None:
+    """Install ``GuardedBackend`` in an ``httpx.AsyncHTTPTransport``'s connection pool.
+
+    httpx has no public hook for the network backend; its pool keeps it in
+    ``_network_backend``. If a future httpx changes that, fail loudly rather than
+    silently run without the address check.
+    """
+    pool = getattr(transport, "_pool", None)
+    inner = getattr(pool, "_network_backend", None)
+    if not isinstance(inner, httpcore.AsyncNetworkBackend):
+        raise RuntimeError("cannot install the address check in this httpx version")
+    if not isinstance(inner, GuardedBackend):
+        pool._network_backend = GuardedBackend(inner)  # type: ignore[union-attr]
