@@ -53,6 +53,10 @@ class UrlsSource(_Strict):
     name: str | None = None
     urls: list[str] = Field(default_factory=list)
     file: Path | None = None  # one URL per line; blank lines and '#' comments ignored
+    # Other hosts this source's articles, child sitemaps and redirects may be on
+    # (e.g. "www.news.example", "cdn.news.example:8443"); the source's own host is
+    # always allowed, every other host is refused.
+    allowed_hosts: list[str] = Field(default_factory=list)
 
 
 class SitemapSource(_Strict):
@@ -60,6 +64,10 @@ class SitemapSource(_Strict):
     name: str | None = None
     url: str
     max_articles: int = 10000
+    # Other hosts this source's articles, child sitemaps and redirects may be on
+    # (e.g. "www.news.example", "cdn.news.example:8443"); the source's own host is
+    # always allowed, every other host is refused.
+    allowed_hosts: list[str] = Field(default_factory=list)
 
 
 class FeedSource(_Strict):
@@ -67,6 +75,10 @@ class FeedSource(_Strict):
     name: str | None = None
     url: str
     max_articles: int = 10000
+    # Other hosts this source's articles, child sitemaps and redirects may be on
+    # (e.g. "www.news.example", "cdn.news.example:8443"); the source's own host is
+    # always allowed, every other host is refused.
+    allowed_hosts: list[str] = Field(default_factory=list)
 
 
 Source = Annotated[

@@ -1,33 +1,48 @@
-"""Fetching articles, sitemaps and feeds over HTTP (sync; for the URL sources).
+"""Fetching articles, sitemaps and feeds over HTTP (a sync API; for the URL sources).
 
-Same policy as the post fetcher: explicit timeouts, per-host rate, retries with
-jittered backoff for connection errors/timeouts/5xx, 429 honoured, a byte cap on
-every body. Articles use conditional GET (``If-None-Match``/``If-Modified-Since``)
-so an unchanged article costs a 304 and no parsing.
+The requests go through the same ``HttpSession`` as the post fetcher, so every
+policy is shared: explicit timeouts, per-host rate, retries with jittered backoff
+for connection errors/timeouts/5xx, 429 honoured, bodies decoded in bounded steps
+under ``http.max_article_bytes`` whatever their ``Content-Encoding``. On top:
+
+* a host policy: the first URL and every redirect hop must be on a host the
+  source allows (``HostPolicy``), and a host name resolving to an internal
+  address is refused when connecting (``policy.GuardedBackend``);
+* a total wall-clock deadline per fetch (``http.post_deadline``), all attempts
+  and redirects included: a server that drips bytes is cut off at the deadline.
+
+Articles use conditional GET (``If-None-Match``/``If-Modified-Since``) so an
+unchanged article costs a 304 and no parsing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal
-
-import httpx
+from typing import Any, Literal, TypeVar
 
 from archiver.config import HttpConfig
 
+from .errors import BodyTooLarge, FetchError
 from .http import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
-    backoff_delay,
-    host_key,
-    retry_after_seconds,
+    Budget,
+    HttpSession,
     safe_http_url,
 )
+from .policy import HostPolicy
 
-MAX_REDIRECTS = 5
+__all__ = ["ArticleFetchError", "ArticleFetcher", "ArticleResponse", "HostPolicy"]
+
+# The backstop past the deadline: the session's own timeouts end a fetch at the
+# deadline; this only guards against a bug there.
+_BACKSTOP = 1.0
+
+T = TypeVar("T")
 
 
 class ArticleFetchError(Exception):
@@ -47,12 +62,12 @@ class ArticleResponse:
     http_status: int | None = None
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class ArticleFetcher:
-    """A small sync HTTP client for article pages, sitemaps and feeds."""
+    """A sync client for article pages, sitemaps and feeds; use as a context manager.
+
+    It runs one ``HttpSession`` on a private event loop; calls are serialised (the
+    pipeline reads one article at a time) and may come from any thread.
+    """
 
     def __init__(
         self,
@@ -62,16 +77,9 @@ class ArticleFetcher:
         backoff_cap: float = DEFAULT_BACKOFF_CAP,
     ) -> None:
         self.config = http
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
-        self._client = httpx.Client(
-            headers={"User-Agent": http.user_agent},
-            timeout=httpx.Timeout(http.timeout),
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-        )
+        self._session = HttpSession(http, backoff_base=backoff_base, backoff_cap=backoff_cap)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
-        self._next_slot: dict[str, float] = {}
 
     def __enter__(self) -> ArticleFetcher:
         return self
@@ -85,27 +93,37 @@ class ArticleFetcher:
         self.close()
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self._client.close()
-
-    def _pace(self, url: str) -> None:
-        """Per-host rate: requests to one host are spaced 1/per_host_rate seconds apart."""
-        interval = 1.0 / self.config.per_host_rate
+        """Close the connection pool and the event loop."""
         with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next_slot.get(host_key(url), 0.0))
-            self._next_slot[host_key(url)] = slot + interval
-        if slot > now:
-            time.sleep(slot - now)
+            loop, self._loop = self._loop, None
+            if loop is None:
+                return
+            try:
+                loop.run_until_complete(self._session.__aexit__(None, None, None))
+            finally:
+                loop.close()
+
+    def _run(self, work: Coroutine[Any, Any, T]) -> T:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._loop.run_until_complete(self._session.__aenter__())
+            return self._loop.run_until_complete(work)
 
     def fetch_article(
-        self, url: str, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        *,
+        policy: HostPolicy | None = None,
     ) -> ArticleResponse:
         """GET an article, conditionally when ``etag``/``last_modified`` are given.
 
-        Returns ``ok`` with the bytes (at most ``http.max_article_bytes``),
-        ``not_modified`` on 304, or ``error`` with a reason; never raises for network
-        problems.
+        ``policy`` says which hosts the URL and its redirects may be on (default:
+        the URL's own host only). Returns ``ok`` with the bytes (at most
+        ``http.max_article_bytes``), ``not_modified`` on 304, or ``error`` with a
+        reason; never raises for network problems.
         """
         if safe_http_url(url) is None:
             return ArticleResponse("error", final_url=url, error="not an http(s) URL")
@@ -114,80 +132,62 @@ class ArticleFetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        deadline = time.monotonic() + self.config.post_deadline
-        attempt = 0
-        while True:
-            attempt += 1
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return ArticleResponse("error", final_url=url, error="deadline exceeded")
-            self._pace(url)
-            wait: float | None = None
-            try:
-                result, retry_after = self._get_once(url, headers)
-            except _TooLarge as exc:
-                return ArticleResponse("error", final_url=url, error=str(exc))
-            except httpx.TooManyRedirects:
-                return ArticleResponse("error", final_url=url, error="too many redirects")
-            except (httpx.TransportError, httpx.DecodingError) as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            else:
-                if result.http_status == 429 or (result.http_status or 0) >= 500:
-                    problem = f"HTTP {result.http_status}"
-                    wait = retry_after
-                else:
-                    if result.status == "not_modified":
-                        # A 304 may omit validators; the caller's stay valid.
-                        result.etag = result.etag or etag
-                        result.last_modified = result.last_modified or last_modified
-                    return result
-            if attempt > self.config.retries:
-                return ArticleResponse("error", final_url=url, error=f"{problem} after retries")
-            if wait is None:
-                wait = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
-            if wait >= deadline - time.monotonic():
-                return ArticleResponse("error", final_url=url, error=f"{problem}; out of time")
-            time.sleep(wait)
+        chosen = policy if policy is not None else HostPolicy.for_urls([url])
+        result = self._run(self._fetch(url, headers, chosen))
+        if result.status == "not_modified":
+            # A 304 may omit validators; the caller's stay valid.
+            result.etag = result.etag or etag
+            result.last_modified = result.last_modified or last_modified
+        return result
 
-    def _get_once(self, url: str, headers: dict[str, str]) -> tuple[ArticleResponse, float | None]:
-        """One GET; also returns the wait a 429 asked for."""
+    async def _fetch(
+        self, url: str, headers: dict[str, str], policy: HostPolicy
+    ) -> ArticleResponse:
         cap = self.config.max_article_bytes
-        with self._client.stream("GET", url, headers=headers) as resp:
-            final_url = str(resp.url)
-            validators = {
-                "etag": resp.headers.get("etag"),
-                "last_modified": resp.headers.get("last-modified"),
-            }
-            if resp.status_code == 304:
-                answer = ArticleResponse(
-                    "not_modified", final_url=final_url, http_status=304, **validators
+        deadline = self.config.post_deadline
+        budget = Budget.for_seconds(deadline)
+        try:
+            async with asyncio.timeout(deadline + _BACKSTOP):
+                response = await self._session.get(
+                    url,
+                    budget=budget,
+                    headers=headers,
+                    max_bytes=cap,
+                    check=policy.check,
+                    # Bounded by the deadline, not http.timeout: a large article on a
+                    # slow link may take longer than one phase's timeout.
+                    whole_request_timeout=False,
                 )
-                return answer, None
-            if resp.status_code != 200:
-                failed = ArticleResponse(
-                    "error",
-                    final_url=final_url,
-                    http_status=resp.status_code,
-                    error=f"HTTP {resp.status_code}",
-                )
-                delay = retry_after_seconds(resp.headers) if resp.status_code == 429 else None
-                return failed, delay
-            declared = resp.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > cap:
-                raise _TooLarge(f"{declared} bytes, over http.max_article_bytes ({cap})")
-            body = bytearray()
-            for chunk in resp.iter_bytes():
-                body += chunk
-                if len(body) > cap:
-                    raise _TooLarge(f"over http.max_article_bytes ({cap})")
-            ok = ArticleResponse(
-                "ok", data=bytes(body), final_url=final_url, http_status=200, **validators
+        except BodyTooLarge as exc:
+            error = f"over http.max_article_bytes ({cap}): {exc}"
+            return ArticleResponse("error", final_url=url, error=error)
+        except FetchError as exc:
+            return ArticleResponse("error", final_url=url, error=str(exc))
+        except TimeoutError:
+            return ArticleResponse("error", final_url=url, error="deadline exceeded")
+        validators = {
+            "etag": response.headers.get("etag"),
+            "last_modified": response.headers.get("last-modified"),
+        }
+        if response.status == 304:
+            return ArticleResponse(
+                "not_modified", final_url=response.url, http_status=304, **validators
             )
-            return ok, None
+        if response.status != 200:
+            return ArticleResponse(
+                "error",
+                final_url=response.url,
+                http_status=response.status,
+                error=f"HTTP {response.status}",
+            )
+        return ArticleResponse(
+            "ok", data=response.body, final_url=response.url, http_status=200, **validators
+        )
 
-    def fetch_xml(self, url: str) -> bytes:
-        """GET a sitemap or feed (same cap and retries); raises ``ArticleFetchError``."""
-        result = self.fetch_article(url)
+    def fetch_xml(self, url: str, *, policy: HostPolicy | None = None) -> bytes:
+        """GET a sitemap or feed (same cap, policy, deadline and retries); raises
+        ``ArticleFetchError``."""
+        result = self.fetch_article(url, policy=policy)
         if result.status != "ok" or result.data is None:
             raise ArticleFetchError(f"{url}: {result.error or result.status}")
         return result.data

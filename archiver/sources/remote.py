@@ -10,10 +10,14 @@
 * ``read(ref)`` fetches an article with a conditional GET (the ETag and
   Last-Modified remembered in the ``articles`` table) and returns ``None`` on 304.
 
-Sitemaps and feeds are untrusted XML: they are parsed with defusedxml (no DTDs
-with entities, no external references), namespace-aware, and every count is
-capped. Only http(s) URLs are kept. The rewritten copy of an article goes to
-``output.dir/<host>/<path>`` (see ``output_relpath``).
+Sitemaps and feeds are untrusted XML: they are parsed incrementally with
+defusedxml's ``iterparse`` (no DTDs with entities, no external references),
+namespace-aware, each entry dropped once read, and listing stops at
+``max_articles`` while parsing, so a million-entry feed costs its body and no more.
+Only http(s) URLs on the source's own host (or its ``allowed_hosts``) are kept, and
+every fetch, redirects included, is held to the same hosts (``HostPolicy``). The
+rewritten copy of an article goes to ``output.dir/<host>/<path>`` (see
+``output_relpath``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import logging
 import posixpath
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -39,6 +44,7 @@ from defusedxml import DefusedXmlException
 
 from archiver.config import Config, FeedSource, SitemapSource, UrlsSource
 from archiver.fetch.articles import ArticleFetcher, ArticleFetchError, ArticleResponse
+from archiver.fetch.policy import HostPolicy
 from archiver.models import Article, ArticleRef
 from archiver.pipeline import ArticleReadError, article_from_bytes
 from archiver.rewrite import safe_join
@@ -65,12 +71,13 @@ SITEMAP_NAMESPACES = {
 }
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
 
 class XmlFetcher(Protocol):
     """What listing needs from the network: the bytes of a sitemap or feed."""
 
-    def fetch_xml(self, url: str) -> bytes: ...
+    def fetch_xml(self, url: str, *, policy: HostPolicy | None = None) -> bytes: ...
 
 
 # -- URLs ----------------------------------------------------------------------------
@@ -213,19 +220,73 @@ def _split(tag: object) -> tuple[str, str]:
     return "", tag
 
 
-def parse_xml(data: bytes) -> Element:
-    """Parse untrusted XML (gunzipping ``.xml.gz`` bodies) with defusedxml."""
-    if data[:2] == b"\x1f\x8b":
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as unzipped:
-            data = unzipped.read(MAX_XML_BYTES + 1)
-        if len(data) > MAX_XML_BYTES:
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class _LimitedReader:
+    """A file-like reader that refuses to return more than ``limit`` bytes in all."""
+
+    def __init__(self, stream: _Readable, limit: int) -> None:
+        self._stream = stream
+        self._left = limit
+
+    def read(self, size: int = -1) -> bytes:
+        want = self._left + 1 if size < 0 else min(size, self._left + 1)
+        try:
+            chunk = self._stream.read(want)
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            raise ValueError(f"broken gzip data: {exc}") from exc
+        self._left -= len(chunk)
+        if self._left < 0:
             raise ValueError(f"decompressed XML exceeds {MAX_XML_BYTES} bytes")
+        return chunk
+
+
+def _xml_stream(data: bytes) -> _Readable:
+    if data[:2] == b"\x1f\x8b":
+        # A .xml.gz body: decompressed as the parser reads, never more than the cap.
+        return _LimitedReader(gzip.GzipFile(fileobj=io.BytesIO(data)), MAX_XML_BYTES)
+    return io.BytesIO(data)
+
+
+# One parse event: ("start" | "end", element, the open elements from the root down).
+_Event = tuple[str, Element, list[Element]]
+
+
+def _events(data: bytes) -> Generator[_Event, None, None]:
+    """Parse untrusted XML incrementally (gunzipping ``.xml.gz``) with defusedxml."""
+    stack: list[Element] = []
     try:
-        root = SafeET.fromstring(data, forbid_dtd=False)
+        for event, elem in SafeET.iterparse(
+            _xml_stream(data), events=("start", "end"), forbid_dtd=False
+        ):
+            if event == "start":
+                stack.append(elem)
+                yield event, elem, stack
+            else:
+                yield event, elem, stack
+                stack.pop()
     except DefusedXmlException as exc:
         raise ValueError(f"refused unsafe XML: {exc}") from exc
     except SafeET.ParseError as exc:
         raise ValueError(f"not well-formed XML: {exc}") from exc
+
+
+def _open_document(data: bytes) -> tuple[Element, Generator[_Event, None, None]]:
+    """The root element (attributes read, children not yet) and the remaining events."""
+    events = _events(data)
+    for event, elem, _stack in events:
+        if event == "start":
+            return elem, events
+    raise ValueError("not well-formed XML: no root element")
+
+
+def parse_xml(data: bytes) -> Element:
+    """Parse a whole untrusted XML document (gunzipping ``.xml.gz``) with defusedxml."""
+    root, events = _open_document(data)
+    for _ in events:
+        pass
     return root
 
 
@@ -246,110 +307,157 @@ class Entry:
     updated: str | None = None
 
 
-def parse_sitemap(data: bytes, base: str) -> tuple[str, list[Entry]]:
-    """A sitemap: (``"urlset"``, article entries) or (``"sitemapindex"``, child sitemaps).
+def stream_sitemap(data: bytes, base: str) -> tuple[str, Iterator[Entry]]:
+    """A sitemap's kind (``"urlset"`` or ``"sitemapindex"``) and a lazy iterator over
+    its entries (articles, or child sitemaps). The root is checked at once; entries
+    are parsed only as far as they are consumed, each dropped once read.
 
     Google News sitemaps are ordinary urlsets whose ``<url>`` carry a
     ``<news:news><news:publication_date>``; the later of it and ``<lastmod>`` is used.
     """
-    root = parse_xml(data)
+    root, events = _open_document(data)
     ns, kind = _split(root.tag)
     if kind not in ("urlset", "sitemapindex") or ns not in SITEMAP_NAMESPACES:
+        events.close()
         raise ValueError(f"not a sitemap (root element {root.tag!r})")
     child_name = "url" if kind == "urlset" else "sitemap"
-    entries: list[Entry] = []
-    for item in root:
-        item_ns, item_name = _split(item.tag)
-        if item_name != child_name or item_ns != ns:
-            continue
-        loc = _child_text(item, ns, "loc")
-        url = clean_url(loc, base) if loc else None
-        if url is None:
-            if loc:
-                log.info("sitemap %s: ignoring unsafe or non-http URL %r", base, loc[:200])
-            continue
-        updated = normalise_date(_child_text(item, ns, "lastmod"))
-        for news in item:
-            if _split(news.tag) == (NEWS_NS, "news"):
-                published = normalise_date(_child_text(news, NEWS_NS, "publication_date"))
-                updated = _latest(updated, published)
-        entries.append(Entry(url, updated))
-    return kind, entries
+
+    def entries() -> Iterator[Entry]:
+        for event, item, stack in events:
+            if event != "end" or len(stack) != 2:
+                continue
+            entry = _sitemap_entry(item, ns, child_name, base)
+            root.clear()  # what has been read is not kept
+            if entry is not None:
+                yield entry
+
+    return kind, entries()
 
 
-def parse_feed(data: bytes, base: str) -> list[Entry]:
-    """Article links of an RSS 2.0 or Atom feed, with their updated/published time.
+def _sitemap_entry(item: Element, ns: str, child_name: str, base: str) -> Entry | None:
+    if _split(item.tag) != (ns, child_name):
+        return None
+    loc = _child_text(item, ns, "loc")
+    url = clean_url(loc, base) if loc else None
+    if url is None:
+        if loc:
+            log.info("sitemap %s: ignoring unsafe or non-http URL %r", base, loc[:200])
+        return None
+    updated = normalise_date(_child_text(item, ns, "lastmod"))
+    for news in item:
+        if _split(news.tag) == (NEWS_NS, "news"):
+            published = normalise_date(_child_text(news, NEWS_NS, "publication_date"))
+            updated = _latest(updated, published)
+    return Entry(url, updated)
+
+
+def parse_sitemap(data: bytes, base: str) -> tuple[str, list[Entry]]:
+    """A whole sitemap: (``"urlset"``, article entries) or (``"sitemapindex"``, child
+    sitemaps). See ``stream_sitemap``."""
+    kind, entries = stream_sitemap(data, base)
+    return kind, list(entries)
+
+
+def stream_feed(data: bytes, base: str) -> Iterator[Entry]:
+    """Article links of an RSS 2.0 or Atom feed, lazily, with their updated/published
+    time. The root is checked at once (``ValueError`` for anything else).
 
     RSS: ``<item><link>`` (or a permalink ``<guid>``), ``<pubDate>``; an
     ``<atom:updated>`` or ``<dc:date>`` in the item wins when later. Atom:
     ``<entry><link rel="alternate" href>`` (a link without rel counts as alternate),
     ``<updated>``, else ``<published>``. Relative links resolve against the feed URL.
     """
-    root = parse_xml(data)
+    root, events = _open_document(data)
     ns, kind = _split(root.tag)
-    entries: list[Entry] = []
     if kind == "rss" and ns == "":
-        channel = next((c for c in root if _split(c.tag) == ("", "channel")), None)
-        if channel is None:
-            return []
-        for item in channel:
-            if _split(item.tag) != ("", "item"):
-                continue
-            link = _child_text(item, "", "link")
-            if not link:
-                guid = next((g for g in item if _split(g.tag) == ("", "guid")), None)
-                if guid is not None and guid.get("isPermaLink", "true").lower() == "true":
-                    link = (guid.text or "").strip() or None
-            url = clean_url(link, base) if link else None
-            if url is None:
-                if link:
-                    log.info("feed %s: ignoring unsafe or non-http URL %r", base, link[:200])
-                continue
-            updated = _latest(
-                normalise_date(_child_text(item, "", "pubDate")),
-                normalise_date(_child_text(item, ATOM_NS, "updated")),
-                normalise_date(_child_text(item, "http://purl.org/dc/elements/1.1/", "date")),
-            )
-            entries.append(Entry(url, updated))
-        return entries
+        return _rss_entries(events, base)
     if kind == "feed" and ns == ATOM_NS:
-        feed_base = root.get("{http://www.w3.org/XML/1998/namespace}base") or base
-        for entry in root:
-            if _split(entry.tag) != (ATOM_NS, "entry"):
-                continue
-            entry_base = urljoin(
-                feed_base, entry.get("{http://www.w3.org/XML/1998/namespace}base") or ""
-            )
-            href = None
-            for candidate in entry:
-                if _split(candidate.tag) != (ATOM_NS, "link"):
-                    continue
-                if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
-                    href = candidate.get("href")
-                    break
-            url = clean_url(href, entry_base) if href else None
-            if url is None:
-                if href:
-                    log.info("feed %s: ignoring unsafe or non-http URL %r", base, href[:200])
-                continue
-            updated = normalise_date(_child_text(entry, ATOM_NS, "updated")) or normalise_date(
-                _child_text(entry, ATOM_NS, "published")
-            )
-            entries.append(Entry(url, updated))
-        return entries
+        feed_base = root.get(XML_BASE) or base
+        return _atom_entries(root, events, feed_base, base)
+    events.close()
     raise ValueError(f"not an RSS 2.0 or Atom feed (root element {root.tag!r})")
+
+
+def _rss_entries(events: Iterator[_Event], base: str) -> Iterator[Entry]:
+    for event, item, stack in events:
+        if event != "end" or len(stack) != 3:
+            continue
+        if _split(stack[1].tag) != ("", "channel") or _split(item.tag) != ("", "item"):
+            continue
+        entry = _rss_entry(item, base)
+        stack[1].clear()  # the channel forgets the items already read
+        if entry is not None:
+            yield entry
+
+
+def _rss_entry(item: Element, base: str) -> Entry | None:
+    link = _child_text(item, "", "link")
+    if not link:
+        guid = next((g for g in item if _split(g.tag) == ("", "guid")), None)
+        if guid is not None and guid.get("isPermaLink", "true").lower() == "true":
+            link = (guid.text or "").strip() or None
+    url = clean_url(link, base) if link else None
+    if url is None:
+        if link:
+            log.info("feed %s: ignoring unsafe or non-http URL %r", base, link[:200])
+        return None
+    updated = _latest(
+        normalise_date(_child_text(item, "", "pubDate")),
+        normalise_date(_child_text(item, ATOM_NS, "updated")),
+        normalise_date(_child_text(item, "http://purl.org/dc/elements/1.1/", "date")),
+    )
+    return Entry(url, updated)
+
+
+def _atom_entries(
+    root: Element, events: Iterator[_Event], feed_base: str, base: str
+) -> Iterator[Entry]:
+    for event, entry, stack in events:
+        if event != "end" or len(stack) != 2 or _split(entry.tag) != (ATOM_NS, "entry"):
+            continue
+        found = _atom_entry(entry, feed_base, base)
+        root.clear()  # the feed forgets the entries already read
+        if found is not None:
+            yield found
+
+
+def _atom_entry(entry: Element, feed_base: str, base: str) -> Entry | None:
+    entry_base = urljoin(feed_base, entry.get(XML_BASE) or "")
+    href = None
+    for candidate in entry:
+        if _split(candidate.tag) != (ATOM_NS, "link"):
+            continue
+        if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
+            href = candidate.get("href")
+            break
+    url = clean_url(href, entry_base) if href else None
+    if url is None:
+        if href:
+            log.info("feed %s: ignoring unsafe or non-http URL %r", base, href[:200])
+        return None
+    updated = normalise_date(_child_text(entry, ATOM_NS, "updated")) or normalise_date(
+        _child_text(entry, ATOM_NS, "published")
+    )
+    return Entry(url, updated)
+
+
+def parse_feed(data: bytes, base: str) -> list[Entry]:
+    """All article links of an RSS 2.0 or Atom feed (see ``stream_feed``)."""
+    return list(stream_feed(data, base))
 
 
 def iter_sitemap(
     fetcher: XmlFetcher,
     url: str,
     *,
+    policy: HostPolicy | None = None,
     max_depth: int = MAX_SITEMAP_DEPTH,
     max_sitemaps: int = MAX_SITEMAPS,
 ) -> Iterator[Entry]:
     """Every article entry of a sitemap, following sitemap indexes depth-first.
 
-    A child sitemap that fails is logged and the others are still walked; at the
+    A child sitemap on a host the ``policy`` does not allow is skipped (logged). A
+    child sitemap that fails is logged and the others are still walked; at the
     end the listing raises, so the pipeline reports the source and does not mark
     the failed child's articles removed over a network blip. Loops and excess
     nesting are cut off.
@@ -364,7 +472,7 @@ def iter_sitemap(
             log.warning("sitemap %s: more than %d sitemaps, rest ignored", url, max_sitemaps)
             return
         visited.add(sitemap_url)
-        kind, entries = parse_sitemap(fetcher.fetch_xml(sitemap_url), sitemap_url)
+        kind, entries = stream_sitemap(fetcher.fetch_xml(sitemap_url, policy=policy), sitemap_url)
         if kind == "urlset":
             yield from entries
             return
@@ -372,6 +480,9 @@ def iter_sitemap(
             log.warning("sitemap %s: index nested deeper than %d, ignored", sitemap_url, depth)
             return
         for child in entries:
+            if policy is not None and not policy.allows(child.url):
+                log.warning("sitemap %s: child %s is on another host, ignored", url, child.url)
+                continue
             try:
                 yield from walk(child.url, depth + 1)
             except (ArticleFetchError, ValueError) as exc:
@@ -417,17 +528,20 @@ class RemoteSources:
         """The articles of a ``urls``, ``sitemap`` or ``feed`` source, each URL once,
         at most ``max_articles`` of them. Raises if the listing itself fails, so the
         pipeline does not mark the source's articles removed on a network error."""
+        policy: HostPolicy | None = None
         if isinstance(source, UrlsSource):
             name = source_name(source, index)
             entries: Iterator[Entry] = (Entry(u) for u in self._url_list(source, name))
             limit: int | None = None
         elif isinstance(source, SitemapSource):
             name = source_name(source, index)
-            entries = iter_sitemap(self.fetcher, source.url)
+            policy = HostPolicy.for_urls([source.url], source.allowed_hosts)
+            entries = iter_sitemap(self.fetcher, source.url, policy=policy)
             limit = source.max_articles
         elif isinstance(source, FeedSource):
             name = source_name(source, index)
-            entries = iter(parse_feed(self.fetcher.fetch_xml(source.url), source.url))
+            policy = HostPolicy.for_urls([source.url], source.allowed_hosts)
+            entries = stream_feed(self.fetcher.fetch_xml(source.url, policy=policy), source.url)
             limit = source.max_articles
         else:
             return
@@ -435,6 +549,10 @@ class RemoteSources:
         for entry in entries:
             url = clean_url(entry.url)
             if url is None or url in seen:
+                continue
+            if policy is not None and not policy.allows(url):
+                # A sitemap or feed must not send us to another host (or inside the network).
+                log.warning("source %s: ignoring %s: host not allowed for this source", name, url)
                 continue
             try:
                 relpath = output_relpath(url)
@@ -449,6 +567,20 @@ class RemoteSources:
             if limit is not None and len(seen) >= limit:
                 log.info("source %s: max_articles (%d) reached", name, limit)
                 return
+
+    def policy_for(self, ref: ArticleRef) -> HostPolicy:
+        """The hosts an article (and its redirects) may be on: its source's host and
+        ``allowed_hosts``; for a ``urls`` source, the article's own host. An article
+        whose source is no longer configured may stay on its own host only."""
+        url = ref.url or ref.location
+        for index, source in enumerate(self.config.sources):
+            if source_name(source, index) != ref.source:
+                continue
+            if isinstance(source, SitemapSource | FeedSource):
+                return HostPolicy.for_urls([source.url], source.allowed_hosts)
+            if isinstance(source, UrlsSource):
+                return HostPolicy.for_urls([url], source.allowed_hosts)
+        return HostPolicy.for_urls([url])
 
     def _url_list(self, source: UrlsSource, name: str) -> list[str]:
         urls = list(source.urls)
@@ -479,7 +611,9 @@ class RemoteSources:
         etag = last_modified = None
         if conditional:
             etag, last_modified = self._validators(ref)
-        result: ArticleResponse = self.fetcher.fetch_article(url, etag, last_modified)
+        result: ArticleResponse = self.fetcher.fetch_article(
+            url, etag, last_modified, policy=self.policy_for(ref)
+        )
         if result.status == "not_modified":
             return None
         if result.status != "ok" or result.data is None:
@@ -517,4 +651,6 @@ __all__ = [
     "output_relpath",
     "parse_feed",
     "parse_sitemap",
+    "stream_feed",
+    "stream_sitemap",
 ]
