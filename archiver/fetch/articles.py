@@ -100,6 +100,7 @@ class ArticleFetcher:
                 return
             try:
                 loop.run_until_complete(self._session.__aexit__(None, None, None))
+                loop.run_until_complete(loop.shutdown_asyncgens())
             finally:
                 loop.close()
 

@@ -394,8 +394,9 @@ class HttpSession:
             decoder = BoundedDecoder(resp.headers.get("content-encoding", ""), cap, truncate=not ok)
             sink = sink_factory() if (ok and sink_factory is not None) else None
             body = bytearray()
+            chunks = resp.aiter_raw()
             try:
-                async for chunk in resp.aiter_raw():
+                async for chunk in chunks:
                     for piece in decoder.feed(chunk):
                         if sink is not None:
                             sink.write(piece)
@@ -412,6 +413,12 @@ class HttpSession:
                 if sink is not None:
                     sink.discard()
                 raise
+            finally:
+                # Closed here, not whenever the garbage collector finds it: a refused
+                # body leaves the generator mid-stream, and its loop may be gone by then.
+                closer = getattr(chunks, "aclose", None)
+                if closer is not None:
+                    await closer()
             return Response(
                 status=resp.status_code,
                 headers=resp.headers,
