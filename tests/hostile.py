@@ -108,9 +108,7 @@ class HostileServer:
         self.routes[path] = _Route(body, status, all_headers)
         return self.base_url + path
 
-    def add_drip(
-        self, path: str, body: bytes, interval: float, *, in_headers: bool = False
-    ) -> str:
+    def add_drip(self, path: str, body: bytes, interval: float, *, in_headers: bool = False) -> str:
         """Serve ``body`` one byte every ``interval`` seconds (no Content-Length)."""
         headers = {"Content-Type": "text/html; charset=utf-8"}
         self.routes[path] = _Route(body, 200, headers, interval, in_headers)
