@@ -130,9 +130,8 @@ def test_sitemap_and_feed_bombs_fail_the_source_within_memory(
         "/index.xml", make(), content_type="application/xml", headers={"Content-Encoding": encoding}
     )
     config = write_config(tmp_path, [{"kind": kind, "name": "site", "url": url}])
-    with Archive.from_config(config) as archive:
-        with peak_memory() as memory:
-            report = archive.run().as_dict()
+    with Archive.from_config(config) as archive, peak_memory() as memory:
+        report = archive.run().as_dict()
     errors = report["errors"]
     assert isinstance(errors, list) and len(errors) == 1
     assert errors[0]["article"] == "source:site" and message in errors[0]["reason"]
