@@ -8,6 +8,7 @@ these tests are about finding and reading articles.
 from __future__ import annotations
 
 import gzip
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from archive_helpers import page, tweet
 from fakex import FakeX
 
 from archiver import Archive
+from archiver.config import config_from_dict
 from archiver.sources.remote import (
+    RemoteSources,
     clean_url,
     normalise_date,
     output_relpath,
@@ -328,6 +331,41 @@ def test_max_articles_caps_a_sitemap(tmp_path: Path, fakex: FakeX) -> None:
         tmp_path, [{"kind": "sitemap", "url": f"{base}/sitemap.xml", "max_articles": 3}]
     )
     assert run(config)["articles_scanned"] == 3
+
+
+@pytest.mark.parametrize("kind", ["feed", "sitemap"])
+def test_large_listing_stops_at_max_articles_while_parsing(
+    tmp_path: Path, fakex: FakeX, kind: str
+) -> None:
+    """200,000 entries, then markup that is not well-formed: with max_articles 5 the
+    listing ends after the fifth entry, never parsing (or holding) the rest."""
+    base = fakex.base_url
+    count = 200_000
+    if kind == "feed":
+        items = "".join(f"<item><link>{base}/a/{i}</link></item>" for i in range(count))
+        body = f"<rss><channel><title>Big</title>{items}<item><link>oops</channel></rss>"
+    else:
+        items = "".join(f"<url><loc>{base}/a/{i}</loc></url>" for i in range(count))
+        body = f"<urlset {SM_NS}>{items}<url><loc>oops</urlset>"
+    fakex.add_page("/big.xml", body, "application/xml")
+    config = config_from_dict(
+        {
+            "sources": [{"kind": kind, "url": f"{base}/big.xml", "max_articles": 5}],
+            "http": {"timeout": 5, "retries": 0, "per_host_rate": 10_000},
+        },
+        base=tmp_path,
+    )
+    remote = RemoteSources(config, lambda location: None)
+    try:
+        tracemalloc.start()
+        refs = list(remote.list_articles(config.sources[0], 0))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        remote.close()
+    assert [ref.url for ref in refs] == [f"{base}/a/{i}" for i in range(5)]
+    # The body itself is ~8 MB; a whole parsed tree of it took well over 100 MB.
+    assert peak < 4 * len(body), f"peak {peak / 1e6:.0f} MB for a {len(body) / 1e6:.0f} MB body"
 
 
 def test_hostile_xml_is_refused(tmp_path: Path, fakex: FakeX) -> None:
