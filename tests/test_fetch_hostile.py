@@ -243,3 +243,20 @@ def test_dripping_server_is_cut_off_at_the_deadline(
     assert result.status == "error"
     assert result.error is not None and ("deadline" in result.error or "timed out" in result.error)
     assert elapsed < 2.5, f"took {elapsed:.1f}s against a 1s deadline"
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/x", "file:///etc/passwd"],
+)
+def test_api_redirect_to_an_internal_address_is_refused(
+    tmp_path: Path, hostile: HostileServer, location: str
+) -> None:
+    hostile.add("/tweet-result", b"", status=302, headers={"Location": location})
+    fetcher = make_fetcher(
+        hostile, tmp_path / "media", http={"retries": 0}, wayback={"enabled": False}
+    )
+    with fetcher:
+        [result] = list(fetcher.fetch_many([FetchRequest(POST)]))
+    assert result.snapshot is None
+    assert result.error is not None and "refused redirect" in result.error
