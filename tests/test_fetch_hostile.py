@@ -1,9 +1,9 @@
 """Hostile servers: compression bombs on every fetch path, and servers that drip.
 
-Each bomb is ~100 KB on the wire (or ~500 bytes for ``gzip, gzip``) and decodes to
-100 MB. With a 1 MB cap, a fetch must fail with a clear error and its peak Python
-memory (tracemalloc) must stay within a few MB: decoding a whole 64 KB chunk of the
-bomb at once, as httpx does, would take ~64 MB.
+Each bomb is ~32 KB on the wire (a few hundred bytes for ``gzip, gzip``) and decodes
+to 32 MB. With a 1 MB cap, a fetch must fail with a clear error and its peak Python
+memory (tracemalloc) must stay within a few MB: decoding a whole received chunk at
+once, as httpx does, holds all 32 MB.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from archiver.fetch.errors import BodyTooLarge, UnsupportedEncoding
 from archiver.fetch.http import Budget, HttpSession
 from archiver.fetch.media import MediaStore
 
-BOMB = 100 << 20  # decoded size
+BOMB = 32 << 20  # decoded size: one 64 KB raw chunk of it is all of it
 CAP = 1_000_000
 PEAK_LIMIT = 8 << 20  # cap + decoding steps + the client's own objects, with room
 POST = "1641086480675225601"
