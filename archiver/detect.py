@@ -23,9 +23,11 @@ skipping comments and raw text; an unclosed candidate is never extended to EOF.
 
 from __future__ import annotations
 
+import bisect
 import html
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Final
 
@@ -40,6 +42,7 @@ from archiver.models import (
 )
 
 __all__ = [
+    "DetectionTimeout",
     "canonical_status_url",
     "find_embeds",
     "might_contain_embeds",
@@ -104,12 +107,19 @@ def _status_from_bytes(value: bytes, *, anchored: bool) -> tuple[str | None, str
     m = (_STATUS_ATTR_B.match if anchored else _STATUS_B.search)(value)
     if m is None:
         return None
+    return _status_from_match(m, value.strip() if anchored else None)
+
+
+def _status_from_match(
+    m: re.Match[bytes], href: bytes | None
+) -> tuple[str | None, str, str] | None:
+    """``_status_from_bytes`` for a match; ``href`` is the whole value when anchored."""
     raw_handle = m.group("handle")
     handle = raw_handle.decode("ascii") if raw_handle is not None else None
     if handle is not None and handle.lower() in _RESERVED_HANDLES:
         return None
     # An href is the URL as written; in text, only the matched URL itself.
-    url = value.strip().decode("utf-8", "replace") if anchored else m.group().decode("ascii")
+    url = href.decode("utf-8", "replace") if href is not None else m.group().decode("ascii")
     return handle, m.group("id").decode("ascii"), html.unescape(url)
 
 
@@ -210,7 +220,7 @@ _MAIN_RE: Final = re.compile(
     rb"<(?=[!sStTxXnNiIpPbBaAfF])(?:(!--)|(!\[CDATA\[)|(?i:("
     + b"|".join(_SKIPPED)
     + rb"|blockquote|amp-twitter"
-    + rb"|figure(?=[\s/>])(?=[^>]*wp-block-embed-|[^<]*wp-block-embed-)"
+    + rb"|figure(?=[\s/>])(?=[^<]*wp-block-embed-|[^<>]*+(<))"
     + rb")(?=[\s/>])))"
 )
 
@@ -372,6 +382,11 @@ def _script_close(data: bytes, pos: int, limit: int) -> tuple[int, int] | None:
         if first is None:
             return None
         return first.start(), _end_tag_end(data, first.end(), limit)
+    return _script_states(data, pos, limit)
+
+
+def _script_states(data: bytes, pos: int, limit: int) -> tuple[int, int] | None:
+    """``_script_close`` when the text has ``<!--``: the HTML5 script data states."""
     state = 0  # 0 = script data, 1 = escaped, 2 = double escaped
     for m in _SCRIPT_STATE_RE.finditer(data, pos, limit):
         token = m.group()
@@ -402,122 +417,342 @@ def _raw_close(data: bytes, name: bytes, pos: int, limit: int) -> tuple[int, int
     return m.start(), _end_tag_end(data, m.end(), limit)
 
 
-# Results of ``_find_close`` for elements whose end was already worked out while
-# scanning an unclosed ancestor, keyed by (name, content start, limit).  Without it, a
-# page of N unclosed tweet blockquotes would be rescanned to EOF N times.
-_CloseCache = dict[tuple[bytes, int, int], "_Close | None"]
+# ---------------------------------------------------------------------------------------
+# Linear time on any input
+#
+# The top-level lexer only moves forward, so on its own it is linear.  What can make a
+# scan super-linear is work repeated from many starting points: the end of each nested
+# or unclosed candidate, a search to EOF from every unclosed comment or tag, a nested
+# figure rescanned at every level.  The helpers below remember such work so that each
+# byte is examined a bounded number of times, and a cooperative deadline bounds the rest.
 
 
-def _skip(data: bytes, name: bytes, name_end: int, limit: int, cache: _CloseCache) -> int:
+class DetectionTimeout(Exception):
+    """Detection of one page ran past its time budget (the page is left unscanned)."""
+
+
+class _Finder:
+    """The leftmost match of a pattern at or after a position, remembering the last answer.
+
+    Knowing that the leftmost match from ``lo`` starts at ``hi`` answers every query in
+    ``[lo, hi]`` at once.  A query before ``lo`` only needs to search ``[pos, lo)``
+    (plus ``span``, the longest match and lookahead), so queries that come in any order
+    over one region cost about one pass over it.  ``span=None``: the pattern has no
+    bounded length, and such a query searches again from scratch.
+    """
+
+    __slots__ = ("data", "hi", "limit", "lo", "match", "rx", "span")
+
+    def __init__(self, rx: re.Pattern[bytes], data: bytes, limit: int, span: int | None) -> None:
+        self.rx = rx
+        self.data = data
+        self.limit = limit
+        self.span = span
+        self.lo = limit + 1  # nothing known yet
+        self.hi = limit
+        self.match: re.Match[bytes] | None = None
+
+    def search(self, pos: int) -> re.Match[bytes] | None:
+        """Like ``rx.search(data, pos, limit)``."""
+        if self.lo <= pos <= self.hi:
+            return self.match
+        if pos < self.lo <= self.limit and self.span is not None:
+            m = self.rx.search(self.data, pos, min(self.limit, self.lo + self.span))
+            if m is None or m.start() >= self.lo:
+                self.lo = pos  # nothing new before lo: the known answer stands
+                return self.match
+        else:
+            m = self.rx.search(self.data, pos, self.limit)
+        self.lo, self.hi, self.match = pos, (m.start() if m is not None else self.limit), m
+        return m
+
+
+_CDATA_CLOSE_RE: Final = re.compile(re.escape(_CDATA_CLOSE))
+_COMMENT_OPEN_RE: Final = re.compile(rb"<!--")
+_GT_RE: Final = re.compile(rb">")
+_WP_EMBED_CLASS_RE: Final = re.compile(rb"(?i:wp-block-embed-)")
+# Spans (longest match plus lookahead) for the patterns searched through ``_Finder``.
+_SPANS: Final[dict[re.Pattern[bytes], int]] = {
+    _COMMENT_CLOSE_RE: 4,
+    _CDATA_CLOSE_RE: 3,
+    _COMMENT_OPEN_RE: 4,
+    **{rx: len(name) + 3 for name, rx in _RAW_CLOSE.items()},
+}
+
+
+class _State:
+    """Everything one ``find_embeds`` call remembers, and its deadline."""
+
+    __slots__ = (
+        "data",
+        "deadline",
+        "fences",
+        "fi",
+        "figure_index",
+        "figure_root",
+        "finders",
+        "memos",
+        "ticks",
+    )
+
+    def __init__(self, data: bytes, fences: list[tuple[int, int]], deadline: float | None):
+        self.data = data
+        self.fences = fences
+        self.fi = 0  # index into fences: scan positions only grow, across figure levels too
+        self.deadline = deadline
+        self.ticks = 0
+        # Per content-lexer name: token start -> (closing token start, first status link
+        # token start, limit it was worked out under); -1 for none.
+        self.memos: dict[bytes, dict[int, tuple[int, int, int]]] = {n: {} for n in _INNER}
+        self.finders: dict[tuple[re.Pattern[bytes], int], _Finder] = {}
+        # Caption and status-URL positions inside the outermost figure being scanned.
+        self.figure_root = (0, 0)
+        self.figure_index: tuple[list[int], list[re.Match[bytes]]] | None = None
+
+    def tick(self) -> None:
+        """Raise ``DetectionTimeout`` once the deadline has passed (checked every 64 steps)."""
+        self.ticks += 1
+        deadline = self.deadline
+        if self.ticks & 63 == 0 and deadline is not None and time.monotonic() > deadline:
+            raise DetectionTimeout(
+                f"detection stopped after its time budget ({len(self.data):,} bytes); "
+                "the page is pathological or far too large"
+            )
+
+    def finder(self, rx: re.Pattern[bytes], limit: int) -> _Finder:
+        """The remembered searcher of ``rx`` up to ``limit``."""
+        key = (rx, limit)
+        f = self.finders.get(key)
+        if f is None:
+            f = self.finders[key] = _Finder(rx, self.data, limit, _SPANS.get(rx))
+        return f
+
+
+def _skip(st: _State, name: bytes, name_end: int, limit: int, *, fast: bool = True) -> int:
     """Where lexing resumes after a skipped element whose start tag's name ends at
     ``name_end``: after its end tag, or ``limit`` if it is unclosed (HTML5: the rest of
-    the page is its text)."""
-    fast = _RAW_ELEMENT.get(name)
-    if fast is not None:
-        whole = fast.match(data, name_end, limit)
+    the page is its text).
+
+    ``fast``: try the one-regex path first.  It costs a pass to ``limit`` when the element
+    is unclosed, which the top-level lexer pays once (it then stops); content lexers, which
+    may meet many unclosed elements from many starting points, use remembered searches.
+    """
+    data = st.data
+    if fast:
+        whole = _RAW_ELEMENT[name].match(data, name_end, limit) if name in _RAW_ELEMENT else None
         if whole is not None:
             return whole.end()
     tail = _TAG_TAIL_RE.match(data, name_end, limit)
     if tail is None or name == b"plaintext":
         return limit
     if name == b"template":
-        inert = _find_close(data, name, tail.end(), limit, cache)
+        inert = _find_close(st, name, tail.end(), limit)
         return inert.end if inert is not None else limit
-    close = _raw_close(data, name, tail.end(), limit)
-    return close[1] if close is not None else limit
+    if fast:
+        close = _raw_close(data, name, tail.end(), limit)
+        return close[1] if close is not None else limit
+    pos = tail.end()
+    m = st.finder(_RAW_CLOSE[name], limit).search(pos)
+    if name == b"script":
+        opener = st.finder(_COMMENT_OPEN_RE, limit).search(pos)
+        if opener is not None and (m is None or opener.start() < m.start()):
+            states = _script_states(data, pos, limit)
+            return states[1] if states is not None else limit
+    return _end_tag_end(data, m.end(), limit) if m is not None else limit
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Close:
-    """Where a container element ends, and the status links found inside it.
+    """Where a container element ends, and whether it holds a status link."""
 
-    The links are a range of a list shared by every element settled in one scan, so
-    settling thousands of nested elements does not copy the list thousands of times.
-    """
-
-    start: int
+    start: int  # of its end tag
     end: int
-    shared_links: list[tuple[str | None, str, str]]
-    first_link: int = 0
-    end_link: int | None = None
-
-    @property
-    def links(self) -> list[tuple[str | None, str, str]]:
-        return self.shared_links[self.first_link : self.end_link]
+    content: int  # where its content starts
+    has_links: bool
 
 
-def _find_close(
-    data: bytes,
-    name: bytes,
-    pos: int,
-    limit: int,
-    cache: _CloseCache,
-    *,
-    links: bool = False,
-) -> _Close | None:
+# Content-lexer tokens.
+_SKIPPED_TOKEN, _LINK, _OPEN, _CLOSE, _DEAD = range(5)
+# A walk remembers its first token, the first after every nested start or end tag, and
+# one in this many of the rest: a walk that joins an earlier one meets a remembered
+# token within this many steps.
+_CHECKPOINT: Final = 32
+
+_Token = tuple[int, int, int, "tuple[str | None, str, str] | None"]
+
+
+def _token(st: _State, name: bytes, pos: int, limit: int) -> _Token:
+    """``(start, kind, resume, link)`` of the first content token of ``name`` at ``pos``.
+
+    ``start`` is -1 when there is none.  ``resume`` is where the content lexer goes on
+    (for an end tag: just after its name, as nested end tags are counted there).
+    """
+    data = st.data
+    m = _INNER[name].search(data, pos, limit)
+    if m is None:
+        return -1, _DEAD, limit, None
+    start = m.start()
+    if m.group(1):  # comment
+        if data.startswith(b">", m.end(), limit) or data.startswith(b"->", m.end(), limit):
+            return start, _SKIPPED_TOKEN, _comment_end(data, m.end(), limit)[1], None
+        close = st.finder(_COMMENT_CLOSE_RE, limit).search(m.end())
+        return start, _SKIPPED_TOKEN, close.end() if close is not None else limit, None
+    if m.group(2):  # CDATA
+        close = st.finder(_CDATA_CLOSE_RE, limit).search(m.end())
+        return start, _SKIPPED_TOKEN, close.end() if close is not None else limit, None
+    if m.group(3):  # raw text / template / plaintext
+        return (
+            start,
+            _SKIPPED_TOKEN,
+            _skip(st, m.group(3).lower(), m.end(), limit, fast=False),
+            None,
+        )
+    if m.group(5):  # <name or </name
+        if m.group(4):
+            return start, _CLOSE, m.end(), None
+        tail = _TAG_TAIL_RE.match(data, m.end(), limit)
+        if tail is None:
+            return start, _DEAD, limit, None
+        return start, _OPEN, tail.end(), None
+    # <a
+    tail = _TAG_TAIL_RE.match(data, m.end(), limit)
+    if tail is None:
+        return start, _DEAD, limit, None
+    end = tail.end()
+    # Most links in a post are t.co, hashtag and mention links: only parse the
+    # attributes of tags that could hold a status URL.
+    if data.find(b"tatus", m.end(), end) < 0 and data.find(b"TATUS", m.end(), end) < 0:
+        return start, _SKIPPED_TOKEN, end, None
+    tag = _parse_tag(data, start, m.end(), limit)
+    href = tag.attrs.get(b"href") if tag is not None else None
+    status = _status_from_bytes(href, anchored=True) if href else None
+    return start, (_SKIPPED_TOKEN if status is None else _LINK), end, status
+
+
+def _walk(st: _State, name: bytes, pos: int, limit: int) -> tuple[int, int]:
+    """``(close, link)`` for an element of ``name`` whose content starts at ``pos``.
+
+    ``close`` is the start of its matching end tag (nested elements of the same name are
+    counted; comments, CDATA and raw text are skipped), ``link`` the start of the first
+    ``<a>`` with a status URL before it; -1 for none.  The lexer has no state but its
+    position, so a walk that reaches a token an earlier walk has settled takes that
+    token's answer and jumps to it: the end of every nested element is worked out once,
+    however many times it is asked for, and without recursion.
+
+    An answer worked out under a larger ``limit`` holds under this one when its end tag
+    lies within it; otherwise the element is unclosed here too (every step of the lexer
+    only sees bytes before the limit it was given).
+    """
+    memo = st.memos[name]
+    name_len = 2 + len(name)  # "</" + name: where the lexer resumes after an end tag
+    depth = 0
+    pending: list[list[int]] = [[]]  # remembered tokens awaiting their level's end tag
+    waiting: list[tuple[int, int]] = []  # (token, depth) not yet followed by a link
+    links: dict[int, int] = {}  # remembered token -> first link after it
+    # Tokens walked since the last remembered one, all at the current depth: remembered
+    # too if this walk joins an earlier one (the next walk from nearby will join there).
+    recent: list[tuple[int, int]] = []
+    first_link = -1
+    since = _CHECKPOINT  # remember the first token
+    start, kind, resume, _ = _token(st, name, pos, limit)
+    while True:
+        st.tick()
+        hit = memo.get(start) if start >= 0 else None
+        if hit is not None:
+            close, link, lim = hit
+            if lim < limit:
+                hit = None  # worked out under a smaller limit: says nothing here
+            elif lim > limit and close >= 0 and close + name_len >= limit:
+                close = -1  # its end tag is past this limit
+            elif recent:
+                next_link = -1
+                for token, token_kind in reversed(recent):
+                    if token_kind == _LINK:
+                        next_link = token
+                    if next_link >= 0:
+                        links[token] = next_link
+                for token, _ in recent:
+                    pending[depth].append(token)
+                    if token not in links:
+                        waiting.append((token, depth))
+                recent.clear()
+        if start < 0 or kind == _DEAD or (hit is not None and close < 0):
+            for token, _ in recent:
+                memo[token] = (-1, -1, limit)
+            for level in pending:
+                for token in level:
+                    memo[token] = (-1, -1, limit)
+            return -1, -1
+        if hit is not None:
+            if link >= 0:
+                if first_link < 0:
+                    first_link = link
+                for token, _ in waiting:
+                    links[token] = link
+                waiting.clear()
+            start, kind, resume = close, _CLOSE, close + name_len
+        else:
+            if since >= _CHECKPOINT:
+                pending[depth].append(start)
+                waiting.append((start, depth))
+                since = 0
+                recent.clear()
+            else:
+                recent.append((start, kind))
+            since += 1
+            if kind == _LINK:
+                if first_link < 0:
+                    first_link = start
+                for token, _ in waiting:
+                    links[token] = start
+                waiting.clear()
+            elif kind == _OPEN:
+                depth += 1
+                if len(pending) <= depth:
+                    pending.append([])
+                since = _CHECKPOINT
+                recent.clear()
+        if kind == _CLOSE:
+            level = pending[depth]
+            for token in level:
+                memo[token] = (start, links.pop(token, -1), limit)
+            level.clear()
+            while waiting and waiting[-1][1] == depth:
+                waiting.pop()
+            if depth == 0:
+                return start, first_link
+            depth -= 1
+            since = _CHECKPOINT
+            recent.clear()
+        start, kind, resume, _ = _token(st, name, resume, limit)
+
+
+def _find_close(st: _State, name: bytes, pos: int, limit: int) -> _Close | None:
     """Find the end tag matching an element of ``name`` whose content starts at ``pos``.
 
     Nested same-name elements are counted; comments, CDATA and raw-text elements inside
-    are skipped, so a ``</blockquote>`` in a comment or script does not count.  With
-    ``links``, collects ``(handle, id, url)`` of every ``<a href>`` status link inside.
+    are skipped, so a ``</blockquote>`` in a comment or script does not count.
     None if the element is not closed before ``limit`` (never extend to EOF).
     """
-    key = (name, pos, limit)
-    if key in cache:
-        return cache[key]
-    rx = _INNER[name]
+    close, link = _walk(st, name, pos, limit)
+    if close < 0:
+        return None
+    end = _end_tag_end(st.data, close + 2 + len(name), limit)
+    return _Close(close, end, pos, link >= 0)
+
+
+def _links(st: _State, name: bytes, close: _Close, limit: int) -> list[tuple[str | None, str, str]]:
+    """``(handle, id, url)`` of every ``<a href>`` status link inside a closed element,
+    in document order (nested elements included).  Only asked for an element that
+    becomes an embed, so each byte is lexed here at most once per page."""
     found: list[tuple[str | None, str, str]] = []
-    # Nested same-name elements: (content start, index into ``found`` at their start).
-    # Used to settle them all at once if this element turns out to be unclosed.
-    nested: list[tuple[int, int]] = []
-    settled: dict[int, _Close] = {}
-    while True:
-        m = rx.search(data, pos, limit)
-        if m is None:
-            break
-        if m.group(1):  # comment
-            pos = _comment_end(data, m.end(), limit)[1]
-        elif m.group(2):  # CDATA
-            pos = _cdata_end(data, m.end(), limit)
-        elif m.group(3):  # raw text / template / plaintext
-            pos = _skip(data, m.group(3).lower(), m.end(), limit, cache)
-        elif m.group(5):  # <name or </name
-            if m.group(4):
-                end = _end_tag_end(data, m.end(), limit)
-                if not nested:
-                    return _Close(m.start(), end, found)
-                inner_start, first_link = nested.pop()
-                settled[inner_start] = _Close(m.start(), end, found, first_link, len(found))
-                pos = m.end()
-            else:
-                tail = _TAG_TAIL_RE.match(data, m.end(), limit)
-                if tail is None:
-                    break
-                nested.append((tail.end(), len(found)))
-                pos = tail.end()
-        else:  # <a
-            tail = _TAG_TAIL_RE.match(data, m.end(), limit)
-            if tail is None:
-                break
-            pos = tail.end()
-            # Most links in a post are t.co, hashtag and mention links: only parse the
-            # attributes of tags that could hold a status URL.
-            if data.find(b"tatus", m.end(), pos) < 0 and data.find(b"TATUS", m.end(), pos) < 0:
-                continue
-            tag = _parse_tag(data, m.start(), m.end(), limit)
-            href = tag.attrs.get(b"href") if tag is not None else None
-            if href:
-                status = _status_from_bytes(href, anchored=True)
-                if status is not None:
-                    found.append(status)
-    # Unclosed.  Every nested element met on the way is now settled too: a later scan
-    # from its start would see exactly the same tokens.
-    cache[key] = None
-    for inner_start, close in settled.items():
-        cache[(name, inner_start, limit)] = close
-    for inner_start, _ in nested:
-        cache[(name, inner_start, limit)] = None
-    return None
+    start, _, resume, link = _token(st, name, close.content, limit)
+    while 0 <= start < close.start:
+        st.tick()
+        if link is not None:
+            found.append(link)
+        start, _, resume, link = _token(st, name, resume, limit)
+    return found
 
 
 def _following_script(data: bytes, pos: int, limit: int) -> int | None:
@@ -637,70 +872,115 @@ def _fences(data: bytes) -> list[tuple[int, int]]:
 # The scanner
 
 
-def _scan(
-    data: bytes,
-    pos: int,
-    limit: int,
-    out: list[EmbedSpan],
-    fences: list[tuple[int, int]],
-    cache: _CloseCache,
-) -> None:
-    """Append the embeds in ``data[pos:limit]`` to ``out``, in document order."""
-    fi = 0
+@dataclass
+class _Frame:
+    """A rendered Gutenberg figure whose content is being scanned, and the scan around it
+    (a stack of these replaces recursion, so nesting depth is not bounded by Python's)."""
+
+    tag: _Tag
+    close: _Close
+    out: list[EmbedSpan]  # the enclosing scan's results
+    limit: int  # the enclosing scan's limit
+
+
+def _next_token(st: _State, pos: int, limit: int) -> re.Match[bytes] | None:
+    """The next top-level token at or after ``pos``.
+
+    The lexer's figure lookahead stops at a ``<figure`` that mentions ``wp-block-embed-``
+    before the next ``<``, or that has a ``<`` before any ``>``; the latter, rare, is
+    checked here: the class must come before the tag's ``>`` (a ``[^>]*`` lookahead in the
+    regex would rescan to the next ``>`` at every such ``<figure``, quadratic on a page
+    of them).
+    """
+    data = st.data
     while True:
-        floor = pos
         m = _MAIN_RE.search(data, pos, limit)
-        if m is None:
-            return
-        start = m.start()
-        if fences:
-            while fi < len(fences) and fences[fi][1] <= start:
-                fi += 1
-            if fi < len(fences) and fences[fi][0] <= start:
-                pos = fences[fi][1]
+        if m is None or m.group(4) is None:
+            return m
+        mention = st.finder(_WP_EMBED_CLASS_RE, limit).search(m.end())
+        if mention is not None:
+            gt = st.finder(_GT_RE, limit).search(m.end())
+            if gt is None or mention.start() < gt.start():
+                return m
+        pos = m.start() + 1
+        st.tick()
+
+
+def _scan(st: _State) -> list[EmbedSpan]:
+    """Every embed in the page, in document order."""
+    data = st.data
+    fences = st.fences
+    frames: list[_Frame] = []
+    out: list[EmbedSpan] = []
+    pos, limit = 0, len(data)
+    while True:
+        st.tick()
+        floor = pos
+        m = _next_token(st, pos, limit)
+        tag: _Tag | None = None
+        if m is not None:
+            start = m.start()
+            if fences:
+                while st.fi < len(fences) and fences[st.fi][1] <= start:
+                    st.fi += 1
+                if st.fi < len(fences) and fences[st.fi][0] <= start:
+                    pos = fences[st.fi][1]
+                    continue
+            if m.group(1):  # comment
+                pos = _comment(st, m, limit, out)
                 continue
-
-        if m.group(1):  # comment
-            body_end, end = _comment_end(data, m.end(), limit)
-            pos = end
-            if data.startswith(b" wp:", m.end()) or data.startswith(b"wp:", m.end()):
-                wp = _wp_comment_embed(data, m.end(), body_end)
-                if wp is not None:
-                    block, handle, post_id, url = wp
-                    close = _WP_CLOSE_RE[block].search(data, end, limit)
-                    if close is not None:
-                        out.append(
-                            EmbedSpan(
-                                start, close.end(), FORM_WP_BLOCK, post_id, PLATFORM_X, handle, url
-                            )
-                        )
-                        pos = close.end()
+            if m.group(2):  # CDATA
+                pos = _cdata_end(data, m.end(), limit)
+                continue
+            name = m.group(3).lower()
+            if name not in _CANDIDATES:
+                pos = _skip(st, name, m.end(), limit)
+                continue
+            tag = _parse_tag(data, start, m.end(), limit)
+        if tag is not None:  # else: the end, or EOF inside a tag (nothing more to find)
+            if name == b"blockquote":
+                pos = _blockquote(st, tag, limit, out)
+            elif name == b"iframe":
+                pos = _iframe(data, tag, floor, limit, out)
+            elif name == b"amp-twitter":
+                pos = _amp(st, tag, limit, out)
+            else:
+                close = _figure_close(st, tag, limit)
+                if close is None:
+                    pos = tag.end
+                else:
+                    if not frames:  # a new outermost figure
+                        st.figure_root, st.figure_index = (tag.end, close.start), None
+                    frames.append(_Frame(tag, close, out, limit))
+                    out, pos, limit = [], tag.end, close.start
             continue
-        if m.group(2):  # CDATA
-            pos = _cdata_end(data, m.end(), limit)
-            continue
-
-        name = m.group(3).lower()
-        if name not in _CANDIDATES:
-            pos = _skip(data, name, m.end(), limit, cache)
-            continue
-        tag = _parse_tag(data, start, m.end(), limit)
-        if tag is None:
-            return  # EOF inside a tag: nothing more to find
-
-        if name == b"blockquote":
-            pos = _blockquote(data, tag, limit, out, cache)
-        elif name == b"iframe":
-            pos = _iframe(data, tag, floor, limit, out)
-        elif name == b"amp-twitter":
-            pos = _amp(data, tag, limit, out, cache)
-        else:
-            pos = _figure(data, tag, limit, out, fences, cache)
+        if not frames:
+            return out
+        frame = frames.pop()
+        inner, out, limit = out, frame.out, frame.limit
+        pos = _figure_done(st, frame, inner, out)
 
 
-def _blockquote(
-    data: bytes, tag: _Tag, limit: int, out: list[EmbedSpan], cache: _CloseCache
-) -> int:
+def _comment(st: _State, m: re.Match[bytes], limit: int, out: list[EmbedSpan]) -> int:
+    """Handle a top-level comment (maybe a Gutenberg embed block); return where to resume."""
+    data = st.data
+    start = m.start()
+    body_end, end = _comment_end(data, m.end(), limit)
+    if data.startswith(b" wp:", m.end()) or data.startswith(b"wp:", m.end()):
+        wp = _wp_comment_embed(data, m.end(), body_end)
+        if wp is not None:
+            block, handle, post_id, url = wp
+            # Remembered: a page of unclosed blocks must not search to EOF from each one.
+            close = st.finder(_WP_CLOSE_RE[block], limit).search(end)
+            if close is not None:
+                out.append(
+                    EmbedSpan(start, close.end(), FORM_WP_BLOCK, post_id, PLATFORM_X, handle, url)
+                )
+                return close.end()
+    return end
+
+
+def _blockquote(st: _State, tag: _Tag, limit: int, out: list[EmbedSpan]) -> int:
     """Handle a ``<blockquote>`` start tag; return where lexing resumes."""
     archived = tag.attrs.get(b"data-archived-post")
     archived_id = _ARCHIVED_RE.fullmatch(archived) if archived is not None else None
@@ -708,33 +988,34 @@ def _blockquote(
         classes = _classes(tag)
         if b"twitter-tweet" not in classes and b"twitter-video" not in classes:
             return tag.end
-    close = _find_close(data, b"blockquote", tag.end, limit, cache, links=True)
+    close = _find_close(st, b"blockquote", tag.end, limit)
     if close is None:
         return tag.end  # unclosed: not an embed, and never extended to EOF
     if archived_id is not None:
         post_id = archived_id.group(1).decode("ascii")
-        own = [link for link in close.links if link[1] == post_id]
+        own = [link for link in _links(st, b"blockquote", close, limit) if link[1] == post_id]
         handle, url = (own[-1][0], own[-1][2]) if own else (None, None)
         out.append(EmbedSpan(tag.start, close.end, FORM_ARCHIVED, post_id, PLATFORM_X, handle, url))
         return close.end
-    if not close.links:
+    if not close.has_links:
         return tag.end  # e.g. only a profile link: not a post
-    handle, post_id, url = close.links[-1]  # the permalink is the last status link
-    end = _following_script(data, close.end, limit) or close.end
+    # The permalink is the last status link.
+    handle, post_id, url = _links(st, b"blockquote", close, limit)[-1]
+    end = _following_script(st.data, close.end, limit) or close.end
     out.append(EmbedSpan(tag.start, end, FORM_BLOCKQUOTE, post_id, PLATFORM_X, handle, url))
     return end
 
 
-def _amp(data: bytes, tag: _Tag, limit: int, out: list[EmbedSpan], cache: _CloseCache) -> int:
+def _amp(st: _State, tag: _Tag, limit: int, out: list[EmbedSpan]) -> int:
     """Handle ``<amp-twitter>``: the whole element, placeholder blockquote included."""
-    close = _find_close(data, b"amp-twitter", tag.end, limit, cache, links=True)
+    close = _find_close(st, b"amp-twitter", tag.end, limit)
     if close is None:
         return tag.end
     raw_id = tag.attrs.get(b"data-tweetid")  # "[data-tweetid]" (amp-bind) is another name
     m = _DIGITS_RE.fullmatch(raw_id) if raw_id is not None else None
     if m is not None:
         post_id = m.group(1).decode("ascii")
-        own = [link for link in close.links if link[1] == post_id]
+        own = [link for link in _links(st, b"amp-twitter", close, limit) if link[1] == post_id]
         handle, url = (own[-1][0], own[-1][2]) if own else (None, None)
         out.append(EmbedSpan(tag.start, close.end, FORM_AMP, post_id, PLATFORM_X, handle, url))
     # Without a literal id the element is bound at runtime; its placeholder is not ours
@@ -742,23 +1023,19 @@ def _amp(data: bytes, tag: _Tag, limit: int, out: list[EmbedSpan], cache: _Close
     return close.end
 
 
-def _figure(
-    data: bytes,
-    tag: _Tag,
-    limit: int,
-    out: list[EmbedSpan],
-    fences: list[tuple[int, int]],
-    cache: _CloseCache,
-) -> int:
-    """Handle a rendered Gutenberg embed ``<figure class="wp-block-embed-twitter …">``."""
+def _figure_close(st: _State, tag: _Tag, limit: int) -> _Close | None:
+    """The end of a rendered Gutenberg embed ``<figure class="wp-block-embed-twitter …">``,
+    or None if this figure is not one (or is unclosed)."""
     classes = _classes(tag)
     if b"wp-block-embed-twitter" not in classes and b"wp-block-embed-x" not in classes:
-        return tag.end
-    close = _find_close(data, b"figure", tag.end, limit, cache)
-    if close is None:
-        return tag.end
-    inner: list[EmbedSpan] = []
-    _scan(data, tag.end, close.start, inner, fences, cache)
+        return None
+    return _find_close(st, b"figure", tag.end, limit)
+
+
+def _figure_done(st: _State, frame: _Frame, inner: list[EmbedSpan], out: list[EmbedSpan]) -> int:
+    """Report a figure whose content has been scanned into ``inner``; return where the
+    enclosing scan resumes."""
+    tag, close = frame.tag, frame.close
     if len(inner) > 1:
         out.extend(inner)  # several posts in one figure: rewrite each on its own
         return close.end
@@ -769,14 +1046,35 @@ def _figure(
         )
         return close.end
     # oEmbed failed: the wrapper holds the bare URL.  The caption is not the wrapper.
-    caption = _FIGCAPTION_RE.search(data, tag.end, close.start)
-    wrapper_end = caption.start() if caption is not None else close.start
-    status = _status_from_bytes(data[tag.end : wrapper_end], anchored=False)
+    status = _figure_bare_url(st, tag.end, close.start)
     if status is None:
         return close.end  # e.g. a timeline in a twitter embed block
     handle, post_id, url = status
     out.append(EmbedSpan(tag.start, close.end, FORM_WP_BLOCK, post_id, PLATFORM_X, handle, url))
     return close.end
+
+
+def _figure_bare_url(st: _State, start: int, end: int) -> tuple[str | None, str, str] | None:
+    """The first status URL in ``data[start:end]`` (a figure's content) before any
+    ``<figcaption``, as ``_status_from_bytes(..., anchored=False)`` finds it.
+
+    Nested figures ask about nested ranges, so the captions and URLs of the outermost
+    figure (``st.figure_root``) are listed once and looked up.  Listing the whole range
+    and searching a slice agree because ``start`` follows a ``>`` and ``end`` is a ``<``, neither of
+    which a status URL contains.
+    """
+    if st.figure_index is None:
+        data = st.data
+        lo, hi = st.figure_root
+        captions = [m.start() for m in _FIGCAPTION_RE.finditer(data, lo, hi)]
+        st.figure_index = (captions, list(_STATUS_B.finditer(data, lo, hi)))
+    captions, urls = st.figure_index
+    i = bisect.bisect_left(captions, start)
+    wrapper_end = captions[i] if i < len(captions) and captions[i] < end else end
+    j = bisect.bisect_left(urls, start, key=lambda m: m.start())
+    if j == len(urls) or urls[j].start() >= wrapper_end:
+        return None
+    return _status_from_match(urls[j], None)
 
 
 def _iframe(data: bytes, tag: _Tag, floor: int, limit: int, out: list[EmbedSpan]) -> int:
@@ -814,7 +1112,9 @@ def _iframe(data: bytes, tag: _Tag, floor: int, limit: int, out: list[EmbedSpan]
     return end
 
 
-def find_embeds(data: bytes, markdown: bool = False) -> list[EmbedSpan]:
+def find_embeds(
+    data: bytes, markdown: bool = False, *, deadline: float | None = None
+) -> list[EmbedSpan]:
     """Every embedded X post in ``data`` (scan bytes), in document order, non-overlapping.
 
     ``data[span.start:span.end]`` is the whole embed: a tweet blockquote through its
@@ -824,7 +1124,10 @@ def find_embeds(data: bytes, markdown: bool = False) -> list[EmbedSpan]:
     ``data-archived-post`` blockquotes.  Nothing inside comments, raw-text elements,
     ``<template>`` or escaped markup is reported.  With ``markdown=True``, fenced code
     blocks (``` and ~~~) are skipped too.
+
+    Time is linear in ``len(data)`` whatever the markup (nesting, unclosed tags).
+    ``deadline`` (a ``time.monotonic()`` value) bounds it anyway: past it,
+    ``DetectionTimeout`` is raised.
     """
-    out: list[EmbedSpan] = []
-    _scan(data, 0, len(data), out, _fences(data) if markdown else [], {})
-    return out
+    st = _State(data, _fences(data) if markdown else [], deadline)
+    return _scan(st)
