@@ -214,8 +214,11 @@ _ATTR_RE: Final = re.compile(
 # ``<li``, ``<span``…) before trying the alternation, which roughly doubles throughput.
 # ``figure`` is common on WordPress sites, so the engine only stops at those whose tag (or,
 # when a ``>`` hides inside a quoted value, the text up to the next ``<``) mentions
-# ``wp-block-embed-``; Python then checks the class properly.  ``div`` is not a token at
-# all: the rendered-widget wrapper div is found backwards from its iframe.
+# ``wp-block-embed-``; Python then checks the class properly.  A ``<`` before the tag's
+# ``>`` also stops it (group 4), and ``_next_token`` checks the mention with remembered
+# searches: a ``[^>]*`` lookahead here would rescan to the next ``>`` from every such
+# ``<figure``.  ``div`` is not a token at all: the rendered-widget wrapper div is found
+# backwards from its iframe.
 _MAIN_RE: Final = re.compile(
     rb"<(?=[!sStTxXnNiIpPbBaAfF])(?:(!--)|(!\[CDATA\[)|(?i:("
     + b"|".join(_SKIPPED)
@@ -223,6 +226,8 @@ _MAIN_RE: Final = re.compile(
     + rb"|figure(?=[\s/>])(?=[^<]*wp-block-embed-|[^<>]*+(<))"
     + rb")(?=[\s/>])))"
 )
+# The same, for the rest of a page that no longer mentions ``wp-block-embed-`` at all.
+_MAIN_NO_FIGURE_RE: Final = re.compile(_MAIN_RE.pattern.replace(rb"figure(?=", rb"figure(?!)(?="))
 
 
 def _inner_re(name: bytes, *, anchors: bool) -> re.Pattern[bytes]:
@@ -492,6 +497,7 @@ class _State:
         "figure_root",
         "finders",
         "memos",
+        "no_mention",
         "ticks",
     )
 
@@ -506,6 +512,8 @@ class _State:
         self.memos: dict[bytes, dict[int, tuple[int, int, int]]] = {n: {} for n in _INNER}
         self.finders: dict[tuple[re.Pattern[bytes], int], _Finder] = {}
         # Caption and status-URL positions inside the outermost figure being scanned.
+        # Per limit: from where on the text no longer mentions "wp-block-embed-".
+        self.no_mention: dict[int, int] = {}
         self.figure_root = (0, 0)
         self.figure_index: tuple[list[int], list[re.Match[bytes]]] | None = None
 
@@ -894,11 +902,15 @@ def _next_token(st: _State, pos: int, limit: int) -> re.Match[bytes] | None:
     """
     data = st.data
     while True:
-        m = _MAIN_RE.search(data, pos, limit)
+        no_mention = st.no_mention.get(limit)
+        rx = _MAIN_NO_FIGURE_RE if no_mention is not None and pos >= no_mention else _MAIN_RE
+        m = rx.search(data, pos, limit)
         if m is None or m.group(4) is None:
             return m
         mention = st.finder(_WP_EMBED_CLASS_RE, limit).search(m.end())
-        if mention is not None:
+        if mention is None:
+            st.no_mention[limit] = m.end()  # no figure can qualify from here on
+        else:
             gt = st.finder(_GT_RE, limit).search(m.end())
             if gt is None or mention.start() < gt.start():
                 return m
