@@ -160,6 +160,13 @@ class MediaConfig(_Strict):
     )
 
 
+class ScanConfig(_Strict):
+    # Wall-clock seconds detection may spend on one article: past it, that article fails
+    # alone ("DetectionTimeout") and the pass goes on.  Detection is linear in the page
+    # size (~30 MB/s), so only a pathological page comes near it.
+    article_time_budget_seconds: float = Field(10, gt=0)
+
+
 class ScheduleConfig(_Strict):
     scan_interval: str = "15m"  # how often sources are scanned
     scan_cron: str | None = None  # a crontab line; replaces scan_interval when set
@@ -180,6 +187,7 @@ class Config(_Strict):
     wayback: WaybackConfig = Field(default_factory=lambda: WaybackConfig())
     http: HttpConfig = Field(default_factory=lambda: HttpConfig())
     media: MediaConfig = Field(default_factory=lambda: MediaConfig())
+    scan: ScanConfig = Field(default_factory=lambda: ScanConfig())
     recheck: list[str] = Field(default_factory=lambda: ["1h", "1d", "7d", "30d", "90d"])
     schedule: ScheduleConfig = Field(default_factory=lambda: ScheduleConfig())
     # Where the config came from; paths above are already resolved against its folder.

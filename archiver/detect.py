@@ -523,8 +523,7 @@ class _State:
         deadline = self.deadline
         if self.ticks & 63 == 0 and deadline is not None and time.monotonic() > deadline:
             raise DetectionTimeout(
-                f"detection stopped after its time budget ({len(self.data):,} bytes); "
-                "the page is pathological or far too large"
+                f"detection of this page ({len(self.data):,} bytes) ran past its time budget"
             )
 
     def finder(self, rx: re.Pattern[bytes], limit: int) -> _Finder:

@@ -286,7 +286,7 @@ class Pipeline:
             self._record_unchanged(ref, previous, now)
             return None
         try:
-            result = scan_article(article)
+            result = scan_article(article, self.config.scan.article_time_budget_seconds)
         except Exception as exc:  # one bad article is reported, the run goes on
             log.exception("failed to scan %s", ref.location)
             self._fail(ref, f"{type(exc).__name__}: {exc}", report, now)
@@ -618,12 +618,25 @@ class ScanResult:
     snapshots: list[PostSnapshot]
 
 
-def scan_article(article: Article) -> ScanResult:
-    """Find an article's embeds and snapshot each from its markup (no I/O, no archive)."""
+def scan_article(article: Article, budget: float | None = None) -> ScanResult:
+    """Find an article's embeds and snapshot each from its markup (no I/O, no archive).
+
+    ``budget``: seconds detection may take (``scan.article_time_budget_seconds``); past
+    it ``detect.DetectionTimeout`` is raised, so the article fails alone.
+    """
     scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
     spans: list[EmbedSpan] = []
     if detect.might_contain_embeds(scan_bytes):
-        spans = detect.find_embeds(scan_bytes, markdown=is_markdown(article.ref.location))
+        deadline = time.monotonic() + budget if budget is not None else None
+        try:
+            spans = detect.find_embeds(
+                scan_bytes, markdown=is_markdown(article.ref.location), deadline=deadline
+            )
+        except detect.DetectionTimeout as exc:
+            raise detect.DetectionTimeout(
+                f"{exc} of {budget:g} s (scan.article_time_budget_seconds); "
+                "the markup is pathological or the page far too large"
+            ) from None
     # Fragments are UTF-8 when the article was transcoded for scanning.
     fragment_encoding = (
         article.encoding if encoding.is_ascii_compatible(article.encoding) else "utf-8"

@@ -9,13 +9,19 @@ A longer fuzz run with figures: bench/bench_fuzz_detect.py.
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from mutations import PATHOLOGICAL_KINDS, corpus_pages, mutate, pathological
 
+from archiver.cli import cli
+from archiver.config import ConfigError, config_from_dict
 from archiver.detect import DetectionTimeout, find_embeds
 from archiver.models import FORM_BLOCKQUOTE, FORM_WP_BLOCK, EmbedSpan
 from archiver.rewrite import splice
@@ -24,6 +30,8 @@ TWEET = (
     b'<blockquote class="twitter-tweet"><p>Hello</p>&mdash; Jack (@jack) '
     b'<a href="https://twitter.com/jack/status/20">March 21, 2006</a></blockquote>'
 )
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 
 # Widest time one page may take per MB of input (measured: well under 0.5 s).
 SECONDS_PER_MB = 5.0
@@ -157,3 +165,39 @@ def test_fuzzed_corpus_pages_never_crash_and_spans_stay_sound() -> None:
             assert_sound(data, spans)
     elapsed = time.perf_counter() - started
     assert elapsed <= 2 * SECONDS_PER_MB * total_bytes / 1e6 + 1.0, (elapsed, total_bytes)
+
+
+# --------------------------------------------------------------------------------------
+# The per-article budget in a run
+
+
+def test_pathological_article_fails_alone_within_its_time_budget(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "articles")
+    hostile = pathological("hidden-blockquotes", 4_000_000) + TWEET
+    (tmp_path / "articles" / "hostile.html").write_bytes(b"<html><body>" + hostile)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "database: archive.db\n"
+        "sources:\n  - kind: directory\n    path: articles\n"
+        "output:\n  dir: out\nx:\n  fetch: false\n"
+        "scan:\n  article_time_budget_seconds: 0.05\n",
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["--config", str(config), "run", "--json"])
+    assert time.monotonic() - started < 30  # the old detector never finished this page
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    [error] = data["errors"]
+    assert error["article"] == "articles/hostile.html"
+    assert "DetectionTimeout" in error["reason"]
+    assert "scan.article_time_budget_seconds" in error["reason"]
+    # Every other article was archived and rewritten.
+    assert data["articles_rewritten"] >= 4
+    assert (tmp_path / "out" / "mrinank-sharma-anthropic-resignation.html").exists()
+    assert not (tmp_path / "out" / "hostile.html").exists()
+
+
+def test_article_time_budget_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"scan\.article_time_budget_seconds"):
+        config_from_dict({"scan": {"article_time_budget_seconds": 0}}, base=tmp_path)
