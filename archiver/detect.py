@@ -492,7 +492,6 @@ class _State:
         "data",
         "deadline",
         "fences",
-        "fi",
         "figure_index",
         "figure_root",
         "finders",
@@ -504,12 +503,11 @@ class _State:
     def __init__(self, data: bytes, fences: list[tuple[int, int]], deadline: float | None):
         self.data = data
         self.fences = fences
-        self.fi = 0  # index into fences: scan positions only grow, across figure levels too
         self.deadline = deadline
         self.ticks = 0
         # Per content-lexer name: token start -> (closing token start, first status link
         # token start, limit it was worked out under); -1 for none.
-        self.memos: dict[bytes, dict[int, tuple[int, int, int]]] = {n: {} for n in _INNER}
+        self.memos: dict[bytes, dict[int, tuple[int, int, int]]] = {}
         self.finders: dict[tuple[re.Pattern[bytes], int], _Finder] = {}
         # Caption and status-URL positions inside the outermost figure being scanned.
         # Per limit: from where on the text no longer mentions "wp-block-embed-".
@@ -518,10 +516,15 @@ class _State:
         self.figure_index: tuple[list[int], list[re.Match[bytes]]] | None = None
 
     def tick(self) -> None:
-        """Raise ``DetectionTimeout`` once the deadline has passed (checked every 64 steps)."""
+        """Raise ``DetectionTimeout`` once the deadline has passed (checked every 64 steps;
+        hot loops count their own steps and call ``check``)."""
         self.ticks += 1
-        deadline = self.deadline
-        if self.ticks & 63 == 0 and deadline is not None and time.monotonic() > deadline:
+        if self.ticks & 63 == 0:
+            self.check()
+
+    def check(self) -> None:
+        """Raise ``DetectionTimeout`` if the deadline has passed."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
             raise DetectionTimeout(
                 f"detection of this page ({len(self.data):,} bytes) ran past its time budget"
             )
@@ -568,7 +571,10 @@ def _skip(st: _State, name: bytes, name_end: int, limit: int, *, fast: bool = Tr
     return _end_tag_end(data, m.end(), limit) if m is not None else limit
 
 
-@dataclass(frozen=True)
+_Link = tuple[str | None, str, str]  # (handle, post id, URL) of a status link
+
+
+@dataclass(slots=True)
 class _Close:
     """Where a container element ends, and whether it holds a status link."""
 
@@ -576,6 +582,7 @@ class _Close:
     end: int
     content: int  # where its content starts
     has_links: bool
+    links: list[_Link] | None  # its status links, when the walk saw them all
 
 
 # Content-lexer tokens.
@@ -585,7 +592,7 @@ _SKIPPED_TOKEN, _LINK, _OPEN, _CLOSE, _DEAD = range(5)
 # token within this many steps.
 _CHECKPOINT: Final = 32
 
-_Token = tuple[int, int, int, "tuple[str | None, str, str] | None"]
+_Token = tuple[int, int, int, "_Link | None"]
 
 
 def _token(st: _State, name: bytes, pos: int, limit: int) -> _Token:
@@ -594,10 +601,15 @@ def _token(st: _State, name: bytes, pos: int, limit: int) -> _Token:
     ``start`` is -1 when there is none.  ``resume`` is where the content lexer goes on
     (for an end tag: just after its name, as nested end tags are counted there).
     """
-    data = st.data
-    m = _INNER[name].search(data, pos, limit)
+    m = _INNER[name].search(st.data, pos, limit)
     if m is None:
         return -1, _DEAD, limit, None
+    return _token_of(st, m, limit)
+
+
+def _token_of(st: _State, m: re.Match[bytes], limit: int) -> _Token:
+    """``_token`` for the content lexer's match ``m``."""
+    data = st.data
     start = m.start()
     if m.group(1):  # comment
         if data.startswith(b">", m.end(), limit) or data.startswith(b"->", m.end(), limit):
@@ -636,61 +648,71 @@ def _token(st: _State, name: bytes, pos: int, limit: int) -> _Token:
     return start, (_SKIPPED_TOKEN if status is None else _LINK), end, status
 
 
-def _walk(st: _State, name: bytes, pos: int, limit: int) -> tuple[int, int]:
-    """``(close, link)`` for an element of ``name`` whose content starts at ``pos``.
+def _walk(st: _State, name: bytes, pos: int, limit: int) -> tuple[int, int, list[_Link] | None]:
+    """``(close, link, links)`` for an element of ``name`` whose content starts at ``pos``.
 
     ``close`` is the start of its matching end tag (nested elements of the same name are
     counted; comments, CDATA and raw text are skipped), ``link`` the start of the first
-    ``<a>`` with a status URL before it; -1 for none.  The lexer has no state but its
-    position, so a walk that reaches a token an earlier walk has settled takes that
-    token's answer and jumps to it: the end of every nested element is worked out once,
-    however many times it is asked for, and without recursion.
+    ``<a>`` with a status URL before it; -1 for none.  ``links`` are those status links,
+    unless the walk jumped over a part (then None: ``_links`` lexes the element again).
+
+    The lexer has no state but its position, so a walk that reaches a token an earlier
+    walk has settled takes that token's answer and jumps to it: the end of every nested
+    element is worked out once, however many times it is asked for, and without
+    recursion.
 
     An answer worked out under a larger ``limit`` holds under this one when its end tag
     lies within it; otherwise the element is unclosed here too (every step of the lexer
     only sees bytes before the limit it was given).
     """
-    memo = st.memos[name]
+    memo = st.memos.get(name)
+    if memo is None:
+        memo = st.memos[name] = {}
     name_len = 2 + len(name)  # "</" + name: where the lexer resumes after an end tag
     depth = 0
     pending: list[list[int]] = [[]]  # remembered tokens awaiting their level's end tag
     waiting: list[tuple[int, int]] = []  # (token, depth) not yet followed by a link
     links: dict[int, int] = {}  # remembered token -> first link after it
-    # Tokens walked since the last remembered one, all at the current depth: remembered
-    # too if this walk joins an earlier one (the next walk from nearby will join there).
-    recent: list[tuple[int, int]] = []
+    # Where the tokens walked since the last remembered one begin (all at the current
+    # depth).  If this walk joins an earlier one they are remembered too, so the next
+    # walk from nearby joins at once; they are lexed again then, not listed on the way.
+    recent = -1
     first_link = -1
+    found: list[_Link] | None = []
     since = _CHECKPOINT  # remember the first token
-    start, kind, resume, _ = _token(st, name, pos, limit)
+    steps = 0
+    data = st.data
+    rx = _INNER[name]
+    start, kind, resume, payload = _token(st, name, pos, limit)
     while True:
-        st.tick()
-        hit = memo.get(start) if start >= 0 else None
+        steps += 1
+        if not steps & 63:
+            st.check()
+        if start < 0 or kind == _DEAD:
+            return _walk_dead(memo, pending, limit)
+        hit = memo.get(start)
         if hit is not None:
             close, link, lim = hit
             if lim < limit:
                 hit = None  # worked out under a smaller limit: says nothing here
-            elif lim > limit and close >= 0 and close + name_len >= limit:
-                close = -1  # its end tag is past this limit
-            elif recent:
-                next_link = -1
-                for token, token_kind in reversed(recent):
+            elif close < 0 or (lim > limit and close + name_len >= limit):
+                # Unclosed (under a larger limit, its end tag is past this one).
+                if recent >= 0:
+                    _walk_recent(st, name, recent, start, limit, memo, (-1, -1, limit))
+                return _walk_dead(memo, pending, limit)
+        if hit is not None:
+            if recent >= 0:
+                next_link = link
+                for token, token_kind in reversed(_recent(st, name, recent, start, limit)):
                     if token_kind == _LINK:
                         next_link = token
+                    pending[depth].append(token)
                     if next_link >= 0:
                         links[token] = next_link
-                for token, _ in recent:
-                    pending[depth].append(token)
-                    if token not in links:
+                    else:
                         waiting.append((token, depth))
-                recent.clear()
-        if start < 0 or kind == _DEAD or (hit is not None and close < 0):
-            for token, _ in recent:
-                memo[token] = (-1, -1, limit)
-            for level in pending:
-                for token in level:
-                    memo[token] = (-1, -1, limit)
-            return -1, -1
-        if hit is not None:
+                recent = -1
+            found = None
             if link >= 0:
                 if first_link < 0:
                     first_link = link
@@ -703,22 +725,22 @@ def _walk(st: _State, name: bytes, pos: int, limit: int) -> tuple[int, int]:
                 pending[depth].append(start)
                 waiting.append((start, depth))
                 since = 0
-                recent.clear()
-            else:
-                recent.append((start, kind))
+                recent = resume
             since += 1
             if kind == _LINK:
+                if found is not None and payload is not None:
+                    found.append(payload)
                 if first_link < 0:
                     first_link = start
-                for token, _ in waiting:
-                    links[token] = start
-                waiting.clear()
+                if waiting:
+                    for token, _ in waiting:
+                        links[token] = start
+                    waiting.clear()
             elif kind == _OPEN:
                 depth += 1
                 if len(pending) <= depth:
                     pending.append([])
                 since = _CHECKPOINT
-                recent.clear()
         if kind == _CLOSE:
             level = pending[depth]
             for token in level:
@@ -727,11 +749,63 @@ def _walk(st: _State, name: bytes, pos: int, limit: int) -> tuple[int, int]:
             while waiting and waiting[-1][1] == depth:
                 waiting.pop()
             if depth == 0:
-                return start, first_link
+                return start, first_link, found
             depth -= 1
             since = _CHECKPOINT
-            recent.clear()
+        # The next token.  The two most common ones, an end tag and an <a> that holds no
+        # status link (t.co, hashtag and mention links), are lexed here: this loop is
+        # most of the time spent on a page with embeds.
+        m = rx.search(data, resume, limit)
+        if m is None:
+            start, kind = -1, _DEAD
+        elif m.group(5) and m.group(4):
+            start, kind, resume = m.start(), _CLOSE, m.end()
+        elif m.group(6) is not None:
+            tail = _TAG_TAIL_RE.match(data, m.end(), limit)
+            if tail is None:
+                start, kind = -1, _DEAD
+            elif data.find(b"tatus", m.end(), tail.end()) < 0 and (
+                data.find(b"TATUS", m.end(), tail.end()) < 0
+            ):
+                start, kind, resume, payload = m.start(), _SKIPPED_TOKEN, tail.end(), None
+            else:
+                start, kind, resume, payload = _token_of(st, m, limit)
+        else:
+            start, kind, resume, payload = _token_of(st, m, limit)
+
+
+def _recent(st: _State, name: bytes, pos: int, stop: int, limit: int) -> list[tuple[int, int]]:
+    """``(start, kind)`` of the content tokens from ``pos`` up to the one at ``stop``."""
+    tokens: list[tuple[int, int]] = []
+    start, kind, resume, _ = _token(st, name, pos, limit)
+    while 0 <= start < stop:
+        tokens.append((start, kind))
         start, kind, resume, _ = _token(st, name, resume, limit)
+    return tokens
+
+
+def _walk_recent(
+    st: _State,
+    name: bytes,
+    pos: int,
+    stop: int,
+    limit: int,
+    memo: dict[int, tuple[int, int, int]],
+    answer: tuple[int, int, int],
+) -> None:
+    """Remember ``answer`` for the content tokens from ``pos`` up to the one at ``stop``."""
+    for token, _ in _recent(st, name, pos, stop, limit):
+        memo[token] = answer
+
+
+def _walk_dead(
+    memo: dict[int, tuple[int, int, int]], pending: list[list[int]], limit: int
+) -> tuple[int, int, None]:
+    """End a walk whose element is unclosed: so is every element it remembered."""
+    for level in pending:
+        for token in level:
+            memo[token] = (-1, -1, limit)
+    return -1, -1, None
 
 
 def _find_close(st: _State, name: bytes, pos: int, limit: int) -> _Close | None:
@@ -741,18 +815,20 @@ def _find_close(st: _State, name: bytes, pos: int, limit: int) -> _Close | None:
     are skipped, so a ``</blockquote>`` in a comment or script does not count.
     None if the element is not closed before ``limit`` (never extend to EOF).
     """
-    close, link = _walk(st, name, pos, limit)
+    close, link, links = _walk(st, name, pos, limit)
     if close < 0:
         return None
     end = _end_tag_end(st.data, close + 2 + len(name), limit)
-    return _Close(close, end, pos, link >= 0)
+    return _Close(close, end, pos, link >= 0, links)
 
 
 def _links(st: _State, name: bytes, close: _Close, limit: int) -> list[tuple[str | None, str, str]]:
     """``(handle, id, url)`` of every ``<a href>`` status link inside a closed element,
     in document order (nested elements included).  Only asked for an element that
     becomes an embed, so each byte is lexed here at most once per page."""
-    found: list[tuple[str | None, str, str]] = []
+    if close.links is not None:
+        return close.links
+    found: list[_Link] = []
     start, _, resume, link = _token(st, name, close.content, limit)
     while 0 <= start < close.start:
         st.tick()
@@ -923,19 +999,28 @@ def _scan(st: _State) -> list[EmbedSpan]:
     fences = st.fences
     frames: list[_Frame] = []
     out: list[EmbedSpan] = []
+    fi = 0  # index into fences: positions only grow, across figure levels too
     pos, limit = 0, len(data)
+    steps = 0
     while True:
-        st.tick()
+        steps += 1
+        if not steps & 63:
+            st.check()
         floor = pos
-        m = _next_token(st, pos, limit)
+        if st.no_mention:
+            m = _next_token(st, pos, limit)
+        else:  # the common case, inline: it is most of the lexer's Python time
+            m = _MAIN_RE.search(data, pos, limit)
+            if m is not None and m.group(4) is not None:
+                m = _next_token(st, m.start(), limit)
         tag: _Tag | None = None
         if m is not None:
             start = m.start()
             if fences:
-                while st.fi < len(fences) and fences[st.fi][1] <= start:
-                    st.fi += 1
-                if st.fi < len(fences) and fences[st.fi][0] <= start:
-                    pos = fences[st.fi][1]
+                while fi < len(fences) and fences[fi][1] <= start:
+                    fi += 1
+                if fi < len(fences) and fences[fi][0] <= start:
+                    pos = fences[fi][1]
                     continue
             if m.group(1):  # comment
                 pos = _comment(st, m, limit, out)
