@@ -25,6 +25,7 @@ from archiver.rewrite import atomic_file, safe_join, splice, write_atomic
 from archiver.sources.directory import is_markdown
 from storage import Store, StoredEmbed
 from storage import queries as q
+from storage.fsnames import representable
 
 FORMATS = ("jsonl", "csv")
 SNAPSHOT_PREFIX = "snapshot_"
@@ -165,20 +166,26 @@ def restore_article(store: Store, article_id: int, output_dir: Path | None) -> R
         raise LookupError(f"no article with id {article_id}")
     location = row["location"]
     path = current_file(row, output_dir)
-    result = RestoreResult(location=location, path=str(path) if path else None)
+    result = RestoreResult(location=location, path=representable(str(path)) if path else None)
     if path is None:
         result.error = "no rewritten file on record"
         return result
     try:
         data = path.read_bytes()
     except OSError as exc:
-        result.error = f"cannot read {path}: {exc.strerror or exc}"
+        result.error = f"cannot read {result.path}: {exc.strerror or exc}"
         return result
-    page_encoding = row["encoding"] or encoding.sniff_encoding(data)
-    new = _restored_bytes(data, page_encoding, location, store.embeds_of(location), result)
-    if new != data:
-        write_atomic(path, new)
-        result.changed = True
+    try:
+        page_encoding = row["encoding"] or encoding.sniff_encoding(data)
+        new = _restored_bytes(data, page_encoding, location, store.embeds_of(location), result)
+        if new != data:
+            write_atomic(path, new)
+            result.changed = True
+    except (OSError, ValueError) as exc:
+        # One article that cannot be restored (its bytes no longer decode under its
+        # charset, a full disk) is reported; the others are restored.
+        result.error = f"{type(exc).__name__}: {exc}"
+        result.restored = result.missing = 0
     return result
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -37,6 +38,7 @@ from archiver.snapshot import snapshot_from_markup
 from archiver.sources import iter_local_articles, source_name
 from archiver.sources.directory import is_markdown
 from storage import ArticleState, EmbedRecord, Store
+from storage.fsnames import is_representable, representable
 from storage.store import NEW, UPDATED
 
 if TYPE_CHECKING:
@@ -95,6 +97,12 @@ class Pipeline:
     _pages_stale: set[str] = field(default_factory=set)
     _checked: set[str] = field(default_factory=set)
     _local_paths: dict[str, str] = field(default_factory=dict)
+    # Batches of this pass are numbered from 0. A post whose rendered content changed
+    # while batch n was scanned or checked maps to n; an article maps to the batch it
+    # was rendered in (or failed in): rendered before its posts changed, it is stale.
+    _batch: int = 0
+    _changed_at: dict[str, int] = field(default_factory=dict)
+    _rendered_at: dict[str, int] = field(default_factory=dict)
 
     # -- the whole pass ------------------------------------------------------------
 
@@ -102,19 +110,19 @@ class Pipeline:
         """Scan every source, fetch what is new or due, rewrite what changed."""
         started = time.monotonic()
         report = RunReport()
-        changed_keys: set[str] = set()
-        rewritten: set[str] = set()
         stream = self._scan_stream(self._iter_sources(report), report)
         for scanned in _batches(stream, BATCH_SIZE):
-            changed_keys |= self._finish_batch(scanned, report, rewritten)
+            self._finish_batch(scanned, report)
+            self._batch += 1
             if self.stop.is_set():
                 break
         if not self.stop.is_set():
-            # Posts changed while their batch was checked are already in the articles
-            # of that batch; other articles embedding them are regenerated here. Posts
-            # changed by the final recheck are regenerated everywhere.
+            # A post whose content changed in batch n (by a check, or by richer markup
+            # in another article) is already current in the articles rendered from
+            # batch n on; the others embedding it are regenerated here. Posts changed
+            # by the final recheck are regenerated everywhere.
             late = self._check_due(report, only=None)
-            self._regenerate_for(changed_keys - late, report, skip=rewritten)
+            self._regenerate_stale(late, report)
             self._regenerate_for(late, report, skip=set())
         if not self.stop.is_set():
             self._refresh_post_pages()
@@ -207,6 +215,7 @@ class Pipeline:
                 else:
                     continue
                 for ref in refs:
+                    ref = _representable_ref(ref)
                     seen.append(ref.location)
                     yield ref
             except Exception as exc:  # a broken source must not stop the others
@@ -229,17 +238,33 @@ class Pipeline:
 
     # -- scanning ------------------------------------------------------------------
 
-    def _finish_batch(
-        self, scanned: list[ScannedArticle], report: RunReport, rewritten: set[str]
-    ) -> set[str]:
+    def _finish_batch(self, scanned: list[ScannedArticle], report: RunReport) -> None:
         """Check the batch's posts that are due, then rewrite its articles."""
         keys = {span.key for item in scanned for span in item.spans}
-        changed = self._check_due(report, only=keys)
+        self._content_changed(self._check_due(report, only=keys))
         for item in scanned:
-            if self._rewrite(item, report):
-                rewritten.add(item.article.ref.location)
+            self._rewrite(item, report)
         self._flush_local_paths()
-        return changed
+
+    def _content_changed(self, keys: set[str]) -> None:
+        """Note posts whose rendering changed in this batch: their pages are written
+        again, and articles rendered before are regenerated at the end of the pass."""
+        for key in keys:
+            self._changed_at[key] = self._batch
+            self._pages_written.pop(key, None)
+
+    def _regenerate_stale(self, late: set[str], report: RunReport) -> None:
+        """Regenerate articles rendered (in this pass or before) ahead of a change to a
+        post they embed; those with a post changed by the final recheck are left to it."""
+        changed = {key: n for key, n in self._changed_at.items() if key not in late}
+        stale = {
+            location
+            for key, location in self.store.embedding_pairs(changed)
+            if self._rendered_at.get(location, -1) < changed[key]
+        }
+        if stale:
+            for ref in self.store.article_refs(stale):
+                self._regenerate_one(ref, report)
 
     def _flush_local_paths(self) -> None:
         self.store.set_local_paths(self._local_paths)
@@ -252,11 +277,16 @@ class Pipeline:
         for ref in refs:
             if self.stop.is_set():
                 return
-            previous = self.store.get_article(ref.location)
-            if previous and self._unchanged_on_disk(ref, previous):
-                report.articles_skipped += 1
+            try:
+                previous = self.store.get_article(ref.location)
+                if previous and self._unchanged_on_disk(ref, previous):
+                    report.articles_skipped += 1
+                    continue
+                item = self._scan(ref, previous, report)
+            except Exception as exc:  # one bad article is reported, the run goes on
+                log.exception("failed to scan %s", ref.location)
+                self._fail(ref, f"{type(exc).__name__}: {exc}", report, utc_now())
                 continue
-            item = self._scan(ref, previous, report)
             if item is not None:
                 yield item
 
@@ -292,7 +322,7 @@ class Pipeline:
             self._fail(ref, f"{type(exc).__name__}: {exc}", report, now)
             return None
         self._pages_stale.update(e.post_key for e in self.store.embeds_of(ref.location))
-        counts = self.store.record_scan(
+        outcome = self.store.record_scan(
             article.ref,
             content_hash=article.content_hash,
             encoding=article.encoding,
@@ -303,8 +333,12 @@ class Pipeline:
             last_modified=article.last_modified,
         )
         report.embeds_found += len(result.spans)
-        report.posts_new += counts[NEW]
-        report.posts_updated += counts[UPDATED]
+        report.posts_new += outcome.new
+        report.posts_updated += len(outcome.updated)
+        if outcome.updated:
+            # Richer markup of a post (see Store.markup_rank): every article showing it,
+            # and every post quoting it, is rendered again in this pass.
+            self._content_changed(outcome.updated | self.store.posts_linking_to(outcome.updated))
         return ScannedArticle(article=article, spans=result.spans, scan_bytes=result.scan_bytes)
 
     def _read(self, ref: ArticleRef) -> Article | None:
@@ -363,9 +397,17 @@ class Pipeline:
         return previous.output_path == str(out_path) and out_path.exists()
 
     def _fail(self, ref: ArticleRef, reason: str, report: RunReport, now: str) -> None:
+        """Report an article that failed, and record why on the article.
+
+        The next pass retries it: an article with an error is never skipped unread.
+        """
         log.warning("%s: %s", ref.location, reason)
         report.errors.append(ArticleError(location=ref.location, reason=reason))
-        self.store.record_article_error(ref, reason, now)
+        self._rendered_at[ref.location] = sys.maxsize  # not tried again in this pass
+        try:
+            self.store.record_article_error(ref, reason, now)
+        except Exception:  # the archive refused even that: the report still says why
+            log.exception("could not record the failure of %s", ref.location)
 
     # -- network checks ------------------------------------------------------------
 
@@ -461,6 +503,7 @@ class Pipeline:
     def _rewrite(self, item: ScannedArticle, report: RunReport) -> bool:
         """Write the article with its embeds replaced; True if a file changed."""
         ref = item.article.ref
+        self._rendered_at[ref.location] = self._batch
         try:
             out_path = self._output_path(ref)
             embeds_href = self._embeds_href(out_path)
@@ -479,12 +522,12 @@ class Pipeline:
             reason = f"rewrite: {exc}"
             if isinstance(exc, OSError) and exc.strerror:
                 reason = f"rewrite: {exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
-            log.error("failed to rewrite %s: %s", ref.location, reason, exc_info=_debug())
-            report.errors.append(ArticleError(location=ref.location, reason=reason))
+            log.debug("failed to rewrite %s", ref.location, exc_info=True)
+            self._fail(ref, reason, report, utc_now())
             return False
         except Exception as exc:
             log.exception("failed to rewrite %s", ref.location)
-            report.errors.append(ArticleError(location=ref.location, reason=f"rewrite: {exc}"))
+            self._fail(ref, f"rewrite: {exc}", report, utc_now())
             return False
         if changed:
             report.articles_rewritten += 1
@@ -589,15 +632,20 @@ class Pipeline:
             self._regenerate_one(ref, report)
 
     def _regenerate_one(self, ref: ArticleRef, report: RunReport) -> None:
+        """Read one stored article again and rewrite it; a failure fails it alone."""
         try:
             article = self._read(ref) if ref.path else self._read_output_source(ref)
+            if article is None:
+                return
+            scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
+            spans = detect.find_embeds(scan_bytes, markdown=is_markdown(ref.location))
         except ArticleReadError as exc:
             report.errors.append(ArticleError(location=ref.location, reason=str(exc)))
             return
-        if article is None:
+        except Exception as exc:  # e.g. bytes its declared charset cannot decode
+            log.exception("failed to regenerate %s", ref.location)
+            self._fail(ref, f"{type(exc).__name__}: {exc}", report, utc_now())
             return
-        scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
-        spans = detect.find_embeds(scan_bytes, markdown=is_markdown(ref.location))
         self._rewrite(ScannedArticle(article=article, spans=spans, scan_bytes=scan_bytes), report)
 
     def _read_output_source(self, ref: ArticleRef) -> Article | None:
@@ -664,8 +712,16 @@ class OutputPathError(ValueError):
     """An article's output path cannot be used (it would overwrite the archive's own files)."""
 
 
-def _debug() -> bool:
-    return log.isEnabledFor(logging.DEBUG)
+def _representable_ref(ref: ArticleRef) -> ArticleRef:
+    """The ref with a location that can be stored and shown.
+
+    A file name that is not valid UTF-8 (a Latin-1 ``café.html``) reaches us with lone
+    surrogates; its location becomes ``caf\\xe9.html`` while ``path`` and
+    ``output_relpath`` keep the real name, so the copy is written under the same bytes.
+    """
+    if is_representable(ref.location):
+        return ref
+    return replace(ref, location=representable(ref.location))
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:

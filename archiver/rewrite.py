@@ -124,7 +124,9 @@ def write_if_changed(path: Path, data: bytes, fsync: bool = False) -> bool:
 def relative_href(from_file: Path, to_file: Path) -> str:
     """A URL path from the page at ``from_file`` to ``to_file``, percent-encoded."""
     rel = os.path.relpath(to_file, start=from_file.parent)
-    return quote(rel.replace(os.sep, posixpath.sep))
+    # As bytes: a file name that is not UTF-8 is quoted byte for byte (%E9), as a
+    # web server serving that file expects.
+    return quote(os.fsencode(rel.replace(os.sep, posixpath.sep)))
 
 
 def safe_join(root: Path, relpath: str) -> Path:

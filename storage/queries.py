@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from archiver.models import GONE_STATUSES, MediaItem, Post
+from storage.fsnames import path_from_db, path_shown, path_to_db, representable
 from storage.store import media_item_from_row, post_from_row
 
 ORDERS = ("created", "archived", "author")
@@ -319,7 +320,7 @@ def snapshots_of(db: sqlite_utils.Database, key: str) -> list[SnapshotInfo]:
 def articles_of_post(db: sqlite_utils.Database, key: str) -> list[EmbedLink]:
     """Every article (removed ones too) that embeds a post, by location."""
     return [
-        EmbedLink(**row)
+        EmbedLink(**_paths_shown(row))
         for row in db.query(
             "SELECT a.id AS article_id, a.location, a.url, a.path, a.output_path, e.ordinal, "
             "e.form, e.found_at, a.removed_at FROM embeds e JOIN articles a ON a.id = e.article_id "
@@ -390,12 +391,14 @@ def find_article_id(db: sqlite_utils.Database, ref: str) -> int | None:
     """Resolve an article by location, URL, source path, output path or unique suffix."""
     ref = ref.strip()
     absolute = os.path.abspath(ref) if ref else ref
+    # A path named on the command line may not be UTF-8: see storage.fsnames.
+    shown = representable(ref)
     for column, value in (
-        ("location", ref),
-        ("url", ref),
-        ("path", ref),
-        ("path", absolute),
-        ("output_path", absolute),
+        ("location", shown),
+        ("url", shown),
+        ("path", path_to_db(ref)),
+        ("path", path_to_db(absolute)),
+        ("output_path", path_to_db(absolute)),
     ):
         row = db.execute(f"SELECT id FROM articles WHERE {column} = ?", [value]).fetchone()
         if row:
@@ -405,12 +408,23 @@ def find_article_id(db: sqlite_utils.Database, ref: str) -> int | None:
     rows = db.execute(
         "SELECT id, location FROM articles WHERE location LIKE ? ESCAPE '\\' "
         "OR url LIKE ? ESCAPE '\\' ORDER BY location",
-        ["%/" + _like_escape(ref)] * 2,
+        ["%/" + _like_escape(shown)] * 2,
     ).fetchall()
     if len(rows) > 1:
         names = ", ".join(location for _, location in rows[:5])
-        raise QueryError(f"{ref!r} matches several articles ({names}); name one fully")
+        raise QueryError(f"{shown!r} matches several articles ({names}); name one fully")
     return int(rows[0][0]) if rows else None
+
+
+_PATH_COLUMNS = ("path", "output_path")
+
+
+def _paths_shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A row whose file paths are text fit to show (see storage.fsnames)."""
+    for column in _PATH_COLUMNS:
+        if column in row:
+            row[column] = path_shown(row[column])
+    return row
 
 
 def _like_escape(text: str) -> str:
@@ -446,7 +460,7 @@ def list_articles(
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    articles = [ArticleSummary(**row) for row in db.query(sql, params)]
+    articles = [ArticleSummary(**_paths_shown(row)) for row in db.query(sql, params)]
     counts = _status_counts(db, [a.id for a in articles])
     for article in articles:
         article.statuses = counts.get(article.id, {})
@@ -473,7 +487,7 @@ def article_detail(db: sqlite_utils.Database, article_id: int) -> ArticleDetail 
     rows = list(db.query(f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE a.id = ?", [article_id]))
     if not rows:
         return None
-    article = ArticleSummary(**rows[0])
+    article = ArticleSummary(**_paths_shown(rows[0]))
     article.statuses = _status_counts(db, [article_id]).get(article_id, {})
     embeds = [
         ArticleEmbed(**row)
@@ -491,7 +505,12 @@ def article_detail(db: sqlite_utils.Database, article_id: int) -> ArticleDetail 
 def article_row(db: sqlite_utils.Database, article_id: int) -> dict[str, Any] | None:
     """The whole ``articles`` row."""
     rows = list(db.query("SELECT * FROM articles WHERE id = ?", [article_id]))
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    row = rows[0]
+    for column in _PATH_COLUMNS:
+        row[column] = path_from_db(row[column])
+    return row
 
 
 def rewritten_article_ids(db: sqlite_utils.Database) -> list[int]:
@@ -638,7 +657,8 @@ def index_source_rows(db: sqlite_utils.Database) -> Iterator[tuple[Any, ...]]:
         "JOIN articles a ON a.id = e.article_id WHERE a.removed_at IS NULL "
         "ORDER BY e.post_key, a.location"
     ):
-        yield ("article", *row)
+        *rest, output_path = row
+        yield ("article", *rest, path_from_db(output_path))
 
 
 def indexed_posts_page(
@@ -663,6 +683,8 @@ def indexed_posts_page(
             f"WHERE a.removed_at IS NULL AND e.post_key IN ({marks}) ORDER BY a.location",
             keys,
         ):
+            row["path"] = path_from_db(row["path"])
+            row["output_path"] = path_from_db(row["output_path"])
             articles.setdefault(row.pop("post_key"), []).append(row)
     return [(p, articles.get(p["key"], [])) for p in posts]
 

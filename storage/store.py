@@ -10,7 +10,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from archiver.models import (
     post_key,
     sha256_hex,
 )
+from storage.fsnames import path_from_db, path_to_db
 from storage.schema import migrate
 
 NEW = "new"
@@ -91,6 +92,14 @@ class StoredEmbed:
 
 
 @dataclass
+class ScanCounts:
+    """What storing one article's markup did to the posts it embeds."""
+
+    new: int = 0
+    updated: set[str] = field(default_factory=set)  # keys whose content changed
+
+
+@dataclass
 class DuePost:
     post_id: str
     handle: str | None
@@ -131,6 +140,23 @@ def content_hash(snap: PostSnapshot) -> str:
     material["media"] = sorted(m.url for m in snap.media if m.kind != "avatar")
     encoded = json.dumps(material, ensure_ascii=False, sort_keys=True).encode("utf-8")
     return sha256_hex(encoded)
+
+
+MarkupRank = tuple[int, int, int, int, str]
+
+
+def markup_rank(fields: dict[str, Any], media: Sequence[MediaItem], digest: str) -> MarkupRank:
+    """How much a markup snapshot tells: a total order (ties broken by content hash).
+
+    Text first (its length: pasted text is often cut short), then media, then how many
+    other fields are filled in.
+    """
+    text = fields.get("text") or ""
+    filled = sum(
+        1 for name in _CONTENT_FIELDS if name != "truncated" and fields.get(name) not in (None, "")
+    )
+    pictures = sum(1 for m in media if m.kind != "avatar")
+    return (int(bool(text)), len(text), pictures, filled, digest)
 
 
 def _has_content(snap: PostSnapshot) -> bool:
@@ -200,7 +226,11 @@ class Store:
             "FROM articles WHERE location = ?",
             [location],
         ).fetchone()
-        return ArticleState(*row) if row else None
+        if not row:
+            return None
+        state = ArticleState(*row)
+        state.output_path = path_from_db(state.output_path)
+        return state
 
     def record_scan(
         self,
@@ -213,15 +243,19 @@ class Store:
         now: str,
         etag: str | None = None,
         last_modified: str | None = None,
-    ) -> dict[str, int]:
+    ) -> ScanCounts:
         """Store one scanned article, its embeds and their markup snapshots, atomically.
 
-        Returns counts of posts that were new or updated by this article.
+        Returns the posts that were new or updated by this article.
         """
-        counts = {NEW: 0, UPDATED: 0, UNCHANGED: 0}
+        counts = ScanCounts()
         with self.db.atomic():
             for snap in snapshots:
-                counts[self._save_snapshot(snap, now)] += 1
+                outcome = self._save_snapshot(snap, now)
+                if outcome == NEW:
+                    counts.new += 1
+                elif outcome == UPDATED:
+                    counts.updated.add(snap.key)
             article_id = self._upsert_article(
                 ref,
                 {
@@ -253,7 +287,7 @@ class Store:
             self.db.execute(
                 "UPDATE articles SET output_path = ?, output_hash = ?, last_rewritten_at = ? "
                 "WHERE location = ?",
-                [output_path, output_hash, now, location],
+                [path_to_db(output_path), output_hash, now, location],
             )
 
     def mark_removed(self, source: str, seen: Iterable[str], now: str) -> int:
@@ -294,9 +328,9 @@ class Store:
                 ArticleRef(
                     location=location,
                     source=source or "",
-                    path=path,
+                    path=path_from_db(path),
                     url=url,
-                    output_relpath=output_path or "",
+                    output_relpath=path_from_db(output_path) or "",
                 )
             )
         return refs
@@ -313,12 +347,25 @@ class Store:
             found.update(loc for (loc,) in rows)
         return sorted(found)
 
+    def embedding_pairs(self, keys: Iterable[str]) -> list[tuple[str, str]]:
+        """(post key, location) for each live article that embeds one of these posts."""
+        found: set[tuple[str, str]] = set()
+        for chunk, marks in _in_chunks(keys):
+            rows = self.db.execute(
+                f"SELECT DISTINCT e.post_key, a.location FROM embeds e "
+                f"JOIN articles a ON a.id = e.article_id "
+                f"WHERE a.removed_at IS NULL AND e.post_key IN ({marks})",
+                chunk,
+            )
+            found.update((key, location) for key, location in rows)
+        return sorted(found)
+
     def output_owner(self, output_path: str, other_than: str) -> str | None:
         """The live article, other than ``other_than``, whose rewritten copy is this file."""
         row = self.db.execute(
             "SELECT location FROM articles WHERE output_path = ? AND removed_at IS NULL "
             "AND location != ? LIMIT 1",
-            [output_path, other_than],
+            [path_to_db(output_path), other_than],
         ).fetchone()
         return str(row[0]) if row else None
 
@@ -336,9 +383,9 @@ class Store:
         ).fetchone()
         base = {
             "source": ref.source,
-            "path": ref.path,
+            "path": path_to_db(ref.path),
             "url": ref.url,
-            "output_path": ref.output_relpath or None,
+            "output_path": path_to_db(ref.output_relpath or None),
             "size": ref.size,
             "mtime_ns": ref.mtime_ns,
         }
@@ -400,13 +447,13 @@ class Store:
         key = snap.key
         digest = content_hash(snap)
         current = self.db.execute(
-            "SELECT source, status, content_hash, text FROM posts WHERE key = ?", [key]
+            "SELECT source, status, content_hash FROM posts WHERE key = ?", [key]
         ).fetchone()
         if current is None:
             self._insert_post(snap, digest, now)
             self._insert_snapshot(snap, digest, now)
             return NEW
-        cur_source, cur_status, cur_hash, cur_text = current
+        cur_source, cur_status, cur_hash = current
         if snap.source == SOURCE_ARCHIVED_COPY:
             return UNCHANGED  # our own rendering of what the archive holds
         seen = self.db.execute(
@@ -418,7 +465,15 @@ class Store:
             if seen or not _has_content(snap):
                 return UNCHANGED
             self._insert_snapshot(snap, digest, now)
-            if SOURCE_RANK.get(cur_source, 0) > 0 or (cur_text and not snap.text):
+            if SOURCE_RANK.get(cur_source, 0) > 0:
+                return UNCHANGED
+            # Two articles may paste the same post differently: the richest markup
+            # wins, by a total order, so the content never depends on which article
+            # was scanned last (or on where a crash stopped a pass).
+            current_rank = self._current_rank(key, cur_hash)
+            if current_rank is not None and (
+                markup_rank(_snapshot_fields(snap), snap.media, digest) <= current_rank
+            ):
                 return UNCHANGED
             self._update_content(snap, digest, now)
             return UPDATED
@@ -449,6 +504,17 @@ class Store:
         if status_changed:
             self._update_status(snap, now)
         return UPDATED
+
+    def _current_rank(self, key: str, digest: str) -> MarkupRank | None:
+        """The ``markup_rank`` of the post's current content (from its snapshot)."""
+        rows = self._rows(
+            "SELECT * FROM snapshots WHERE post_key = ? AND content_hash = ? LIMIT 1", [key, digest]
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        media = [MediaItem(kind=m["kind"], url=m["url"]) for m in json.loads(row["media"] or "[]")]
+        return markup_rank(row, media, digest)
 
     def _save_related(self, snap: PostSnapshot, now: str) -> None:
         """A quoted post or the post replied to, as carried inside another post.
@@ -859,6 +925,7 @@ __all__ = [
     "ArticleState",
     "DuePost",
     "EmbedRecord",
+    "ScanCounts",
     "Store",
     "StoredEmbed",
     "content_hash",
