@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from storage.transaction import write_transaction
+
 FTS_COLUMNS = ["text", "author_name", "author_handle"]
 
 
@@ -234,7 +236,10 @@ def migrate(db: sqlite_utils.Database) -> int:
             f"understands ({SCHEMA_VERSION}); upgrade embed-archiver"
         )
     for version in range(current + 1, SCHEMA_VERSION + 1):
-        with db.atomic():
+        with write_transaction(db):
+            # Another process may have applied this step while we waited for the lock.
+            if schema_version(db) >= version:
+                continue
             MIGRATIONS[version - 1](db)
             db.execute(f"PRAGMA user_version = {version}")
     return SCHEMA_VERSION

@@ -33,6 +33,7 @@ from archiver.models import (
 )
 from storage.fsnames import path_from_db, path_to_db
 from storage.schema import migrate
+from storage.transaction import write_transaction
 
 NEW = "new"
 UPDATED = "updated"
@@ -249,7 +250,7 @@ class Store:
         Returns the posts that were new or updated by this article.
         """
         counts = ScanCounts()
-        with self.db.atomic():
+        with write_transaction(self.db):
             for snap in snapshots:
                 outcome = self._save_snapshot(snap, now)
                 if outcome == NEW:
@@ -275,15 +276,15 @@ class Store:
 
     def record_article_error(self, ref: ArticleRef, reason: str, now: str) -> None:
         """Remember that an article could not be read; its embeds stay as they were."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             self._upsert_article(ref, {"error": reason, "last_scanned_at": now}, now)
 
     def record_article_unchanged(self, ref: ArticleRef, now: str) -> None:
-        with self.db.atomic():
+        with write_transaction(self.db):
             self._upsert_article(ref, {"last_scanned_at": now, "removed_at": None}, now)
 
     def mark_rewritten(self, location: str, output_path: str, output_hash: str, now: str) -> None:
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db.execute(
                 "UPDATE articles SET output_path = ?, output_hash = ?, last_rewritten_at = ? "
                 "WHERE location = ?",
@@ -300,7 +301,7 @@ class Store:
             "SELECT location FROM articles WHERE source = ? AND removed_at IS NULL", [source]
         ).fetchall()
         gone = [loc for (loc,) in rows if loc not in seen_set]
-        with self.db.atomic():
+        with write_transaction(self.db):
             for location in gone:
                 self.db.execute(
                     "UPDATE articles SET removed_at = ? WHERE location = ?", [now, location]
@@ -438,7 +439,7 @@ class Store:
 
     def save_snapshot(self, snap: PostSnapshot, now: str) -> str:
         """Store one captured version of a post; return new, updated or unchanged."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             return self._save_snapshot(snap, now)
 
     def _save_snapshot(self, snap: PostSnapshot, now: str) -> str:
@@ -678,7 +679,7 @@ class Store:
     ) -> str:
         """Store the outcome of one network check of a post, in one transaction."""
         key = post_key(platform, post_id)
-        with self.db.atomic():
+        with write_transaction(self.db):
             outcome = UNCHANGED
             if snapshot is not None:
                 outcome = self._save_snapshot(snapshot, now)
@@ -737,7 +738,7 @@ class Store:
         """Record where posts' local copies are (key -> path), in one transaction."""
         if not paths:
             return
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db.conn.executemany(
                 "UPDATE posts SET local_path = ? WHERE key = ?",
                 [(path, key) for key, path in paths.items()],
@@ -813,7 +814,7 @@ class Store:
     # -- runs -------------------------------------------------------------------
 
     def start_run(self, kind: str, now: str) -> int:
-        with self.db.atomic():
+        with write_transaction(self.db):
             return self._insert(
                 "runs", {"kind": kind, "started_at": now, "outcome": "running", "pid": os.getpid()}
             )
@@ -821,7 +822,7 @@ class Store:
     def finish_run(
         self, run_id: int, outcome: str, summary: dict[str, Any], now: str, error: str | None = None
     ) -> None:
-        with self.db.atomic():
+        with write_transaction(self.db):
             self._update(
                 "runs",
                 "id",
@@ -831,7 +832,7 @@ class Store:
 
     def mark_stale_runs(self, now: str) -> int:
         """Runs left 'running' by a process that died are marked interrupted."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             cursor = self.db.execute(
                 "UPDATE runs SET outcome = 'interrupted', finished_at = ? "
                 "WHERE outcome = 'running'",

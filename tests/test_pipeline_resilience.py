@@ -10,6 +10,8 @@ import json
 import os
 import re
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +221,47 @@ def test_the_same_post_pasted_two_ways_converges_whatever_the_order(
     reference = next(iter(states.values()))
     for name, state in states.items():
         assert state == reference, name
+
+
+# -- item 7: another connection holding the write lock for a moment ----------------------
+
+
+def hold_write_lock(db_path: Path, taken: threading.Event, seconds: float) -> None:
+    """Another program writing to the archive: a write transaction held ``seconds``."""
+    conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("CREATE TABLE IF NOT EXISTS visitor_notes (note TEXT)")
+        conn.execute("INSERT INTO visitor_notes VALUES ('a write from another program')")
+        taken.set()
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def test_a_short_write_lock_held_by_another_connection_only_delays_the_run(
+    tmp_path: Path,
+) -> None:
+    config = make_project(tmp_path, {f"a{n}.html": arabic_page(f"A{n}") for n in range(3)})
+    with Archive.from_config(config):
+        pass  # creates the archive
+    taken = threading.Event()
+    holder = threading.Thread(
+        target=hold_write_lock, args=(tmp_path / "archive.db", taken, 1.5), daemon=True
+    )
+
+    def take_the_lock_once(location: str) -> None:
+        # Called as the run reads its first article: the lock is taken then, so the
+        # run's next transaction reads, then has to wait to write.
+        if not holder.is_alive() and not taken.is_set():
+            holder.start()
+            assert taken.wait(10)
+
+    with Archive.from_config(config) as archive:
+        report = archive.run(progress=take_the_lock_once)
+    holder.join(10)
+    assert taken.is_set()
+    assert report.errors == []
+    assert report.articles_rewritten == 3
+    assert (tmp_path / "out" / "a0.html").read_text(encoding="utf-8").count("data-archived-post") == 1
