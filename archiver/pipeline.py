@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import sys
 import threading
 import time
@@ -284,6 +285,8 @@ class Pipeline:
                     continue
                 item = self._scan(ref, previous, report)
             except Exception as exc:  # one bad article is reported, the run goes on
+                if archive_wide(exc):
+                    raise
                 log.exception("failed to scan %s", ref.location)
                 self._fail(ref, f"{type(exc).__name__}: {exc}", report, utc_now())
                 continue
@@ -526,6 +529,8 @@ class Pipeline:
             self._fail(ref, reason, report, utc_now())
             return False
         except Exception as exc:
+            if archive_wide(exc):
+                raise
             log.exception("failed to rewrite %s", ref.location)
             self._fail(ref, f"rewrite: {exc}", report, utc_now())
             return False
@@ -643,6 +648,8 @@ class Pipeline:
             report.errors.append(ArticleError(location=ref.location, reason=str(exc)))
             return
         except Exception as exc:  # e.g. bytes its declared charset cannot decode
+            if archive_wide(exc):
+                raise
             log.exception("failed to regenerate %s", ref.location)
             self._fail(ref, f"{type(exc).__name__}: {exc}", report, utc_now())
             return
@@ -710,6 +717,13 @@ def article_from_bytes(ref: ArticleRef, data: bytes) -> Article:
 
 class OutputPathError(ValueError):
     """An article's output path cannot be used (it would overwrite the archive's own files)."""
+
+
+def archive_wide(exc: BaseException) -> bool:
+    """True for a failure of the archive itself, not of one article: a database that is
+    locked past the busy timeout, full, read-only, corrupt or unreadable. Failing every
+    article one by one would hide it; the pass stops and says so."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
 def _representable_ref(ref: ArticleRef) -> ArticleRef:

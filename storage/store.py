@@ -463,10 +463,11 @@ class Store:
         if snap.source == SOURCE_MARKUP:
             # Markup only tells us what a publisher pasted. It never changes a
             # post's status, and never replaces content from a richer source.
-            if seen or not _has_content(snap):
+            if not _has_content(snap):
                 return UNCHANGED
-            self._insert_snapshot(snap, digest, now)
-            if SOURCE_RANK.get(cur_source, 0) > 0:
+            if not seen:
+                self._insert_snapshot(snap, digest, now)
+            if SOURCE_RANK.get(cur_source, 0) > 0 or digest == cur_hash:
                 return UNCHANGED
             # Two articles may paste the same post differently: the richest markup
             # wins, by a total order, so the content never depends on which article
