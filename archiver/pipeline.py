@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -98,12 +97,8 @@ class Pipeline:
     _pages_stale: set[str] = field(default_factory=set)
     _checked: set[str] = field(default_factory=set)
     _local_paths: dict[str, str] = field(default_factory=dict)
-    # Batches of this pass are numbered from 0. A post whose rendered content changed
-    # while batch n was scanned or checked maps to n; an article maps to the batch it
-    # was rendered in (or failed in): rendered before its posts changed, it is stale.
-    _batch: int = 0
-    _changed_at: dict[str, int] = field(default_factory=dict)
-    _rendered_at: dict[str, int] = field(default_factory=dict)
+    # Articles that failed in this pass: not tried again before the next one.
+    _failed: set[str] = field(default_factory=set)
 
     # -- the whole pass ------------------------------------------------------------
 
@@ -114,17 +109,14 @@ class Pipeline:
         stream = self._scan_stream(self._iter_sources(report), report)
         for scanned in _batches(stream, BATCH_SIZE):
             self._finish_batch(scanned, report)
-            self._batch += 1
             if self.stop.is_set():
                 break
         if not self.stop.is_set():
-            # A post whose content changed in batch n (by a check, or by richer markup
-            # in another article) is already current in the articles rendered from
-            # batch n on; the others embedding it are regenerated here. Posts changed
-            # by the final recheck are regenerated everywhere.
-            late = self._check_due(report, only=None)
-            self._regenerate_stale(late, report)
-            self._regenerate_for(late, report, skip=set())
+            # A post whose content changed (by a check, or by richer markup in a later
+            # article) marked every copy showing it out of date; copies rewritten since
+            # are current again, the others (and any a killed pass left) are redone here.
+            self._check_due(report, only=None)
+            self._regenerate_stale(report)
         if not self.stop.is_set():
             self._refresh_post_pages()
         self._flush_local_paths()
@@ -193,8 +185,8 @@ class Pipeline:
         """Only the network part: check posts that are due, regenerate what changed."""
         started = time.monotonic()
         report = RunReport()
-        changed = self._check_due(report, only=None)
-        self._regenerate_for(changed, report, skip=set())
+        self._check_due(report, only=None)
+        self._regenerate_stale(report)
         self._flush_local_paths()
         report.duration_s = time.monotonic() - started
         return report
@@ -242,29 +234,30 @@ class Pipeline:
     def _finish_batch(self, scanned: list[ScannedArticle], report: RunReport) -> None:
         """Check the batch's posts that are due, then rewrite its articles."""
         keys = {span.key for item in scanned for span in item.spans}
-        self._content_changed(self._check_due(report, only=keys))
+        self._check_due(report, only=keys)
         for item in scanned:
             self._rewrite(item, report)
         self._flush_local_paths()
 
     def _content_changed(self, keys: set[str]) -> None:
-        """Note posts whose rendering changed in this batch: their pages are written
-        again, and articles rendered before are regenerated at the end of the pass."""
-        for key in keys:
-            self._changed_at[key] = self._batch
+        """Posts whose content changed: their pages, and those of posts quoting or
+        replying to them, are written again when next rendered; the copies of articles
+        showing a linking post are marked out of date (the store already marked those
+        showing the post itself, in the transaction that changed it)."""
+        if not keys:
+            return
+        linking = self.store.posts_linking_to(keys) - keys
+        for key in keys | linking:
             self._pages_written.pop(key, None)
+        if linking:
+            self.store.mark_stale(linking)
 
-    def _regenerate_stale(self, late: set[str], report: RunReport) -> None:
-        """Regenerate articles rendered (in this pass or before) ahead of a change to a
-        post they embed; those with a post changed by the final recheck are left to it."""
-        changed = {key: n for key, n in self._changed_at.items() if key not in late}
-        stale = {
-            location
-            for key, location in self.store.embedding_pairs(changed)
-            if self._rendered_at.get(location, -1) < changed[key]
-        }
-        if stale:
-            for ref in self.store.article_refs(stale):
+    def _regenerate_stale(self, report: RunReport) -> None:
+        """Rewrite every article whose copy is out of date and that did not fail."""
+        for ref in self.store.stale_article_refs():
+            if self.stop.is_set():
+                return
+            if ref.location not in self._failed:
                 self._regenerate_one(ref, report)
 
     def _flush_local_paths(self) -> None:
@@ -338,10 +331,9 @@ class Pipeline:
         report.embeds_found += len(result.spans)
         report.posts_new += outcome.new
         report.posts_updated += len(outcome.updated)
-        if outcome.updated:
-            # Richer markup of a post (see Store.markup_rank): every article showing it,
-            # and every post quoting it, is rendered again in this pass.
-            self._content_changed(outcome.updated | self.store.posts_linking_to(outcome.updated))
+        # Richer markup of a post (see storage.store.markup_rank): every article showing
+        # it, and every post quoting it, is rendered again in this pass.
+        self._content_changed(outcome.updated)
         return ScannedArticle(article=article, spans=result.spans, scan_bytes=result.scan_bytes)
 
     def _read(self, ref: ArticleRef) -> Article | None:
@@ -406,7 +398,7 @@ class Pipeline:
         """
         log.warning("%s: %s", ref.location, reason)
         report.errors.append(ArticleError(location=ref.location, reason=reason))
-        self._rendered_at[ref.location] = sys.maxsize  # not tried again in this pass
+        self._failed.add(ref.location)  # not tried again in this pass
         try:
             self.store.record_article_error(ref, reason, now)
         except Exception:  # the archive refused even that: the report still says why
@@ -454,9 +446,7 @@ class Pipeline:
                 changed.add(key)
             if self.stop.is_set():
                 break
-        if changed:
-            # A post that quotes or replies to a changed post shows it: render it too.
-            changed |= self.store.posts_linking_to(changed)
+        self._content_changed(changed)
         return changed
 
     def _stored_media(self, post_id: str) -> frozenset[str]:
@@ -506,7 +496,6 @@ class Pipeline:
     def _rewrite(self, item: ScannedArticle, report: RunReport) -> bool:
         """Write the article with its embeds replaced; True if a file changed."""
         ref = item.article.ref
-        self._rendered_at[ref.location] = self._batch
         try:
             out_path = self._output_path(ref)
             embeds_href = self._embeds_href(out_path)
@@ -627,15 +616,6 @@ class Pipeline:
             return None
         return self.config.embeds_root / platform / f"{post_id}.html"
 
-    def _regenerate_for(self, keys: set[str], report: RunReport, skip: set[str]) -> None:
-        if not keys:
-            return
-        for key in keys:
-            self._pages_written.pop(key, None)  # their pages are rendered again
-        locations = [loc for loc in self.store.articles_embedding(keys) if loc not in skip]
-        for ref in self.store.article_refs(locations):
-            self._regenerate_one(ref, report)
-
     def _regenerate_one(self, ref: ArticleRef, report: RunReport) -> None:
         """Read one stored article again and rewrite it; a failure fails it alone."""
         try:
@@ -646,6 +626,7 @@ class Pipeline:
             spans = detect.find_embeds(scan_bytes, markdown=is_markdown(ref.location))
         except ArticleReadError as exc:
             report.errors.append(ArticleError(location=ref.location, reason=str(exc)))
+            self._failed.add(ref.location)
             return
         except Exception as exc:  # e.g. bytes its declared charset cannot decode
             if archive_wide(exc):

@@ -257,6 +257,7 @@ class Store:
                     counts.new += 1
                 elif outcome == UPDATED:
                     counts.updated.add(snap.key)
+            self._mark_stale(counts.updated)
             article_id = self._upsert_article(
                 ref,
                 {
@@ -348,18 +349,30 @@ class Store:
             found.update(loc for (loc,) in rows)
         return sorted(found)
 
-    def embedding_pairs(self, keys: Iterable[str]) -> list[tuple[str, str]]:
-        """(post key, location) for each live article that embeds one of these posts."""
-        found: set[tuple[str, str]] = set()
+    def mark_stale(self, keys: Iterable[str]) -> None:
+        """Mark the rewritten copies of articles embedding these posts as out of date."""
+        with write_transaction(self.db):
+            self._mark_stale(keys)
+
+    def _mark_stale(self, keys: Iterable[str]) -> None:
+        # A post's rendering changed: the copies showing it are out of date until
+        # mark_rewritten records them again (output_hash). Marked in the transaction
+        # that changes the post, so a crash before they are rewritten loses nothing.
         for chunk, marks in _in_chunks(keys):
-            rows = self.db.execute(
-                f"SELECT DISTINCT e.post_key, a.location FROM embeds e "
-                f"JOIN articles a ON a.id = e.article_id "
-                f"WHERE a.removed_at IS NULL AND e.post_key IN ({marks})",
+            self.db.execute(
+                "UPDATE articles SET output_hash = NULL WHERE removed_at IS NULL AND id IN "
+                f"(SELECT article_id FROM embeds WHERE post_key IN ({marks}))",
                 chunk,
             )
-            found.update((key, location) for key, location in rows)
-        return sorted(found)
+
+    def stale_article_refs(self) -> list[ArticleRef]:
+        """Live articles whose rewritten copy is out of date (or was never confirmed)
+        and whose last scan did not fail."""
+        rows = self.db.execute(
+            "SELECT location FROM articles WHERE output_hash IS NULL AND removed_at IS NULL "
+            "AND error IS NULL"
+        ).fetchall()
+        return self.article_refs([location for (location,) in rows]) if rows else []
 
     def output_owner(self, output_path: str, other_than: str) -> str | None:
         """The live article, other than ``other_than``, whose rewritten copy is this file."""
@@ -684,6 +697,8 @@ class Store:
             outcome = UNCHANGED
             if snapshot is not None:
                 outcome = self._save_snapshot(snapshot, now)
+                if outcome != UNCHANGED:
+                    self._mark_stale([key])
                 self.db.execute(
                     "UPDATE posts SET last_checked_at = ?, next_check_at = ?, "
                     "check_count = check_count + 1, check_failures = 0, last_error = NULL "

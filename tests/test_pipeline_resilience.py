@@ -265,3 +265,26 @@ def test_a_short_write_lock_held_by_another_connection_only_delays_the_run(
     assert report.errors == []
     assert report.articles_rewritten == 3
     assert (tmp_path / "out" / "a0.html").read_text(encoding="utf-8").count("data-archived-post") == 1
+
+
+def test_a_pass_stopped_after_richer_markup_is_completed_by_the_next_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 1)
+    config = make_project(tmp_path, {"a.html": page("Same", SHORT), "b.html": page("Same", LONG)})
+    with Archive.from_config(config) as archive:
+
+        def stop_at_b(location: str) -> None:
+            if location == "articles/b.html":
+                archive.stop.set()  # as a kill would, once b.html's markup is stored
+
+        archive.run(progress=stop_at_b)
+    out = tmp_path / "out"
+    assert b"AbCdEf12" in (out / "b.html").read_bytes()
+    assert b"AbCdEf12" not in (out / "a.html").read_bytes()  # rendered before b.html was read
+
+    code, report = invoke(config, "run")
+    assert (code, report["errors"]) == (0, [])
+    assert (out / "a.html").read_bytes() == (out / "b.html").read_bytes()
+    code, again = invoke(config, "run")
+    assert (code, again["articles_rewritten"], again["articles_scanned"]) == (0, 0, 0)
