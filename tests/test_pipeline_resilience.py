@@ -157,6 +157,26 @@ def test_a_failure_to_record_an_article_fails_that_article_alone(tmp_path: Path)
     assert (tmp_path / "out" / "b.html").exists()
 
 
+def test_a_failed_rewrite_is_recorded_on_the_article_and_retried(tmp_path: Path) -> None:
+    config = make_project(tmp_path, {"a.html": arabic_page("A"), "b.html": arabic_page("B")})
+    (tmp_path / "out" / "b.html").mkdir(parents=True)  # where b.html's copy must go
+    code, report = invoke(config, "run")
+    assert code == 1
+    assert [e["article"] for e in report["errors"]] == ["articles/b.html"]
+    assert report["errors"][0]["reason"].startswith("rewrite: ")
+    code, listed = invoke(config, "articles", "list")
+    errors = {a["location"]: a["error"] for a in listed}
+    assert errors["articles/a.html"] is None
+    assert errors["articles/b.html"] and errors["articles/b.html"].startswith("rewrite: ")
+
+    (tmp_path / "out" / "b.html").rmdir()
+    code, report = invoke(config, "run")
+    assert (code, report["errors"], report["articles_rewritten"]) == (0, [], 1)
+    assert "data-archived-post" in (tmp_path / "out" / "b.html").read_text(encoding="utf-8")
+    code, listed = invoke(config, "articles", "list")
+    assert all(a["error"] is None for a in listed)
+
+
 # -- item 5: one post, two versions ------------------------------------------------------
 
 SHORT = tweet(POST_ARABIC, "newsdesk_ar", "غرفة الأخبار", ARABIC_TEXT)
