@@ -184,7 +184,7 @@ def restore_article(store: Store, article_id: int, output_dir: Path | None) -> R
     except (OSError, ValueError) as exc:
         # One article that cannot be restored (its bytes no longer decode under its
         # charset, a full disk) is reported; the others are restored.
-        result.error = f"{type(exc).__name__}: {exc}"
+        result.error = representable(f"{type(exc).__name__}: {exc}")
         result.restored = result.missing = 0
     return result
 

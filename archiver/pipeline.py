@@ -396,6 +396,7 @@ class Pipeline:
 
         The next pass retries it: an article with an error is never skipped unread.
         """
+        reason = representable(reason)  # it may quote a file name that is not UTF-8
         log.warning("%s: %s", ref.location, reason)
         report.errors.append(ArticleError(location=ref.location, reason=reason))
         self._failed.add(ref.location)  # not tried again in this pass
@@ -625,7 +626,9 @@ class Pipeline:
             scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
             spans = detect.find_embeds(scan_bytes, markdown=is_markdown(ref.location))
         except ArticleReadError as exc:
-            report.errors.append(ArticleError(location=ref.location, reason=str(exc)))
+            report.errors.append(
+                ArticleError(location=ref.location, reason=representable(str(exc)))
+            )
             self._failed.add(ref.location)
             return
         except Exception as exc:  # e.g. bytes its declared charset cannot decode

@@ -72,6 +72,21 @@ def test_an_article_whose_file_name_is_not_utf8_is_archived_like_any_other(
         assert handle.read() == original
 
 
+def test_a_failure_naming_a_file_that_is_not_utf8_is_reported_readably(tmp_path: Path) -> None:
+    config = make_project(tmp_path, {"a.html": arabic_page("A")})
+    with open(os.path.join(os.fsencode(tmp_path / "articles"), LATIN1_NAME), "wb") as handle:
+        handle.write(arabic_page("Café").encode("utf-8"))
+    os.makedirs(os.path.join(os.fsencode(tmp_path / "out"), LATIN1_NAME))  # the copy cannot go there
+    code, report = invoke(config, "run")
+    assert code == 1
+    assert [e["article"] for e in report["errors"]] == ["articles/caf\\xe9.html"]
+    assert "Is a directory" in report["errors"][0]["reason"]
+    code, listed = invoke(config, "articles", "list")
+    errors = {a["location"]: a["error"] for a in listed}
+    assert errors["articles/caf\\xe9.html"] == report["errors"][0]["reason"]
+    assert (tmp_path / "out" / "a.html").exists()
+
+
 # -- item 3: a declared charset that cannot decode the bytes ------------------------------
 
 
