@@ -90,7 +90,9 @@ def write_index(
     generated = utc_now()[:10]
     template = _env().get_template("index.html.j2")
     written: list[Path] = []
-    for number in range(1, count + 1):
+    # Page 1 carries the marker that says the whole index is current: it is written
+    # last, so a process killed halfway leaves a marker that does not match.
+    for number in [*range(2, count + 1), 1]:
         path = root / page_name(number)
         page = q.indexed_posts_page(store.db, per_page, (number - 1) * per_page)
         html = template.render(
@@ -106,7 +108,7 @@ def write_index(
         write_if_changed(path, html.encode("utf-8"))
         written.append(path)
     _remove_stale_pages(root, count)
-    return written
+    return written[-1:] + written[:-1]  # in page order
 
 
 def _fingerprint(store: Store, root: Path) -> str:
