@@ -123,14 +123,66 @@ def child(count: int) -> None:
     print(json.dumps({"peak_rss_mb": round(peak_kb / 1024, 1)}))
 
 
+def render_cost(repeats: int = 3, rounds: int = 2000) -> float:
+    """Microseconds to render one stable embed (a typical fetched post with a photo)."""
+    from archiver.models import MediaItem, Post
+    from archiver.render import render_embed
+
+    post = Post(
+        key="x:2020868064400117767",
+        platform="x",
+        post_id="2020868064400117767",
+        url="https://x.com/MrinankSharma/status/2020868064400117767",
+        author_handle="MrinankSharma",
+        author_name="mrinank",
+        text="Today is my last day at Anthropic. I resigned. #ai @someone pic.twitter.com/Qe4QyAFmxL",
+        html="Today is my last day at Anthropic. I resigned.<br><br>#ai @someone "
+        '<a href="https://t.co/Qe4QyAFmxL">pic.twitter.com/Qe4QyAFmxL</a>',
+        lang="en",
+        dir="ltr",
+        created_at="2026-02-09T14:31:07.123Z",
+        status="live",
+        source="syndication",
+        first_seen_at="2026-02-10T08:00:00.000Z",
+        archived_at="2026-02-10T08:00:00.000Z",
+        author_avatar="av.jpg",
+        media=[
+            MediaItem(
+                "photo",
+                "https://pbs.twimg.com/media/a.jpg",
+                "a letter",
+                1200,
+                800,
+                local_path="ab/ab12.jpg",
+            )
+        ],
+    )
+    render_embed(post, "../embeds/x/1.html", "../embeds/media/")  # warm the template cache
+    seconds = best_of(
+        repeats,
+        lambda: [
+            render_embed(post, "../embeds/x/1.html", "../embeds/media/") for _ in range(rounds)
+        ],
+    )
+    return seconds / rounds * 1e6
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--render-only", action="store_true", help="only the per-embed render cost")
     args = parser.parse_args()
     if args.child:
         child(args.child)
+        return
+    per_embed = render_cost(args.repeats)
+    if args.render_only:
+        print(f"render one stable embed: {per_embed:.0f} µs")
+        print("rerun: python bench/bench_scan.py --render-only")
         return
 
     folder = corpus(args.articles)
@@ -155,9 +207,13 @@ def main() -> None:
     print(line("second run (unchanged corpus)", second))
     print(line("bs4 html.parser, whole pages*", bs4_time))
     print("  * extrapolated from 50 articles")
+    print(f"render one stable embed: {per_embed:.0f} µs")
     sizes = sorted({max(args.articles // 4, 1), max(args.articles // 2, 1), args.articles})
     rss = {n: child_peak_rss(n) for n in sizes}
-    print("peak RSS of a full run: " + ", ".join(f"{n} articles: {mb:.0f} MB" for n, mb in rss.items()))
+    print(
+        "peak RSS of a full run: "
+        + ", ".join(f"{n} articles: {mb:.0f} MB" for n, mb in rss.items())
+    )
     print(f"rerun: python bench/bench_scan.py --articles {args.articles}")
 
 
