@@ -1,9 +1,11 @@
 """The static archive index: ``OUTPUT/embeds/index.html``, ``index-2.html``, …
 
-Every post with a local copy, newest first, with its author, date and status, a link
-to the local copy and links to the articles that embed it. Links are relative, so the
-pages work from the file system and behind any static server; there is no script,
-and every value is escaped by Jinja2's autoescape (post text comes from strangers).
+Every post with a local copy, newest first, as a stacked list of small cards (readable
+on a phone): author, date, status label, the text with its language and direction, a
+link to the local copy and links to the articles that embed it. One set of pages per
+status (``status-deleted.html``, …) is the filter, so it works without script. Links
+are relative, so the pages work from the file system and behind any static server;
+every value is escaped by Jinja2's autoescape (post text comes from strangers).
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from archiver.config import Config
+from archiver.models import (
+    STATUS_DELETED,
+    STATUS_LIVE,
+    STATUS_PROTECTED,
+    STATUS_SUSPENDED,
+    STATUS_UNAVAILABLE,
+    STATUS_UNKNOWN,
+    STATUSES,
+)
 from archiver.pipeline import utc_now
 from archiver.render import human_date, neutralize_template_syntax
 from archiver.rewrite import relative_href, write_if_changed
@@ -33,8 +44,19 @@ if TYPE_CHECKING:
 PER_PAGE = 100
 EXCERPT_CHARS = 280
 _PAGE_NAME = re.compile(r"^index-(\d+)\.html$")
-_STATUS_CLASS = re.compile(r"[^a-z]")
+_STATUS_PAGE = re.compile(r"^status-([a-z]+)(?:-(\d+))?\.html$")
 _NOT_ID = re.compile(r"[^0-9A-Za-z_]")
+_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+_LANG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+# Labels of the per-status pages, in the order the filter shows them.
+STATUS_LABELS = {
+    STATUS_LIVE: "Live",
+    STATUS_DELETED: "Deleted",
+    STATUS_PROTECTED: "Protected",
+    STATUS_SUSPENDED: "Suspended",
+    STATUS_UNAVAILABLE: "Unavailable",
+    STATUS_UNKNOWN: "Not checked yet",
+}
 
 
 @dataclass
@@ -53,8 +75,24 @@ class Pager:
     next_href: str | None
 
 
-def page_name(number: int) -> str:
-    """``index.html`` for page 1, ``index-N.html`` after."""
+@dataclass
+class Filter:
+    """One entry of the status filter: a link to the pages of one status (or all)."""
+
+    label: str
+    count: int
+    href: str
+    current: bool
+    status: str
+
+
+def page_name(number: int, status: str | None = None) -> str:
+    """``index.html`` for page 1, ``index-N.html`` after; ``status-deleted[-N].html``
+    for the pages of one status (only ever one of ``STATUSES``)."""
+    if status is not None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        return f"status-{status}.html" if number == 1 else f"status-{status}-{number}.html"
     return "index.html" if number == 1 else f"index-{number}.html"
 
 
@@ -72,43 +110,94 @@ def write_index(
 ) -> list[Path]:
     """Write the paginated index under ``config.embeds_root``; return every page's path.
 
-    Pages left over from a larger archive (``index-7.html`` when there are now 6)
-    are removed. Unchanged pages are not rewritten. Rendering every page costs time
-    in proportion to the archive, so unless ``force`` is set, nothing is rendered
-    when a fingerprint of what the index shows matches the one in ``index.html``.
+    ``index.html`` (then ``index-2.html``, …) lists every post; ``status-deleted.html``
+    and the like list the posts of one status, so a reader can filter without script.
+    Pages left over from a larger archive are removed. Unchanged pages are not
+    rewritten. Rendering every page costs time in proportion to the archive, so unless
+    ``force`` is set, nothing is rendered when a fingerprint of what the index shows
+    matches the one in ``index.html``.
     """
     store = source if isinstance(source, Store) else source.store
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
     root = config.embeds_root
     total = q.count_indexed_posts(store.db)
-    count = max(1, math.ceil(total / per_page))
-    pages = [root / page_name(number) for number in range(1, count + 1)]
+    counts = {s: n for s, n in q.indexed_status_counts(store.db).items() if s in STATUSES}
+    groups: list[tuple[str | None, int]] = [(None, total)]
+    groups += [(s, counts[s]) for s in STATUS_LABELS if counts.get(s)]
+    expected = [
+        root / page_name(number, status)
+        for status, n in groups
+        for number in range(1, _page_count(n, per_page) + 1)
+    ]
     marker = f"<!-- embed-archiver index {_fingerprint(store, root)} {per_page} -->\n"
-    if not force and all(p.exists() for p in pages) and _has_marker(pages[0], marker):
-        return pages
+    if not force and all(p.exists() for p in expected) and _has_marker(expected[0], marker):
+        return expected
     generated = utc_now()[:10]
-    template = _env().get_template("index.html.j2")
     written: list[Path] = []
-    # Page 1 carries the marker that says the whole index is current: it is written
-    # last, so a process killed halfway leaves a marker that does not match.
-    for number in [*range(2, count + 1), 1]:
-        path = root / page_name(number)
-        page = q.indexed_posts_page(store.db, per_page, (number - 1) * per_page)
-        html = template.render(
-            rows=[_row(post, articles, path, config) for post, articles in page],
-            page=_pager(number, count),
-            total=total,
-            generated=generated,
+    jobs = [
+        (status, n, number)
+        for status, n in groups
+        for number in range(1, _page_count(n, per_page) + 1)
+    ]
+    # The first page carries the marker that says the whole index is current: it is
+    # written last, so a process killed halfway leaves a marker that does not match.
+    for status, n, number in [*jobs[1:], jobs[0]]:
+        path = root / page_name(number, status)
+        page = q.indexed_posts_page(store.db, per_page, (number - 1) * per_page, status)
+        html = render_index_page(
+            [index_row(post, articles, path, config.output.dir) for post, articles in page],
+            _pager(number, _page_count(n, per_page), status),
+            n,
+            generated,
+            _filters(groups, total, status),
+            status,
         )
-        html = neutralize_template_syntax(html)
-        if number == 1:
+        if path == expected[0]:
             head, _, tail = html.rpartition("</html>")
             html = f"{head}{marker}</html>{tail}" if head else html + marker
         write_if_changed(path, html.encode("utf-8"))
         written.append(path)
-    _remove_stale_pages(root, count)
-    return written[-1:] + written[:-1]  # in page order
+    _remove_stale_pages(root, set(written))
+    return expected
+
+
+def render_index_page(
+    rows: list[dict[str, Any]],
+    pager: Pager,
+    total: int,
+    generated: str,
+    filters: list[Filter],
+    status: str | None = None,
+) -> str:
+    """One index page (rows as built by ``index_row``), script-free and escaped."""
+    html = (
+        _env()
+        .get_template("index.html.j2")
+        .render(
+            rows=rows,
+            page=pager,
+            total=total,
+            generated=generated,
+            filters=filters,
+            status_label=STATUS_LABELS.get(status or ""),
+        )
+    )
+    return neutralize_template_syntax(html)
+
+
+def _page_count(n: int, per_page: int) -> int:
+    return max(1, math.ceil(n / per_page))
+
+
+def _filters(groups: list[tuple[str | None, int]], total: int, current: str | None) -> list[Filter]:
+    out = [Filter("All", total, page_name(1), current is None, "all")]
+    for status, n in groups[1:]:
+        assert status is not None
+        out.append(
+            Filter(STATUS_LABELS[status], n, page_name(1, status), current == status, status)
+        )
+    return out
 
 
 def _fingerprint(store: Store, root: Path) -> str:
@@ -130,31 +219,40 @@ def _has_marker(path: Path, marker: str) -> bool:
         return marker.encode("utf-8") in handle.read()
 
 
-def _pager(number: int, count: int) -> Pager:
+def _pager(number: int, count: int, status: str | None = None) -> Pager:
     return Pager(
         number=number,
         count=count,
-        links=[PageLink(n, page_name(n), n == number) for n in range(1, count + 1)],
-        prev_href=page_name(number - 1) if number > 1 else None,
-        next_href=page_name(number + 1) if number < count else None,
+        links=[PageLink(n, page_name(n, status), n == number) for n in range(1, count + 1)],
+        prev_href=page_name(number - 1, status) if number > 1 else None,
+        next_href=page_name(number + 1, status) if number < count else None,
     )
 
 
-def _row(
-    post: dict[str, Any], articles: list[dict[str, Any]], page: Path, config: Config
+def index_row(
+    post: dict[str, Any], articles: list[dict[str, Any]], page: Path, out_dir: Path
 ) -> dict[str, Any]:
+    """What the index at ``page`` shows of one post (a ``posts`` row with its live articles)."""
     text = (post["text"] or "").strip()
     excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+    status = (post["status"] or STATUS_UNKNOWN).lower()
+    status = status if status in STATUSES else STATUS_UNKNOWN
+    handle = post["author_handle"] if _HANDLE.match(post["author_handle"] or "") else None
+    lang = post.get("lang")
+    direction = post.get("dir")
     return {
         "key": post["key"],
         "anchor": "post-" + _NOT_ID.sub("", post["post_id"] or ""),
         "created_at": post["created_at"],
         "date": human_date(post["created_at"]) or post["created_at"],
         "author_name": post["author_name"],
-        "author_handle": post["author_handle"],
+        "author_handle": handle,
         "excerpt": excerpt,
-        "status": _STATUS_CLASS.sub("", (post["status"] or "unknown").lower()) or "unknown",
-        "copy_href": relative_href(page, config.output.dir / post["local_path"]),
+        "lang": lang if isinstance(lang, str) and _LANG.match(lang) else None,
+        "dir": direction if direction in ("ltr", "rtl") else "auto",
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "copy_href": relative_href(page, out_dir / post["local_path"]),
         "original_url": safe_http_url(post["url"]) if post["url"] else None,
         "articles": [_article_link(a, page) for a in articles],
     }
@@ -170,10 +268,11 @@ def _article_link(article: dict[str, Any], page: Path) -> dict[str, str | None]:
     return {"label": article["location"], "href": href}
 
 
-def _remove_stale_pages(root: Path, count: int) -> None:
+def _remove_stale_pages(root: Path, keep: set[Path]) -> None:
+    """Delete index and status pages of ours that this pass did not write."""
     if not root.is_dir():
         return
     for child in root.iterdir():
-        match = _PAGE_NAME.match(child.name)
-        if match and int(match.group(1)) > count and child.is_file():
+        ours = _PAGE_NAME.match(child.name) or _STATUS_PAGE.match(child.name)
+        if ours and child not in keep and child.is_file():
             child.unlink()

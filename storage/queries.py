@@ -638,9 +638,26 @@ def _last_run(db: sqlite_utils.Database) -> dict[str, Any] | None:
 # -- static index ------------------------------------------------------------------
 
 
-def count_indexed_posts(db: sqlite_utils.Database) -> int:
-    """Posts that have a local copy, i.e. that the static index lists."""
-    return int(db.execute("SELECT count(*) FROM posts WHERE local_path IS NOT NULL").fetchone()[0])
+def count_indexed_posts(db: sqlite_utils.Database, status: str | None = None) -> int:
+    """Posts that have a local copy, i.e. that the static index lists (of one status)."""
+    where, params = _index_where(status)
+    return int(db.execute(f"SELECT count(*) FROM posts WHERE {where}", params).fetchone()[0])
+
+
+def indexed_status_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """How many indexed posts have each status (for the index's per-status pages)."""
+    return {
+        row[0]: int(row[1])
+        for row in db.execute(
+            "SELECT status, count(*) FROM posts WHERE local_path IS NOT NULL GROUP BY status"
+        )
+    }
+
+
+def _index_where(status: str | None) -> tuple[str, list[Any]]:
+    if status is None:
+        return "local_path IS NOT NULL", []
+    return "local_path IS NOT NULL AND status = ?", [status]
 
 
 def index_source_rows(db: sqlite_utils.Database) -> Iterator[tuple[Any, ...]]:
@@ -648,8 +665,8 @@ def index_source_rows(db: sqlite_utils.Database) -> Iterator[tuple[Any, ...]]:
     (tagged "post"), then the live articles embedding them (tagged "article")."""
     # archived_at is left out: it only moves together with content or status.
     for row in db.conn.execute(
-        "SELECT key, post_id, url, author_handle, author_name, text, created_at, status, "
-        "local_path FROM posts WHERE local_path IS NOT NULL ORDER BY key"
+        "SELECT key, post_id, url, author_handle, author_name, text, lang, dir, created_at, "
+        "status, local_path FROM posts WHERE local_path IS NOT NULL ORDER BY key"
     ):
         yield ("post", *row)
     for row in db.conn.execute(
@@ -662,15 +679,17 @@ def index_source_rows(db: sqlite_utils.Database) -> Iterator[tuple[Any, ...]]:
 
 
 def indexed_posts_page(
-    db: sqlite_utils.Database, limit: int, offset: int
+    db: sqlite_utils.Database, limit: int, offset: int, status: str | None = None
 ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """One page of posts with a local copy, newest first, each with its live articles."""
+    """One page of posts with a local copy (of one status, or all), newest first, each
+    with its live articles."""
+    where, params = _index_where(status)
     posts = list(
         db.query(
-            "SELECT key, post_id, url, author_handle, author_name, text, created_at, status, "
-            "archived_at, local_path FROM posts WHERE local_path IS NOT NULL "
+            "SELECT key, post_id, url, author_handle, author_name, text, lang, dir, created_at, "
+            f"status, archived_at, local_path FROM posts WHERE {where} "
             "ORDER BY created_at IS NULL, created_at DESC, key LIMIT ? OFFSET ?",
-            [limit, offset],
+            [*params, limit, offset],
         )
     )
     keys = [p["key"] for p in posts]
@@ -711,6 +730,7 @@ __all__ = [
     "find_article_id",
     "fts_phrases",
     "indexed_posts_page",
+    "indexed_status_counts",
     "iter_export_rows",
     "iter_post_rows",
     "list_articles",

@@ -33,16 +33,35 @@ def test_index_lists_every_post_with_working_links(tmp_path: Path) -> None:
     set_status(config, POST_ARABIC, "deleted")
     with Archive.from_config(config) as archive:
         pages = archive.write_index()
-    index = tmp_path / "out" / "embeds" / "index.html"
-    assert pages == [index]
+    embeds = tmp_path / "out" / "embeds"
+    index = embeds / "index.html"
+    # All posts, then one page per status present: the filter, without script.
+    assert [p.name for p in pages] == ["index.html", "status-deleted.html", "status-unknown.html"]
     doc = soup(index)
-    rows = doc.select("tbody tr")
+    rows = doc.select("ol.posts > li")
     assert len(rows) == 4
-    # Newest first; the deleted post is marked as such.
+    assert not doc.find("table")  # stacked cards: nothing to overflow a phone
+    # Newest first; the deleted post is labelled as such.
     assert rows[0]["id"] == f"post-{POST_ARABIC}"
     status = rows[0].select_one(".status")
-    assert status is not None and status.get_text() == "deleted"
-    assert "@newsdesk_ar" in rows[0].get_text()
+    assert status is not None and status.get_text() == "Deleted"
+    assert "status-deleted" in status["class"]
+    handle = rows[0].select_one(".handle")
+    assert handle is not None and handle.name == "bdi" and handle["dir"] == "ltr"
+    assert handle.get_text() == "@newsdesk_ar"
+    text = rows[0].select_one(".text")
+    # The post's own lang/dir (the helper's markup says en/ltr, whatever the script).
+    assert text is not None and text["lang"] == "en" and text["dir"] == "ltr"
+    filters = {a.get_text(): a["href"] for a in doc.select("nav.filter a")}
+    assert filters == {
+        "All (4)": "index.html",
+        "Deleted (1)": "status-deleted.html",
+        "Not checked yet (3)": "status-unknown.html",
+    }
+    deleted = soup(embeds / "status-deleted.html")
+    assert [li["id"] for li in deleted.select("ol.posts > li")] == [f"post-{POST_ARABIC}"]
+    current = deleted.select_one("nav.filter a[aria-current]")
+    assert current is not None and current["href"] == "status-deleted.html"
     # Every relative link resolves to a file: local copies and rewritten articles.
     targets = local_links(index)
     assert targets and all(t.is_file() for t in targets)
@@ -76,7 +95,9 @@ def test_template_syntax_in_posts_is_neutralised(tmp_path: Path) -> None:
         archive.write_index()
     html = (tmp_path / "out" / "embeds" / "index.html").read_text(encoding="utf-8")
     assert "{{" not in html and "{%" not in html and "{#" not in html
-    assert "{{ .Site.Params.secret }}" in soup(tmp_path / "out" / "embeds" / "index.html").get_text()
+    assert (
+        "{{ .Site.Params.secret }}" in soup(tmp_path / "out" / "embeds" / "index.html").get_text()
+    )
 
 
 def test_pagination_and_stale_pages(tmp_path: Path) -> None:
@@ -87,7 +108,7 @@ def test_pagination_and_stale_pages(tmp_path: Path) -> None:
     names = sorted(p.name for p in embeds.glob("index*.html"))
     assert names == ["index-2.html", "index-3.html", "index-4.html", "index.html"]
     second = soup(embeds / "index-2.html")
-    assert len(second.select("tbody tr")) == 1
+    assert len(second.select("ol.posts > li")) == 1
     prev_link, next_link = second.find("a", rel="prev"), second.find("a", rel="next")
     assert prev_link is not None and prev_link["href"] == "index.html"
     assert next_link is not None and next_link["href"] == "index-3.html"
@@ -95,10 +116,35 @@ def test_pagination_and_stale_pages(tmp_path: Path) -> None:
     for page in embeds.glob("index*.html"):
         assert all(t.is_file() for t in local_links(page))
     # Fewer pages later: the leftovers go.
+    assert sorted(p.name for p in embeds.glob("status-*.html")) == [
+        "status-unknown-2.html",
+        "status-unknown-3.html",
+        "status-unknown-4.html",
+        "status-unknown.html",
+    ]
     with Archive.from_config(config) as archive:
         pages = archive.write_index(per_page=3)
-    assert [p.name for p in pages] == ["index.html", "index-2.html"]
+    assert [p.name for p in pages] == [
+        "index.html",
+        "index-2.html",
+        "status-unknown.html",
+        "status-unknown-2.html",
+    ]
     assert sorted(p.name for p in embeds.glob("index*.html")) == ["index-2.html", "index.html"]
+    assert sorted(p.name for p in embeds.glob("status-*.html")) == [
+        "status-unknown-2.html",
+        "status-unknown.html",
+    ]
+    # A status no post has any more loses its page.
+    set_status(config, POST_ARABIC, "deleted")
+    with Archive.from_config(config) as archive:
+        archive.write_index(per_page=3)
+    assert (embeds / "status-deleted.html").is_file()
+    set_status(config, POST_ARABIC, "live")
+    with Archive.from_config(config) as archive:
+        archive.write_index(per_page=3)
+    assert not (embeds / "status-deleted.html").exists()
+    assert (embeds / "status-live.html").is_file()
 
 
 def test_empty_archive(tmp_path: Path) -> None:
@@ -120,5 +166,5 @@ def test_index_is_rendered_again_only_when_what_it_shows_changed(tmp_path: Path)
         set_status(config, POST_ARABIC, "deleted")
         archive.write_index()
     row = soup(index).select_one(f"#post-{POST_ARABIC} .status")
-    assert row is not None and row.get_text() == "deleted"
+    assert row is not None and row.get_text() == "Deleted"
     assert b"Edited by hand" not in index.read_bytes()
