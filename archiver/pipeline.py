@@ -38,6 +38,7 @@ from archiver.snapshot import snapshot_from_markup
 from archiver.sources import iter_local_articles, source_name
 from archiver.sources.directory import is_markdown
 from storage import ArticleState, EmbedRecord, Store
+from storage import queries as q
 from storage.fsnames import is_representable, representable
 from storage.store import NEW, UPDATED
 
@@ -500,9 +501,10 @@ class Pipeline:
         try:
             out_path = self._output_path(ref)
             embeds_href = self._embeds_href(out_path)
+            lang = render.document_lang(item.scan_bytes)  # dates in the article's language
             replacements = []
             for span in item.spans:
-                html = self._render_embed(span.key, embeds_href)
+                html = self._render_embed(span.key, embeds_href, lang)
                 if html is None:
                     continue  # not archived: leave the original markup alone
                 replacements.append((span.start, span.end, self._encode(html, item.article)))
@@ -583,13 +585,13 @@ class Pipeline:
             return self.config.output.embeds_url.rstrip("/")
         return relative_href(out_path, self.config.embeds_root)
 
-    def _render_embed(self, key: str, embeds_href: str) -> str | None:
+    def _render_embed(self, key: str, embeds_href: str, lang: str | None = None) -> str | None:
         post = self.store.get_post(key)
         if post is None:
             return None
         page = self._write_post_page(post)
         copy_href = f"{embeds_href}/{page.parent.name}/{page.name}"
-        return render.render_embed(post, copy_href, f"{embeds_href}/{MEDIA_DIR}/")
+        return render.render_embed(post, copy_href, f"{embeds_href}/{MEDIA_DIR}/", lang=lang)
 
     def _write_post_page(self, post: Post, force: bool = False) -> Path:
         """Write the post's local copy (once per pass unless forced) and return its path."""
@@ -599,7 +601,12 @@ class Pipeline:
         if post.key in self._pages_written and not force:
             return page
         articles = self._articles_of(post.key)
-        html = render.render_post_page(post, "../media/", articles=list(articles))
+        html = render.render_post_page(
+            post,
+            "../media/",
+            articles=self._article_links(page, post.key),
+            versions=q.snapshots_of(self.store.db, post.key),
+        )
         write_if_changed(page, html.encode("utf-8"), fsync=self.config.output.fsync)
         relative = page.relative_to(self.config.output.dir).as_posix()
         if post.local_path != relative:
@@ -616,6 +623,15 @@ class Pipeline:
         if not is_post_id(post_id):
             return None
         return self.config.embeds_root / platform / f"{post_id}.html"
+
+    def _article_links(self, page: Path, key: str) -> list[render.EmbeddingArticle]:
+        """The live articles embedding a post, linked from its page to their rewritten copies."""
+        links: dict[str, render.EmbeddingArticle] = {}
+        for link in q.articles_of_post(self.store.db, key):
+            if link.removed_at is None and link.location not in links:
+                copy = relative_href(page, Path(link.output_path)) if link.output_path else None
+                links[link.location] = render.EmbeddingArticle(link.location, copy, link.url)
+        return list(links.values())
 
     def _regenerate_one(self, ref: ArticleRef, report: RunReport) -> None:
         """Read one stored article again and rewrite it; a failure fails it alone."""

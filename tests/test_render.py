@@ -120,7 +120,15 @@ def assert_inert(html: str, *, page: bool = False) -> None:
     soup = soup_of(html)
     forbidden = {"script", "iframe", "object", "embed", "form", "button", "svg", "math", "base"}
     if not page:
-        forbidden |= {"style", "link", "meta"}
+        forbidden |= {"link", "meta"}
+        # The card's own style: one <style>, first thing in the embed, loading nothing.
+        styles = soup.find_all("style")
+        assert len(styles) == 1
+        assert styles[0].parent is soup.find("blockquote") and styles[0].previous_sibling is None
+    for style in soup.find_all("style"):
+        css = style.get_text()
+        assert css.isascii() and "url(" not in css and "@import" not in css, css
+        assert "expression" not in css and "<" not in css
     for tag in soup.find_all(True):
         assert isinstance(tag, Tag)
         assert tag.name not in forbidden, tag.name
@@ -145,7 +153,7 @@ def assert_inert(html: str, *, page: bool = False) -> None:
 def test_embed_basic_shape_and_marker() -> None:
     out = render_embed(make_post(), COPY, MEDIA)
     assert out.startswith(
-        '<blockquote class="archived-post" data-archived-post="x:2020868064400117767"'
+        '<blockquote class="archived-post eac" data-archived-post="x:2020868064400117767"'
     )
     assert out.endswith("</blockquote>")
     assert "\n" not in out and "\r" not in out
@@ -154,18 +162,35 @@ def test_embed_basic_shape_and_marker() -> None:
     assert len(top) == 1
     bq = top[0]
     assert bq["data-status"] == "live"
+    assert bq["cite"] == "https://x.com/MrinankSharma/status/2020868064400117767"
+    # The card's own words are English, left to right; the post's text has its own.
     assert bq["lang"] == "en" and bq["dir"] == "ltr"
     assert len(soup.select("[data-archived-post]")) == 1
     time = soup.find("time")
     assert isinstance(time, Tag)
     assert time["datetime"] == "2026-02-09T14:31:07.123Z"
-    assert time.get_text() == "February 9, 2026"
-    assert soup.find("a", href=COPY) is not None
-    assert soup.find("a", href="https://x.com/MrinankSharma/status/2020868064400117767") is not None
-    assert "mrinank" in out and "@MrinankSharma" in out
+    assert time.get_text() == "2:31 PM UTC · Feb 9, 2026"
+    assert soup.find("a", href=COPY, string="Archived copy") is not None
+    view = soup.find("a", href="https://x.com/MrinankSharma/status/2020868064400117767")
+    assert isinstance(view, Tag) and view.get_text() == "View on X"
+    assert view["rel"] == ["nofollow", "noopener", "noreferrer"]
+    # Header: placeholder initial (no avatar file), name, isolated handle, platform label.
+    head = soup.select_one(".eac-head")
+    assert isinstance(head, Tag)
+    assert [c["class"][0] for c in head.find_all(recursive=False)] == ["eac-av", "eac-who", "eac-x"]
+    assert head.select_one(".eac-av").get_text() == "M"
+    assert head.select_one(".eac-name").get_text() == "mrinank"
+    handle = head.select_one(".eac-handle")
+    assert handle.name == "bdi" and handle["dir"] == "ltr" and handle.get_text() == "@MrinankSharma"
     assert "pic.twitter.com/Qe4QyAFmxL" in out
     text = soup.find(class_="archived-post-text")
     assert isinstance(text, Tag)
+    assert text["lang"] == "en" and text["dir"] == "ltr"
+    # Reading order: author, text, date, then links.
+    every = soup.find_all(True)
+    order = [soup.select_one(sel) for sel in (".eac-name", ".eac-text", "time", ".eac-links")]
+    positions = [every.index(tag) for tag in order if tag is not None]
+    assert len(positions) == 4 and positions == sorted(positions)
     assert text.get_text("|").startswith("Today is my last day at Anthropic. I resigned.")
     assert len(text.find_all("br")) == 2
     assert_inert(out)
@@ -191,7 +216,7 @@ def test_no_notice_for_live_or_unknown() -> None:
 @pytest.mark.parametrize(
     ("status", "phrase"),
     [
-        ("deleted", "This post was deleted; archived copy from February 10, 2026."),
+        ("deleted", "This post was deleted Last seen live on February 10, 2026."),
         ("protected", "protected"),
         ("suspended", "suspended"),
         ("unavailable", "no longer available"),
@@ -205,7 +230,20 @@ def test_notice_for_gone_posts(status: str, phrase: str) -> None:
     assert phrase in notice.get_text()
     assert "February 10, 2026" in notice.get_text()
     assert soup.blockquote is not None and soup.blockquote["data-status"] == status
+    # A banner, not a bold line: its own class per status, last in reading order
+    # (after the date and links), which the style shows first.
+    assert "eac-gone" in notice["class"] and f"eac-gone-{status}" in notice["class"]
+    assert notice.find_previous_sibling(class_="eac-foot") is not None
+    assert notice.find_next_sibling() is None
     assert_inert(out)
+
+
+def test_banner_of_a_markup_only_copy_does_not_claim_it_was_seen_live() -> None:
+    out = render_embed(make_post(status="deleted", source="markup"), COPY, MEDIA)
+    notice = soup_of(out).find(class_="archived-post-notice")
+    assert isinstance(notice, Tag)
+    assert "Last seen live" not in notice.get_text()
+    assert "archived from the article on February 10, 2026" in notice.get_text()
 
 
 def test_date_text_when_no_created_at() -> None:
@@ -216,7 +254,7 @@ def test_date_text_when_no_created_at() -> None:
 
 def test_garbage_created_at_is_not_a_datetime() -> None:
     out = render_embed(make_post(created_at='2026" onload="x'), COPY, MEDIA)
-    assert "<time" not in out
+    assert "<time" not in out and "datetime" not in out
     assert_inert(out)
 
 
@@ -304,7 +342,9 @@ def test_poll_and_link_cards_are_static_and_escaped() -> None:
     }
     out = render_embed(make_post(card=poll), COPY, MEDIA)
     items = [li.get_text() for li in soup_of(out).select(".archived-post-poll li")]
-    assert items == ["The Beatles: 76% (28857 votes)", "<b>Stones</b>: 24% (9074 votes)"]
+    assert items == ["The Beatles 76% (28857 votes)", "<b>Stones</b> 24% (9074 votes)"]
+    bars = [bar["style"] for bar in soup_of(out).select(".eac-bar")]
+    assert bars == ["width:76%", "width:24%"]
     assert "<b>Stones" not in out
     link = {
         "type": "link",
@@ -317,14 +357,15 @@ def test_poll_and_link_cards_are_static_and_escaped() -> None:
     out = render_embed(make_post(card=link), COPY, MEDIA)
     card = soup_of(out).find(class_="archived-post-card")
     assert isinstance(card, Tag)
-    assert card.find("a", href="https://example.org/story") is not None
+    # The whole card is the link (as on X), to the http(s) URL only.
+    assert card.name == "a" and card["href"] == "https://example.org/story"
     assert card.find("img") is None  # remote card image: not loaded
     assert "A <script>title</script>" in card.get_text()
     bad = dict(link, url="javascript:alert(1)", image="card.png")
     out = render_embed(make_post(card=bad), COPY, MEDIA)
     card = soup_of(out).find(class_="archived-post-card")
     assert isinstance(card, Tag)
-    assert card.find("a") is None
+    assert card.name != "a" and card.find("a") is None
     img = card.find("img")
     assert isinstance(img, Tag) and img["src"] == "../media/card.png"
     assert_inert(out)
@@ -355,8 +396,8 @@ def test_hostile_text_names_and_alt_render_inert(payload: str) -> None:
     assert len(soup.select("[data-archived-post]")) == 1
     assert out.count("<blockquote") == out.count("</blockquote>") == 2
     assert payload in soup.get_text()
-    bq = soup.blockquote
-    assert bq is not None and not bq.has_attr("lang") and not bq.has_attr("dir")
+    text = soup.find(class_="archived-post-text")
+    assert isinstance(text, Tag) and not text.has_attr("lang") and text["dir"] == "auto"
     assert_inert(render_post_page(post, MEDIA, articles=[payload]), page=True)
 
 
@@ -382,7 +423,7 @@ def test_javascript_post_url_gets_no_link() -> None:
         "x.com/a/status/1",
     ):
         out = render_embed(make_post(url=bad), COPY, MEDIA)
-        assert "Original on X" not in out
+        assert "View on X" not in out
         bq = soup_of(out).blockquote
         assert bq is not None and not bq.has_attr("cite")
         assert_inert(out)
@@ -421,9 +462,14 @@ def test_unicode_and_rtl_preserved() -> None:
         author_handle="mariamtalentt",
     )
     out = render_embed(post, COPY, MEDIA)
-    bq = soup_of(out).blockquote
-    assert bq is not None and bq["lang"] == "ar" and bq["dir"] == "rtl"
-    assert "اجازة الصيف 😍" in out and "<bdi" in out
+    soup = soup_of(out)
+    text = soup.find(class_="archived-post-text")
+    assert isinstance(text, Tag) and text["lang"] == "ar" and text["dir"] == "rtl"
+    assert "اجازة الصيف 😍" in out
+    # The handle cannot be reordered by the Arabic around it.
+    handle = soup.select_one(".eac-handle")
+    assert handle is not None and handle.name == "bdi" and handle["dir"] == "ltr"
+    assert soup.select_one(".eac-av").get_text() == "م"
 
 
 def test_post_page_is_self_contained() -> None:
@@ -462,11 +508,18 @@ def test_post_page_is_self_contained() -> None:
     video = soup.find("video")
     assert isinstance(video, Tag) and video["src"] == "../media/v.mp4"
     text = soup.get_text(" ")
-    assert "This post was deleted; archived copy from February 10, 2026." in text
+    assert "This post was deleted" in text and "Last seen live on February 10, 2026." in text
     assert "This Post was deleted by the Post author." in text
     assert "syndication" in text and "12 likes" in text
     assert soup.find("a", href="https://news.example/story") is not None
     assert "blog/post.md" in text
+    # The card comes first, then provenance in plain words; machine details are folded.
+    card = soup.select_one("article.eac")
+    assert isinstance(card, Tag) and card.find_next("section") is not None
+    assert "Fetched from X on February 10, 2026." in text
+    details = soup.find("details")
+    assert isinstance(details, Tag) and not details.has_attr("open")
+    assert "x:2020868064400117767" in details.get_text()
     assert (
         render_post_page(post, "../media/", articles=["https://news.example/story", "blog/post.md"])
         == page
@@ -484,7 +537,7 @@ def test_empty_markup_post_renders() -> None:
     assert "@MrinankSharma" in out
     assert_inert(out)
     post = replace(post, author_handle=None)
-    assert "unknown author" in render_embed(post, COPY, MEDIA)
+    assert "Unknown author" in render_embed(post, COPY, MEDIA)
 
 
 def test_page_does_not_invent_time_for_pre_snowflake_posts() -> None:
@@ -499,3 +552,128 @@ def test_page_does_not_invent_time_for_pre_snowflake_posts() -> None:
     assert "March 21, 2006 (day only" in text
     exact = soup_of(render_post_page(make_post(), MEDIA)).get_text(" ")
     assert "2026-02-09T14:31:07.123Z" in exact
+
+
+def snap(
+    when: str, status: str = "live", text: str | None = "v1", source: str = "syndication"
+) -> Any:
+    """A snapshot as storage reports it (storage.queries.SnapshotInfo)."""
+    from storage.queries import SnapshotInfo
+
+    return SnapshotInfo(
+        id=0,
+        captured_at=when,
+        source=source,
+        status=status,
+        source_url=None,
+        http_status=None,
+        fetched_at=None,
+        author_handle="MrinankSharma",
+        author_name="mrinank",
+        text=text,
+        created_at=None,
+        content_hash=f"{status}{text}{source}",
+    )
+
+
+def test_post_page_history_newest_first_with_what_changed() -> None:
+    from archiver.render import EmbeddingArticle
+
+    versions = [
+        snap("2026-02-09T15:00:00.000Z", status="unknown", source="markup"),
+        snap("2026-02-09T15:05:00.000Z"),
+        snap("2026-02-10T09:00:00.000Z", text="v2 edited"),
+        snap("2026-02-11T10:00:00.000Z", status="deleted", text="v2 edited"),
+    ]
+    post = make_post(
+        status="deleted",
+        source="syndication",
+        archived_at="2026-02-09T15:05:00.000Z",
+        last_checked_at="2026-02-12T07:00:00.000Z",
+    )
+    articles = [
+        EmbeddingArticle("news/story.html", "../../news/story.html", None),
+        EmbeddingArticle(
+            "https://site.example/a", "../../site.example/a.html", "https://site.example/a"
+        ),
+    ]
+    soup = soup_of(render_post_page(post, MEDIA, articles=articles, versions=versions))
+    items = [li.get_text(" ") for li in soup.select("ol.history li")]
+    assert len(items) == 4
+    assert items[0].startswith("February 11, 2026, 10:00 UTC") and "Status: deleted" in items[0]
+    assert "Text edited" in items[1]
+    assert "Status: live" in items[2] and "Fetched from X" in items[2]
+    assert "Archived from the article's markup" in items[3]
+    text = soup.get_text(" ")
+    # The last live snapshot, not the capture of the current copy.
+    assert (
+        "Last checked: deleted on February 12, 2026. Last seen live on February 10, 2026." in text
+    )
+    links = soup.select("section.embedded a")
+    assert [a["href"] for a in links] == [
+        "../../news/story.html",
+        "../../site.example/a.html",
+        "https://site.example/a",
+    ]
+    assert links[2].get_text() == "original" and links[2]["rel"] == [
+        "nofollow",
+        "noopener",
+        "noreferrer",
+    ]
+
+
+def test_mentions_and_hashtags_link_to_x_but_not_inside_links_or_references() -> None:
+    html = (
+        "Thanks @AnthropicAI and #AI, mail me a@b.com; #123 &#39;q&#39; "
+        '<a href="https://t.co/x">@not_me #nope</a> #नमस्ते'
+    )
+    out = render_embed(make_post(html=html), COPY, MEDIA)
+    text = soup_of(out).find(class_="archived-post-text")
+    assert isinstance(text, Tag)
+    hrefs = [a["href"] for a in text.find_all("a")]
+    assert hrefs == [
+        "https://x.com/AnthropicAI",
+        "https://x.com/hashtag/AI",
+        "https://t.co/x",
+        "https://x.com/hashtag/%E0%A4%A8%E0%A4%AE%E0%A4%B8%E0%A5%8D%E0%A4%A4%E0%A5%87",
+    ]
+    assert text.find("a", href="https://x.com/AnthropicAI")["dir"] == "ltr"
+    assert "'q'" in text.get_text() and "a@b.com" in text.get_text()
+    assert_inert(out)
+
+
+def test_time_in_the_articles_language_and_day_only_for_old_ids() -> None:
+    hindi = soup_of(render_embed(make_post(), COPY, MEDIA, lang="hi-IN")).find("time")
+    assert isinstance(hindi, Tag) and hindi.get_text() == "9 फ़रवरी 2026, 14:31 UTC"
+    assert hindi["lang"] == "hi" and hindi["datetime"] == "2026-02-09T14:31:07.123Z"
+    other = soup_of(render_embed(make_post(), COPY, MEDIA, lang="xx")).find("time")
+    assert isinstance(other, Tag) and other.get_text() == "2:31 PM UTC · Feb 9, 2026"
+    old = make_post(key="x:20", post_id="20", created_at="2006-03-21T00:00:00.000Z")
+    when = soup_of(render_embed(old, COPY, MEDIA)).find("time")
+    assert isinstance(when, Tag) and when.get_text() == "March 21, 2006"  # no invented time
+
+
+def test_media_grid_video_poster_and_verified_mark() -> None:
+    media = [
+        MediaItem("photo", "u1", "one", 1200, 675, local_path="a.jpg"),
+        MediaItem("photo", "u2", None, 600, 900, local_path="b.jpg"),
+        MediaItem("video", "u3", None, 1280, 720, local_path="v.mp4", poster_local_path="p.jpg"),
+        MediaItem("animated_gif", "u4", None, local_path="g.mp4"),
+    ]
+    soup = soup_of(
+        render_embed(
+            make_post(media=media, author_verified="business", author_avatar="av.jpg"), COPY, MEDIA
+        )
+    )
+    grid = soup.select_one(".eac-media")
+    assert isinstance(grid, Tag) and "eac-media-4" in grid["class"]
+    imgs = grid.find_all("img")
+    assert [i["alt"] for i in imgs] == ["one", "Image from the post", "Video from the post"]
+    assert imgs[0]["style"] == "aspect-ratio:1200 / 675"
+    plays = [(a["href"], a.get_text()) for a in grid.select("a.eac-cell")]
+    assert plays == [("../media/v.mp4", "▶ Play video"), ("../media/g.mp4", "▶ Play GIF")]
+    mark = soup.select_one(".eac-verified")
+    assert isinstance(mark, Tag) and mark["aria-label"] == "Verified account"
+    assert "eac-verified-business" in mark["class"]
+    avatar = soup.select_one(".eac-av img")
+    assert isinstance(avatar, Tag) and avatar["src"] == "../media/av.jpg" and avatar["alt"] == ""

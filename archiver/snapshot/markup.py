@@ -176,18 +176,25 @@ def _archived_snapshot(span: EmbedSpan, soup: BeautifulSoup, fragment: str) -> P
     block = soup.find(_is_archived_marker)
     if not isinstance(block, Tag):
         return snap
-    snap.lang, snap.dir = _lang_dir(block)
     # Direct children only: a nested quoted post has the same classes.
     text_p = block.find("p", class_="archived-post-text", recursive=False)
+    # The card keeps the post's lang/dir on its text (older embeds: on the blockquote).
+    has_lang = isinstance(text_p, Tag) and text_p.has_attr("lang")
+    snap.lang, snap.dir = _lang_dir(text_p if has_lang and isinstance(text_p, Tag) else block)
     if isinstance(text_p, Tag):
         snap.text = html_to_text(text_p).strip() or None
         snap.html = sanitize_post_html(text_p) or None
-    byline = block.find("p", class_="archived-post-byline", recursive=False)
+    # The card's header (a div) holds the name, its footer the time; older embeds
+    # had both in one <p class="archived-post-byline">.
+    byline = block.find(class_="archived-post-byline", recursive=False)
+    footer = block.find(class_="archived-post-footer", recursive=False)
     if isinstance(byline, Tag):
         name = byline.find(class_="archived-post-name")
         if isinstance(name, Tag):
             snap.author_name = _collapse(name.get_text()) or None
         when = byline.find("time")
+        if when is None and isinstance(footer, Tag):
+            when = footer.find("time")
         if isinstance(when, Tag):
             snap.date_text = _collapse(when.get_text()) or None
             stamp = when.get("datetime")
