@@ -629,9 +629,24 @@ class Pipeline:
         links: dict[str, render.EmbeddingArticle] = {}
         for link in q.articles_of_post(self.store.db, key):
             if link.removed_at is None and link.location not in links:
-                copy = relative_href(page, Path(link.output_path)) if link.output_path else None
+                out = self._known_output(link)
+                copy = relative_href(page, out) if out is not None else None
                 links[link.location] = render.EmbeddingArticle(link.location, copy, link.url)
         return list(links.values())
+
+    def _known_output(self, link: q.EmbedLink) -> Path | None:
+        """Where an article's rewritten copy is (or is about to be, in this pass)."""
+        if not link.output_path:
+            return None
+        if Path(link.output_path).is_absolute():
+            return Path(link.output_path)  # recorded by the rewrite
+        if self.config.output.in_place and link.path:
+            return Path(link.path)
+        # Not rewritten yet: the path the scan recorded, under output.dir. Only a link
+        # is made from it (nothing is written there), so a lexical check is enough and
+        # spares a resolve() per article on every page.
+        parts = Path(link.output_path).parts
+        return None if ".." in parts else self.config.output.dir.joinpath(*parts)
 
     def _regenerate_one(self, ref: ArticleRef, report: RunReport) -> None:
         """Read one stored article again and rewrite it; a failure fails it alone."""

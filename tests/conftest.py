@@ -32,6 +32,20 @@ CHROMIUM_ARGS = [
 ]
 
 
+def require_browser() -> None:
+    """Skip (one reason for the whole module) when Chromium or Playwright is missing;
+    under CI=true, fail instead: CI must run the browser tests."""
+    missing = None
+    if not Path(CHROMIUM).exists():
+        missing = f"{CHROMIUM} not found (apt-get install chromium)"
+    elif importlib.util.find_spec("playwright") is None:
+        missing = "playwright not installed (pip install -e '.[test]')"
+    if missing and os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests need a browser under CI: {missing}", pytrace=False)
+    if missing:
+        pytest.skip(f"browser tests skipped: {missing}", allow_module_level=True)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the whole session (the browser tests share it).
@@ -39,15 +53,7 @@ def browser() -> Iterator[Any]:
     Missing Chromium or Playwright: the browser tests skip with one reason, except
     under CI=true, where a missing browser fails the run.
     """
-    missing = None
-    if not Path(CHROMIUM).exists():
-        missing = f"{CHROMIUM} not found (apt-get install chromium)"
-    elif importlib.util.find_spec("playwright") is None:
-        missing = "playwright not installed (pip install -e '.[test]')"
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests need a browser under CI: {missing}")
-        pytest.skip(f"browser tests skipped: {missing}")
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -56,3 +62,14 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API keeps an asyncio loop running in the main thread until the
+    session-wide browser closes; tests that start their own loop (the fetchers use
+    asyncio.run) cannot run while it is alive. Last, the browser is started once and
+    nothing else shares its lifetime.
+    """
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 from card_fixtures import Site, build_index, build_site, fixtures
+from conftest import require_browser
+
+require_browser()  # one skip line for the module when there is no browser
 
 WIDTHS = (280, 390, 1200)
 GONE = ("deleted", "protected", "suspended", "unavailable")

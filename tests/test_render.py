@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -677,3 +678,40 @@ def test_media_grid_video_poster_and_verified_mark() -> None:
     assert "eac-verified-business" in mark["class"]
     avatar = soup.select_one(".eac-av img")
     assert isinstance(avatar, Tag) and avatar["src"] == "../media/av.jpg" and avatar["alt"] == ""
+
+
+def test_a_run_writes_cards_in_the_articles_language_and_pages_linking_back(tmp_path: Path) -> None:
+    """Through the pipeline: <html lang="hi"> gives a Hindi date; the local page links
+    to the rewritten article; a status change re-renders every embed of the post."""
+    from archive_helpers import POST_ELECTION, build_archive, page, set_status, tweet
+
+    from archiver import Archive
+
+    embed = tweet(POST_ELECTION, "hindinews", "हिंदी समाचार", "नमस्ते", "March 29, 2023")
+    hindi = page("Chunav", embed).replace("<html>", '<html lang="hi">')
+    config = build_archive(tmp_path, {"hi/story.html": hindi, "en/story.html": page("E", embed)})
+    out = tmp_path / "out"
+    times = {
+        name: soup_of((out / name / "story.html").read_text(encoding="utf-8")).find("time")
+        for name in ("hi", "en")
+    }
+    assert times["hi"] is not None and times["hi"].get_text().startswith("29 मार्च 2023, ")
+    assert times["hi"]["lang"] == "hi"
+    assert times["en"] is not None and times["en"].get_text().endswith("Mar 29, 2023")
+    local = out / "embeds" / "x" / f"{POST_ELECTION}.html"
+    links = [
+        a["href"] for a in soup_of(local.read_text(encoding="utf-8")).select("section.embedded a")
+    ]
+    assert sorted(links) == ["../../en/story.html", "../../hi/story.html"]
+    assert all((local.parent / href).resolve().is_file() for href in links)
+    history = soup_of(local.read_text(encoding="utf-8")).select("ol.history li")
+    assert len(history) == 1 and "Archived from the article's markup" in history[0].get_text()
+
+    set_status(config, POST_ELECTION, "deleted")
+    with Archive.from_config(config) as archive:
+        archive.regenerate()
+    for name in ("hi", "en"):
+        card = soup_of((out / name / "story.html").read_text(encoding="utf-8"))
+        banner = card.select_one(".eac-gone")
+        assert banner is not None and "This post was deleted" in banner.get_text()
+    assert "Last checked: deleted" in soup_of(local.read_text(encoding="utf-8")).get_text(" ")
