@@ -130,6 +130,9 @@ def assert_inert(html: str, *, page: bool = False) -> None:
         css = style.get_text()
         assert css.isascii() and "url(" not in css and "@import" not in css, css
         assert "expression" not in css and "<" not in css
+    for link in soup.find_all("a", href=re.compile(r"^https?:")):
+        # Strangers' links: no referrer, no opener, no endorsement.
+        assert {"nofollow", "noopener", "noreferrer"} <= set(link.get("rel") or []), link
     for tag in soup.find_all(True):
         assert isinstance(tag, Tag)
         assert tag.name not in forbidden, tag.name
