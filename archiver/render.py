@@ -15,6 +15,7 @@ for local media), so the templates stay dumb and the checks are testable.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -114,6 +115,9 @@ _ISO_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})")
 # @mentions and #hashtags in post text, linked to X like the original widget does.
 # Not after a word character (e-mail addresses) or "&" (character references).
 _MARKUP_TOKEN = re.compile(r"<a\b[^>]*>.*?</a>|<[^>]*>", re.S)
+# Bare URLs in plain text (markup and syndication HTML already link theirs); a
+# trailing full stop, comma or closing bracket is punctuation, not part of the URL.
+_BARE_URL = re.compile(r"(?<![\w/\"'=])(https?://[^\s<>\"']+?)(?=[.,;:!?)\]]*(?:\s|<|$))")
 _MENTION = re.compile(r"(?<![\w@#&])@([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_@])")
 # Marks (Devanagari and Arabic vowel signs, joiners) are part of a hashtag's word.
 _TAG_CHAR = (
@@ -189,31 +193,50 @@ def _link_hashtag(m: re.Match[str]) -> str:
     return f'<a href="https://x.com/hashtag/{quote(tag, safe="")}" rel="{LINK_REL}">#{tag}</a>'
 
 
-def link_entities(html: Markup) -> Markup:
-    """Link the @mentions and #hashtags of sanitized post HTML to X, as the widget did.
+def link_entities(markup: Markup) -> Markup:
+    """Link the @mentions and #hashtags of sanitized post HTML to X, as the widget did,
+    and bare http(s) URLs (plain-text posts have no links of their own).
 
     Only text between tags changes (never inside a tag or an existing link); the
     names are word characters, so the links they make need no escaping.
     """
-    if "@" not in html and "#" not in html:
-        return html
+    if "@" not in markup and "#" not in markup and "://" not in markup:
+        return markup
     out: list[str] = []
     pos = 0
-    for token in _MARKUP_TOKEN.finditer(html):
-        out.append(_link_text(html[pos : token.start()]))
+    for token in _MARKUP_TOKEN.finditer(markup):
+        out.append(_link_text(markup[pos : token.start()]))
         out.append(token.group(0))
         pos = token.end()
-    out.append(_link_text(html[pos:]))
+    out.append(_link_text(markup[pos:]))
     return Markup("".join(out))
 
 
 def _link_text(text: str) -> str:
+    """Link bare http(s) URLs, then mentions and hashtags in the text between them."""
+    if "://" in text:
+        parts = _BARE_URL.split(text)  # odd items are URLs (the pattern has one group)
+        return "".join(
+            _link_url(part) if i % 2 else _link_names(part) for i, part in enumerate(parts)
+        )
+    return _link_names(text)
+
+
+def _link_names(text: str) -> str:
     # Safe in either order: a mention link holds no "#", a hashtag link no "@".
     if "@" in text:
         text = _MENTION.sub(_link_mention, text)
     if "#" in text:
         text = _HASHTAG.sub(_link_hashtag, text)
     return text
+
+
+def _link_url(shown: str) -> str:
+    """A bare URL of plain-text post (already HTML-escaped) as a link, if it is http(s)."""
+    url = safe_http_url(html.unescape(shown))
+    if url is None:
+        return shown
+    return f'<a href="{html.escape(url, quote=True)}" rel="{LINK_REL}">{shown}</a>'
 
 
 @lru_cache(maxsize=4)

@@ -644,6 +644,12 @@ def test_mentions_and_hashtags_link_to_x_but_not_inside_links_or_references() ->
     assert text.find("a", href="https://x.com/AnthropicAI")["dir"] == "ltr"
     assert "'q'" in text.get_text() and "a@b.com" in text.get_text()
     assert_inert(out)
+    # A plain-text post (no HTML of its own): its bare URLs become links too.
+    plain = make_post(html=None, text='Read https://example.org/a?b=1&c=2. Or "javascript:x"')
+    text = soup_of(render_embed(plain, COPY, MEDIA)).find(class_="archived-post-text")
+    assert isinstance(text, Tag)
+    assert [a["href"] for a in text.find_all("a")] == ["https://example.org/a?b=1&c=2"]
+    assert text.get_text() == 'Read https://example.org/a?b=1&c=2. Or "javascript:x"'
 
 
 def test_time_in_the_articles_language_and_day_only_for_old_ids() -> None:
