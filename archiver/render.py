@@ -88,8 +88,8 @@ _NETWORK_SOURCES = ("syndication", "oembed", "wayback")
 _VERIFIED = {"blue": "blue", "verified": "blue", "business": "business", "government": "government"}
 
 # Dates in the article's language: month names and the order of the parts. A few
-# languages by hand (no locale database needed for twelve words); anything else is English.
-# Month names, "|"-separated (split on use: a dozen short strings, once per embed).
+# languages by hand (no locale database needed for twelve words); anything else is
+# English. Month names are "|"-separated (split on use, once per embed).
 _LOCAL_MONTHS = {
     "hi": "जनवरी|फ़रवरी|मार्च|अप्रैल|मई|जून|जुलाई|अगस्त|सितंबर|अक्तूबर|नवंबर|दिसंबर",
     "ar": "يناير|فبراير|مارس|أبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر",
@@ -112,12 +112,13 @@ _LOCAL_FORMAT = {
 }
 _ISO_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})")
 
-# @mentions and #hashtags in post text, linked to X like the original widget does.
-# Not after a word character (e-mail addresses) or "&" (character references).
+# Links, @mentions and #hashtags in post text, linked like the original widget does,
+# only in the text between tags and existing links.
 _MARKUP_TOKEN = re.compile(r"<a\b[^>]*>.*?</a>|<[^>]*>", re.S)
 # Bare URLs in plain text (markup and syndication HTML already link theirs); a
 # trailing full stop, comma or closing bracket is punctuation, not part of the URL.
 _BARE_URL = re.compile(r"(?<![\w/\"'=])(https?://[^\s<>\"']+?)(?=[.,;:!?)\]]*(?:\s|<|$))")
+# Names: not after a word character (e-mail addresses) or "&" (character references).
 _MENTION = re.compile(r"(?<![\w@#&])@([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_@])")
 # Marks (Devanagari and Arabic vowel signs, joiners) are part of a hashtag's word.
 _TAG_CHAR = (
@@ -441,14 +442,9 @@ class _PostView:
     verified: str | None = None  # blue | business | government
     date_lang: str | None = None
     notice_detail: str = ""
-    chrome_lang: str = "en"
 
 
-def _notice(post: Post) -> str | None:
-    return _NOTICES.get(post.status)
-
-
-def last_seen_live(post: Post, live_times: list[str] | None = None) -> str | None:
+def _last_seen_live(post: Post, live_times: list[str] | None = None) -> str | None:
     """When X last showed the post: the latest live snapshot we know of.
 
     ``live_times`` are capture times of snapshots with status live (the page has
@@ -463,7 +459,7 @@ def last_seen_live(post: Post, live_times: list[str] | None = None) -> str | Non
 def _notice_detail(post: Post, live_times: list[str] | None = None) -> str:
     if post.status not in _NOTICES:
         return ""
-    seen = human_date(last_seen_live(post, live_times))
+    seen = human_date(_last_seen_live(post, live_times))
     archived = human_date(post.archived_at)
     if seen:
         return f" Last seen live on {seen}. This is the copy archived then."
@@ -624,7 +620,7 @@ def _view(
         created_at=created,
         date=shown[0] if shown else ((post.date_text or "").strip() or None),
         truncated=bool(post.truncated),
-        notice=_notice(post),
+        notice=_NOTICES.get(post.status),
         media=media,
         missing_media=missing,
         card=_card_view(post.card, prefix),
@@ -827,7 +823,7 @@ def render_post_page(
     live_times = [s.captured_at for s in history if s.status == "live"]
     v = _view(post, prefix, live_times=live_times)
     title_who = f"@{v.handle}" if v.handle else (v.name or "unknown author")
-    seen = last_seen_live(post, live_times)
+    seen = _last_seen_live(post, live_times)
     out = (
         _env()
         .get_template("post_page.html.j2")
