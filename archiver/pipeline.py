@@ -502,9 +502,10 @@ class Pipeline:
             out_path = self._output_path(ref)
             embeds_href = self._embeds_href(out_path)
             lang = render.document_lang(item.scan_bytes)  # dates in the article's language
-            replacements = []
+            replacements: list[tuple[int, int, bytes]] = []
             for span in item.spans:
-                html = self._render_embed(span.key, embeds_href, lang)
+                # The card's style once per article: in the first card rendered.
+                html = self._render_embed(span.key, embeds_href, lang, not replacements)
                 if html is None:
                     continue  # not archived: leave the original markup alone
                 replacements.append((span.start, span.end, self._encode(html, item.article)))
@@ -585,13 +586,16 @@ class Pipeline:
             return self.config.output.embeds_url.rstrip("/")
         return relative_href(out_path, self.config.embeds_root)
 
-    def _render_embed(self, key: str, embeds_href: str, lang: str | None = None) -> str | None:
+    def _render_embed(
+        self, key: str, embeds_href: str, lang: str | None = None, style: bool = True
+    ) -> str | None:
         post = self.store.get_post(key)
         if post is None:
             return None
         page = self._write_post_page(post)
         copy_href = f"{embeds_href}/{page.parent.name}/{page.name}"
-        return render.render_embed(post, copy_href, f"{embeds_href}/{MEDIA_DIR}/", lang=lang)
+        media = f"{embeds_href}/{MEDIA_DIR}/"
+        return render.render_embed(post, copy_href, media, lang=lang, style=style)
 
     def _write_post_page(self, post: Post, force: bool = False) -> Path:
         """Write the post's local copy (once per pass unless forced) and return its path."""

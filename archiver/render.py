@@ -679,16 +679,21 @@ def neutralize_template_syntax(html: str) -> str:
 
 
 def render_embed(
-    post: Post, copy_href: str, media_href_prefix: str, lang: str | None = None
+    post: Post,
+    copy_href: str,
+    media_href_prefix: str,
+    lang: str | None = None,
+    style: bool = True,
 ) -> str:
     """The static embed (a post card) that replaces an original embed span in an article.
 
     ``copy_href`` links to the post's local page (relative, root-relative or http(s));
     ``media_href_prefix`` is prepended to media ``local_path``s and must be relative or
     root-relative (ValueError otherwise). ``lang`` is the article's language: the
-    posting time is written in it when we know how (else in English). Output: one
-    line, no trailing newline, no script, no third-party resource, its own scoped
-    style, same bytes for the same arguments.
+    posting time is written in it when we know how (else in English). ``style``
+    includes the card's scoped ``<style>``; a page needs it once (in its first card),
+    as a style element applies to the whole document. Output: one line, no trailing
+    newline, no script, no third-party resource, same bytes for the same arguments.
     """
     prefix = _check_prefix(media_href_prefix)
     out = (
@@ -705,7 +710,8 @@ def render_embed(
     out = neutralize_template_syntax(out)
     # The style goes in last: it is checked once (one line, ASCII, no template
     # syntax), so the checks above need not scan its 6 KB for every embed.
-    return out.replace(_EMPTY_STYLE, f"<style>{_css('card.css')}</style>", 1)
+    css = f"<style>{_css('card.css')}</style>" if style else ""
+    return out.replace(_EMPTY_STYLE, css, 1)
 
 
 _EMPTY_STYLE = "<style></style>"

@@ -310,7 +310,10 @@ def build_site(root: Path, css: str = HOSTILE_CSS) -> Site:
         pages[name] = page
         lang = "hi" if name == "hindi_markup" else None
         embed = render_embed(p, f"embeds/x/{p.post_id}.html", "embeds/media/", lang=lang)
-        embeds.append(embed)
+        # In one article only the first card carries the style, as a run writes it.
+        embeds.append(
+            render_embed(p, f"embeds/x/{p.post_id}.html", "embeds/media/", lang, not embeds)
+        )
         article = root / f"{name}.html"
         article.write_text(host_page(f"Story: {name}", embed, css, lang or "en"), encoding="utf-8")
         articles[name] = article

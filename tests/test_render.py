@@ -122,10 +122,12 @@ def assert_inert(html: str, *, page: bool = False) -> None:
     forbidden = {"script", "iframe", "object", "embed", "form", "button", "svg", "math", "base"}
     if not page:
         forbidden |= {"link", "meta"}
-        # The card's own style: one <style>, first thing in the embed, loading nothing.
+        # The card's own style (unless left to the page's first card): one <style>,
+        # first thing in the embed, loading nothing.
         styles = soup.find_all("style")
-        assert len(styles) == 1
-        assert styles[0].parent is soup.find("blockquote") and styles[0].previous_sibling is None
+        assert len(styles) <= 1
+        for style in styles:
+            assert style.parent is soup.find("blockquote") and style.previous_sibling is None
     for style in soup.find_all("style"):
         css = style.get_text()
         assert css.isascii() and "url(" not in css and "@import" not in css, css
@@ -198,6 +200,19 @@ def test_embed_basic_shape_and_marker() -> None:
     assert text.get_text("|").startswith("Today is my last day at Anthropic. I resigned.")
     assert len(text.find_all("br")) == 2
     assert_inert(out)
+
+
+def test_style_can_be_left_to_the_pages_first_card() -> None:
+    with_style = render_embed(make_post(), COPY, MEDIA)
+    without = render_embed(make_post(), COPY, MEDIA, style=False)
+    assert with_style.count("<style>") == 1 and "<style" not in without
+    assert (
+        with_style.replace(
+            with_style[with_style.index("<style>") : with_style.index("</style>") + 8], ""
+        )
+        == without
+    )
+    assert_inert(without)
 
 
 def test_embed_is_deterministic() -> None:
@@ -724,3 +739,18 @@ def test_a_run_writes_cards_in_the_articles_language_and_pages_linking_back(tmp_
         banner = card.select_one(".eac-gone")
         assert banner is not None and "This post was deleted" in banner.get_text()
     assert "Last checked: deleted" in soup_of(local.read_text(encoding="utf-8")).get_text(" ")
+
+
+def test_an_article_carries_the_cards_style_once(tmp_path: Path) -> None:
+    from archive_helpers import POST_ARABIC, POST_ELECTION, build_archive, page, tweet
+
+    two = page(
+        "Two",
+        tweet(POST_ELECTION, "hindinews", "हिंदी समाचार", "नमस्ते", "March 29, 2023"),
+        tweet(POST_ARABIC, "newsdesk_ar", "غرفة الأخبار", "مرحبا", "January 3, 2025"),
+    )
+    build_archive(tmp_path, {"two.html": two})
+    out = soup_of((tmp_path / "out" / "two.html").read_text(encoding="utf-8"))
+    cards = out.select("blockquote.eac")
+    assert len(cards) == 2 and len(out.find_all("style")) == 1
+    assert cards[0].find("style", recursive=False) is not None
