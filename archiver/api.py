@@ -19,9 +19,9 @@ from archiver.config import Config, config_from_dict, load_config
 from archiver.lock import ArchiveLock
 from archiver.models import Post, RunReport
 from archiver.pipeline import Pipeline, utc_now
-from storage import Store
-from storage import queries as q
-from storage.queries import MARK_END, MARK_START, ORDERS, PostDetail, QueryError
+from archiver.storage import Store
+from archiver.storage import queries as q
+from archiver.storage.queries import MARK_END, MARK_START, ORDERS, PostDetail, QueryError
 
 if TYPE_CHECKING:
     from archiver.export import RestoreResult

@@ -22,7 +22,7 @@ import click
 from archiver.api import MARK_END, MARK_START, ORDERS, Archive, NotFoundError, QueryError
 from archiver.config import ConfigError, load_config
 from archiver.models import STATUSES, Post, RunReport
-from storage.schema import SchemaTooNewError
+from archiver.storage.schema import SchemaTooNewError
 
 log = logging.getLogger(__name__)
 

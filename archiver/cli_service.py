@@ -50,7 +50,7 @@ def serve(ctx: Context, stop_timeout: float) -> None:
 @pass_context
 def status(ctx: Context, as_json: bool, run_count: int) -> None:
     """Show the last runs, what is due next, and recent failures (read-only, no lock)."""
-    from storage.status import status_report
+    from archiver.storage.status import status_report
 
     with ctx.archive() as archive:
         report = status_report(archive.store, utc_now(), runs=run_count)

@@ -23,9 +23,9 @@ from archiver import detect, encoding
 from archiver.models import FORM_ARCHIVED, EmbedSpan
 from archiver.rewrite import atomic_file, safe_join, splice, write_atomic
 from archiver.sources.directory import is_markdown
-from storage import Store, StoredEmbed
-from storage import queries as q
-from storage.fsnames import representable
+from archiver.storage import Store, StoredEmbed
+from archiver.storage import queries as q
+from archiver.storage.fsnames import representable
 
 FORMATS = ("jsonl", "csv")
 SNAPSHOT_PREFIX = "snapshot_"

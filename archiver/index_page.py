@@ -35,8 +35,8 @@ from archiver.pipeline import utc_now
 from archiver.render import human_date, neutralize_template_syntax
 from archiver.rewrite import relative_href, write_if_changed
 from archiver.snapshot.sanitize import safe_http_url
-from storage import Store
-from storage import queries as q
+from archiver.storage import Store
+from archiver.storage import queries as q
 
 if TYPE_CHECKING:
     from archiver.api import Archive

@@ -37,10 +37,10 @@ from archiver.rewrite import relative_href, safe_join, splice, write_atomic, wri
 from archiver.snapshot import snapshot_from_markup
 from archiver.sources import iter_local_articles, source_name
 from archiver.sources.directory import is_markdown
-from storage import ArticleState, EmbedRecord, Store
-from storage import queries as q
-from storage.fsnames import is_representable, representable
-from storage.store import NEW, UPDATED
+from archiver.storage import ArticleState, EmbedRecord, Store
+from archiver.storage import queries as q
+from archiver.storage.fsnames import is_representable, representable
+from archiver.storage.store import NEW, UPDATED
 
 if TYPE_CHECKING:
     from archiver.fetch import PostFetcher

@@ -43,7 +43,7 @@ from archiver.api import Archive
 from archiver.config import ScheduleConfig, parse_duration
 from archiver.models import RunReport
 from archiver.pipeline import utc_now
-from storage.status import failed_posts
+from archiver.storage.status import failed_posts
 
 log = logging.getLogger(__name__)
 

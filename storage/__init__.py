@@ -1,7 +1,14 @@
 """The archive: SQLite through sqlite-utils. All SQL of the project lives here."""
 
-from storage.schema import SCHEMA_VERSION, migrate
-from storage.store import ArticleState, DuePost, EmbedRecord, Store, StoredEmbed, content_hash
+from archiver.storage.schema import SCHEMA_VERSION, migrate
+from archiver.storage.store import (
+    ArticleState,
+    DuePost,
+    EmbedRecord,
+    Store,
+    StoredEmbed,
+    content_hash,
+)
 
 __all__ = [
     "SCHEMA_VERSION",

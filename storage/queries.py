@@ -19,8 +19,8 @@ from typing import Any
 import sqlite_utils
 
 from archiver.models import GONE_STATUSES, MediaItem, Post
-from storage.fsnames import path_from_db, path_shown, path_to_db, representable
-from storage.store import media_item_from_row, post_from_row
+from archiver.storage.fsnames import path_from_db, path_shown, path_to_db, representable
+from archiver.storage.store import media_item_from_row, post_from_row
 
 ORDERS = ("created", "archived", "author")
 

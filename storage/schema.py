@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from storage.transaction import write_transaction
+from archiver.storage.transaction import write_transaction
 
 FTS_COLUMNS = ["text", "author_name", "author_handle"]
 

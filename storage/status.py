@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage.store import Store
+from archiver.storage.store import Store
 
 
 def last_runs(store: Store, limit: int = 10) -> list[dict[str, Any]]:

@@ -31,9 +31,9 @@ from archiver.models import (
     post_key,
     sha256_hex,
 )
-from storage.fsnames import path_from_db, path_to_db
-from storage.schema import migrate
-from storage.transaction import write_transaction
+from archiver.storage.fsnames import path_from_db, path_to_db
+from archiver.storage.schema import migrate
+from archiver.storage.transaction import write_transaction
 
 NEW = "new"
 UPDATED = "updated"

@@ -414,7 +414,7 @@ def test_two_articles_mapping_to_one_output_file_both_get_written(tmp_path: Path
 def test_an_archive_from_an_older_schema_is_migrated(tmp_path: Path) -> None:
     import sqlite_utils
 
-    from storage.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
+    from archiver.storage.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
 
     db = sqlite_utils.Database(tmp_path / "archive.db")
     for migration in MIGRATIONS[:2]:

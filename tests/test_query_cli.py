@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 from archiver import Archive
 from archiver.api import NotFoundError, QueryError
 from archiver.cli import cli
-from storage.queries import fts_phrases
+from archiver.storage.queries import fts_phrases
 
 
 @pytest.fixture(scope="module")

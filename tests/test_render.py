@@ -577,7 +577,7 @@ def snap(
     when: str, status: str = "live", text: str | None = "v1", source: str = "syndication"
 ) -> Any:
     """A snapshot as storage reports it (storage.queries.SnapshotInfo)."""
-    from storage.queries import SnapshotInfo
+    from archiver.storage.queries import SnapshotInfo
 
     return SnapshotInfo(
         id=0,

@@ -49,7 +49,7 @@ from archiver.models import Article, ArticleRef
 from archiver.pipeline import ArticleReadError, article_from_bytes
 from archiver.rewrite import safe_join
 from archiver.sources import source_name
-from storage import ArticleState
+from archiver.storage import ArticleState
 
 log = logging.getLogger(__name__)
 
