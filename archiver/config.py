@@ -46,6 +46,9 @@ class DirectorySource(_Strict):
     path: Path
     include: list[str] = Field(default_factory=lambda: ["**/*.html", "**/*.htm"])
     exclude: list[str] = Field(default_factory=list)
+    # A post URL alone in its own paragraph is an embed here (Gatsby remark-embedder,
+    # Eleventy's embed plugin, WordPress's classic editor); elsewhere it is a link.
+    bare_urls: bool = False
 
 
 class UrlsSource(_Strict):
@@ -165,6 +168,20 @@ class ScanConfig(_Strict):
     # alone ("DetectionTimeout") and the pass goes on.  Detection is linear in the page
     # size (~30 MB/s), so only a pathological page comes near it.
     article_time_budget_seconds: float = Field(10, gt=0)
+    # Static-site generator names that embed a post, besides the built-in ones (Hugo
+    # shortcodes tweet/x/twitter; Liquid tags twitter/twitternocache/tweet/embed).
+    tweet_shortcodes: list[str] = Field(default_factory=list)
+    tweet_liquid_tags: list[str] = Field(default_factory=list)
+    # MDX/Astro components that embed a post (<Tweet id="…" />); sites wrap them.
+    tweet_components: list[str] = Field(default_factory=lambda: ["Tweet"])
+
+    @field_validator("tweet_shortcodes", "tweet_liquid_tags", "tweet_components")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}", name):
+                raise ValueError(f"not a shortcode/tag/component name: {name!r}")
+        return value
 
 
 class ScheduleConfig(_Strict):

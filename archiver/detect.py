@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from typing import Final
 
+from archiver.detect_ssg import SsgOptions, find_ssg_embeds, might_contain_ssg
 from archiver.models import (
     FORM_AMP,
     FORM_ARCHIVED,
@@ -163,7 +164,7 @@ def _has_marker(data: bytes) -> bool:
     return False
 
 
-def might_contain_embeds(data: bytes) -> bool:
+def might_contain_embeds(data: bytes, ssg: SsgOptions | None = None) -> bool:
     """Fast prefilter: False means ``find_embeds(data)`` finds nothing.
 
     Plain substring tests for the markers every embed form carries: class names
@@ -172,7 +173,10 @@ def might_contain_embeds(data: bytes) -> bool:
     ``platform.x.com/embed``, and Gutenberg ``wp:embed`` / ``wp:core-embed/twitter``
     block comments.  All-capitals spellings containing ``TWITTER`` (``<AMP-TWITTER``,
     ``TWITTER-TWEET``) are caught too; mixed-case ones such as ``Twitter-Tweet`` are not.
+    With ``ssg``, the static-site generator forms' markers count too (``detect_ssg``).
     """
+    if ssg is not None and might_contain_ssg(data, ssg):
+        return True
     if _has_marker(data):
         return True
     if not any(hint in data for hint in _UPPER_HINTS):
@@ -1209,7 +1213,11 @@ def _iframe(data: bytes, tag: _Tag, floor: int, limit: int, out: list[EmbedSpan]
 
 
 def find_embeds(
-    data: bytes, markdown: bool = False, *, deadline: float | None = None
+    data: bytes,
+    markdown: bool = False,
+    *,
+    deadline: float | None = None,
+    ssg: SsgOptions | None = None,
 ) -> list[EmbedSpan]:
     """Every embedded X post in ``data`` (scan bytes), in document order, non-overlapping.
 
@@ -1224,6 +1232,31 @@ def find_embeds(
     Time is linear in ``len(data)`` whatever the markup (nesting, unclosed tags).
     ``deadline`` (a ``time.monotonic()`` value) bounds it anyway: past it,
     ``DetectionTimeout`` is raised.
+
+    ``ssg``: also find the static-site generator forms (shortcodes, Liquid tags,
+    components, bare URLs, non-iframe rendered widgets; see ``archiver.detect_ssg``).
+    Where a span of each pass overlaps, our own archived Hugo/MDX forms win (they wrap
+    an archived card), otherwise the HTML span wins.
     """
     st = _State(data, _fences(data) if markdown else [], deadline)
-    return _scan(st)
+    spans = _scan(st)
+    if ssg is None:
+        return spans
+    st.check()
+    return _merge_ssg(spans, find_ssg_embeds(data, ssg, markdown))
+
+
+def _merge_ssg(html_spans: list[EmbedSpan], ssg_spans: list[EmbedSpan]) -> list[EmbedSpan]:
+    """Both passes' spans, in order and disjoint (see ``find_embeds``)."""
+    if not ssg_spans:
+        return html_spans
+    wrappers = [s for s in ssg_spans if s.flavor is not None]
+    kept = [
+        h for h in html_spans if not any(w.start <= h.start and h.end <= w.end for w in wrappers)
+    ]
+    out = list(kept)
+    for s in ssg_spans:
+        if s.flavor is not None or not any(h.start < s.end and s.start < h.end for h in kept):
+            out.append(s)
+    out.sort(key=lambda e: e.start)
+    return out

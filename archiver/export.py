@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from archiver import detect, encoding
+from archiver.detect_ssg import options_for
 from archiver.models import FORM_ARCHIVED, EmbedSpan
 from archiver.rewrite import atomic_file, safe_join, splice, write_atomic
 from archiver.sources.directory import is_markdown
@@ -197,7 +198,8 @@ def _restored_bytes(
     result: RestoreResult,
 ) -> bytes:
     scan = encoding.to_scan_bytes(data, page_encoding)
-    spans = detect.find_embeds(scan, markdown=is_markdown(location))
+    # Our Hugo and MDX wrappers are found by the static-site generator pass.
+    spans = detect.find_embeds(scan, markdown=is_markdown(location), ssg=options_for(location))
     originals = _Originals(stored)
     replacements = []
     for ordinal, span in enumerate(spans):

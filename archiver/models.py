@@ -130,6 +130,9 @@ class EmbedSpan:
     platform: str = PLATFORM_X
     handle: str | None = None
     url: str | None = None  # the status URL as written in the markup, if any
+    # For our own archived forms: how they were written ("hugo", "mdx"; None for the
+    # HTML card), so a rerun writes the same kind again.
+    flavor: str | None = None
 
     @property
     def key(self) -> str:

@@ -20,8 +20,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from archiver import detect, encoding, render
+from archiver import detect, encoding, render, ssg_rewrite
 from archiver.config import MEDIA_DIR, Config
+from archiver.detect_ssg import SsgOptions, options_for
 from archiver.models import (
     Article,
     ArticleError,
@@ -313,7 +314,9 @@ class Pipeline:
             self._record_unchanged(ref, previous, now)
             return None
         try:
-            result = scan_article(article, self.config.scan.article_time_budget_seconds)
+            result = scan_article(
+                article, self.config.scan.article_time_budget_seconds, self._ssg(article.ref)
+            )
         except Exception as exc:  # one bad article is reported, the run goes on
             log.exception("failed to scan %s", ref.location)
             self._fail(ref, f"{type(exc).__name__}: {exc}", report, now)
@@ -503,12 +506,19 @@ class Pipeline:
             embeds_href = self._embeds_href(out_path)
             lang = render.document_lang(item.scan_bytes)  # dates in the article's language
             replacements: list[tuple[int, int, bytes]] = []
+            hugo = False
             for span in item.spans:
                 # The card's style once per article: in the first card rendered.
                 html = self._render_embed(span.key, embeds_href, lang, not replacements)
                 if html is None:
                     continue  # not archived: leave the original markup alone
+                # Wrapped so the article's generator still builds it (ssg_rewrite).
+                flavor = ssg_rewrite.flavor_for(span, ref.location)
+                hugo = hugo or flavor == ssg_rewrite.FLAVOR_HUGO
+                html = ssg_rewrite.wrap_card(html, span.key, flavor)
                 replacements.append((span.start, span.end, self._encode(html, item.article)))
+            if hugo:  # our shortcode needs its template in the site
+                ssg_rewrite.ensure_hugo_template(out_path, fsync=self.config.output.fsync)
             new_scan = splice(item.scan_bytes, replacements)
             data = encoding.from_scan_bytes(new_scan, item.article.encoding)
             changed = self._write_article(out_path, data, item.article)
@@ -577,7 +587,24 @@ class Pipeline:
 
     def _archived_spans(self, data: bytes, article: Article) -> list[EmbedSpan]:
         scan = encoding.to_scan_bytes(data, article.encoding)
-        return detect.find_embeds(scan, markdown=is_markdown(article.ref.location))
+        return detect.find_embeds(
+            scan, markdown=is_markdown(article.ref.location), ssg=self._ssg(article.ref)
+        )
+
+    def _ssg(self, ref: ArticleRef) -> SsgOptions:
+        """Which static-site generator forms count in this article (see detect_ssg)."""
+        scan = self.config.scan
+        bare = False
+        for index, source in enumerate(self.config.sources):
+            if source.kind == "directory" and source_name(source, index) == ref.source:
+                bare = source.bare_urls
+        base = SsgOptions(
+            bare_urls=bare,
+            shortcodes=tuple(scan.tweet_shortcodes),
+            liquid_tags=tuple(scan.tweet_liquid_tags),
+            components=tuple(scan.tweet_components),
+        )
+        return options_for(ref.location, base)
 
     def _embeds_href(self, out_path: Path) -> str:
         """How this article links to the embeds folder: the configured URL path, or a
@@ -659,7 +686,9 @@ class Pipeline:
             if article is None:
                 return
             scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
-            spans = detect.find_embeds(scan_bytes, markdown=is_markdown(ref.location))
+            spans = detect.find_embeds(
+                scan_bytes, markdown=is_markdown(ref.location), ssg=self._ssg(ref)
+            )
         except ArticleReadError as exc:
             report.errors.append(
                 ArticleError(location=ref.location, reason=representable(str(exc)))
@@ -692,19 +721,27 @@ class ScanResult:
     snapshots: list[PostSnapshot]
 
 
-def scan_article(article: Article, budget: float | None = None) -> ScanResult:
+def scan_article(
+    article: Article, budget: float | None = None, ssg: SsgOptions | None = None
+) -> ScanResult:
     """Find an article's embeds and snapshot each from its markup (no I/O, no archive).
 
     ``budget``: seconds detection may take (``scan.article_time_budget_seconds``); past
-    it ``detect.DetectionTimeout`` is raised, so the article fails alone.
+    it ``detect.DetectionTimeout`` is raised, so the article fails alone.  ``ssg``: the
+    static-site generator forms to look for too (default: those for its location).
     """
+    if ssg is None:
+        ssg = options_for(article.ref.location)
     scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
     spans: list[EmbedSpan] = []
-    if detect.might_contain_embeds(scan_bytes):
+    if detect.might_contain_embeds(scan_bytes, ssg):
         deadline = time.monotonic() + budget if budget is not None else None
         try:
             spans = detect.find_embeds(
-                scan_bytes, markdown=is_markdown(article.ref.location), deadline=deadline
+                scan_bytes,
+                markdown=is_markdown(article.ref.location),
+                deadline=deadline,
+                ssg=ssg,
             )
         except detect.DetectionTimeout as exc:
             raise detect.DetectionTimeout(
