@@ -40,10 +40,16 @@ def require_browser() -> None:
         missing = f"{CHROMIUM} not found (apt-get install chromium)"
     elif importlib.util.find_spec("playwright") is None:
         missing = "playwright not installed (pip install -e '.[test]')"
+    require_tool(missing, "browser tests")
+
+
+def require_tool(missing: str | None, what: str) -> None:
+    """Skip ``what`` (one line, for the whole module) when a tool is ``missing`` (a
+    reason, or None when present); under CI=true fail instead: CI must run them."""
     if missing and os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests need a browser under CI: {missing}", pytrace=False)
+        pytest.fail(f"{what} need a tool under CI: {missing}", pytrace=False)
     if missing:
-        pytest.skip(f"browser tests skipped: {missing}", allow_module_level=True)
+        pytest.skip(f"{what} skipped: {missing}", allow_module_level=True)
 
 
 @pytest.fixture(scope="session")
