@@ -1247,16 +1247,25 @@ def find_embeds(
 
 
 def _merge_ssg(html_spans: list[EmbedSpan], ssg_spans: list[EmbedSpan]) -> list[EmbedSpan]:
-    """Both passes' spans, in order and disjoint (see ``find_embeds``)."""
+    """Both passes' spans, in order and disjoint (see ``find_embeds``).
+
+    Each list is sorted and disjoint, so ends grow with starts: one bisection per span
+    finds the only span of the other list it can overlap (linear-logarithmic overall).
+    """
     if not ssg_spans:
         return html_spans
     wrappers = [s for s in ssg_spans if s.flavor is not None]
-    kept = [
-        h for h in html_spans if not any(w.start <= h.start and h.end <= w.end for w in wrappers)
-    ]
+    w_starts = [w.start for w in wrappers]
+    kept: list[EmbedSpan] = []
+    for h in html_spans:
+        i = bisect.bisect_right(w_starts, h.start) - 1
+        if i < 0 or h.end > wrappers[i].end:  # not inside our own wrapper
+            kept.append(h)
+    k_starts = [h.start for h in kept]
     out = list(kept)
     for s in ssg_spans:
-        if s.flavor is not None or not any(h.start < s.end and s.start < h.end for h in kept):
+        i = bisect.bisect_left(k_starts, s.end) - 1  # the last kept span starting before s ends
+        if s.flavor is not None or i < 0 or kept[i].end <= s.start:
             out.append(s)
     out.sort(key=lambda e: e.start)
     return out
