@@ -477,8 +477,8 @@ def _liquid(m: re.Match[bytes]) -> EmbedSpan | None:
     post = _post_from_value(value)
     if post is None:
         return None
-    if name in (b"embed", b"twitternocache", b"tweet") and post[2] is None and name == b"embed":
-        return None  # {% embed 123 %}: not a post URL
+    if name == b"embed" and post[2] is None:
+        return None  # Forem's {% embed %} takes URLs: a number there is not a post
     return EmbedSpan(m.start(), m.end(), FORM_LIQUID, post[1], PLATFORM_X, post[0], post[2])
 
 
