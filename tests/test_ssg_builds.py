@@ -221,7 +221,7 @@ def mdx_renderer() -> list[str]:
     if node is None:
         missing = "node not found (apt-get install nodejs)"
     elif not (MDX_DIR / "node_modules" / "@mdx-js" / "mdx").is_dir():
-        missing = "@mdx-js/mdx not installed (npm install --prefix tests/mdx)"
+        missing = "@mdx-js/mdx not installed (npm ci --prefix tests/mdx)"
     require_tool(missing, "MDX builds")
     assert node is not None
     return [node, str(MDX_DIR / "render.mjs")]
