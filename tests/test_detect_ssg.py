@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from archiver.config import ConfigError, config_from_dict
 from archiver.detect import find_embeds, might_contain_embeds
 from archiver.detect_ssg import SsgOptions, options_for
 from archiver.models import Article, ArticleRef
@@ -220,3 +221,19 @@ def test_time_is_linear_on_hostile_input() -> None:
 
     small, large = timed(200), timed(1600)
     assert large < 30 * max(small, 0.01)
+
+
+@pytest.mark.parametrize(
+    ("location", "templates"),
+    [("layouts/post.njk", True), ("_includes/tweet.liquid", True), ("notes.txt", False)],
+)
+def test_templates_are_read_in_template_files_only(location: str, templates: bool) -> None:
+    data = b'<p>Intro</p>\n{% tweet "https://twitter.com/thingskatedid/status/1588790271940395008" %}\n'
+    spans = find_embeds(data, ssg=options_for(location))
+    assert [s.post_id for s in spans] == (["1588790271940395008"] if templates else [])
+
+
+def test_a_bad_component_name_is_a_clear_config_error(tmp_path: Path) -> None:
+    raw = {"scan": {"tweet_components": ["Tweet", "<script>"]}}
+    with pytest.raises(ConfigError, match=r"scan\.tweet_components.*'<script>'"):
+        config_from_dict(raw, tmp_path)
