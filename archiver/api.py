@@ -117,6 +117,39 @@ class Archive:
             ]
         return self._recorded("regenerate", lambda p: p.regenerate(locations), progress)
 
+    def add(
+        self,
+        targets: Iterable[str],
+        keep: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> RunReport:
+        """Archive these articles now (URLs or file paths): fetch, detect, snapshot, rewrite.
+
+        Nothing else is scanned and no source is marked removed. ``keep`` also appends
+        the URLs to the ``urls`` source named ``added`` in the config file, so later runs
+        rescan them. Raises ``archiver.sources.added.TargetError`` for a bad target, and
+        ``archiver.project.ProjectError`` if ``keep`` cannot edit the config, both
+        before anything is written.
+        """
+        from archiver.project import KEPT_SOURCE, ProjectError, keep_urls
+        from archiver.sources.added import ONE_OFF_SOURCE, resolve_targets
+
+        targets = list(targets)
+        config_path = self.config.config_path
+        if keep and config_path is None:
+            raise ProjectError("--keep needs a config file to write the URLs to")
+        refs = resolve_targets(self.config, targets, KEPT_SOURCE if keep else None)
+        if keep and config_path is not None:
+            local = [r.location for r in refs if r.path is not None and r.source == ONE_OFF_SOURCE]
+            if local:
+                raise ProjectError(
+                    f"--keep keeps URLs; {', '.join(local)} is outside every directory "
+                    "source: move it into a source's folder for later runs to rescan it"
+                )
+            with self.lock():  # no run may read the config half-way through our edit
+                keep_urls(config_path, [r.url for r in refs if r.url and r.source == KEPT_SOURCE])
+        return self._recorded("add", lambda p: p.run(refs), progress)
+
     def recheck(self) -> RunReport:
         """Check the posts that are due over the network; rewrite articles whose posts changed."""
         return self._recorded("recheck", lambda p: p.recheck(), None)

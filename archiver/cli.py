@@ -737,5 +737,16 @@ def _register_service_commands() -> None:
 _register_service_commands()
 
 
+def _register_project_commands() -> None:
+    # A new user's first steps (archiver.cli_project imports this module too).
+    from archiver.cli_project import add, browse, datasette_metadata, init
+
+    for command in (init, add, datasette_metadata, browse):
+        cli.add_command(command)
+
+
+_register_project_commands()
+
+
 def main() -> None:
     cli(prog_name="embed-archiver")

@@ -259,9 +259,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     config_path = find_config_path(path)
     if not config_path.exists():
         raise ConfigError(
-            f"no config file at {config_path}. Create one (copy config.yaml from the "
-            f"embed-archiver repository, or write 'database: archive.db' and a 'sources:' list), "
-            f"or point --config / ${CONFIG_ENV} at it."
+            f"no config file at {config_path}. Create one with 'embed-archiver init' "
+            f"(a commented config.yaml with every key), or point --config / ${CONFIG_ENV} at it."
         )
     if config_path.is_dir():
         raise ConfigError(

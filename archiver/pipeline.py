@@ -104,11 +104,16 @@ class Pipeline:
 
     # -- the whole pass ------------------------------------------------------------
 
-    def run(self) -> RunReport:
-        """Scan every source, fetch what is new or due, rewrite what changed."""
+    def run(self, refs: Iterable[ArticleRef] | None = None) -> RunReport:
+        """Scan every source, fetch what is new or due, rewrite what changed.
+
+        With ``refs``, only those articles (``embed-archiver add``): no source is listed,
+        so none is marked removed, and only their posts are checked over the network.
+        """
         started = time.monotonic()
         report = RunReport()
-        stream = self._scan_stream(self._iter_sources(report), report)
+        articles = self._iter_sources(report) if refs is None else iter(refs)
+        stream = self._scan_stream(articles, report)
         for scanned in _batches(stream, BATCH_SIZE):
             self._finish_batch(scanned, report)
             if self.stop.is_set():
@@ -117,7 +122,8 @@ class Pipeline:
             # A post whose content changed (by a check, or by richer markup in a later
             # article) marked every copy showing it out of date; copies rewritten since
             # are current again, the others (and any a killed pass left) are redone here.
-            self._check_due(report, only=None)
+            if refs is None:
+                self._check_due(report, only=None)
             self._regenerate_stale(report)
         if not self.stop.is_set():
             self._refresh_post_pages()

@@ -17,7 +17,7 @@ from archive_helpers import POST_ARABIC, POST_ELECTION, POST_JACK, build_archive
 pytest.importorskip("datasette", reason="datasette is not installed (pip install '.[web]')")
 
 ROOT = Path(__file__).resolve().parent.parent
-METADATA = ROOT / "datasette" / "metadata.yml"
+METADATA = ROOT / "archiver" / "data" / "datasette-metadata.yml"  # shipped in the package
 
 
 def free_port() -> int:
