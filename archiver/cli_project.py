@@ -6,6 +6,7 @@ folder to a searchable archive.
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 import tempfile
@@ -97,12 +98,18 @@ def add(ctx: Context, targets: tuple[str, ...], keep: bool, as_json: bool) -> No
 
 
 def _database_path(ctx: Context) -> Path:
+    return _archive_paths(ctx)[0]
+
+
+def _archive_paths(ctx: Context) -> tuple[Path, Path | None]:
+    """The archive's database, and its media folder when a config names it."""
     if ctx.db_path is not None:
-        return Path(ctx.db_path)
+        return Path(ctx.db_path), None
     try:
-        return load_config(ctx.config_path).database
+        config = load_config(ctx.config_path)
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
+    return config.database, config.media_root
 
 
 @click.command("datasette-metadata")
@@ -129,19 +136,19 @@ def browse(ctx: Context, port: int) -> None:
     embed it; full-text search and facets by status, author, platform and article.
     Needs the web extra: pip install 'embed-archiver[web]'. Stop with Ctrl-C.
     """
-    from archiver.project import datasette_metadata as metadata
+    from archiver.project import browse_metadata
 
     if importlib.util.find_spec("datasette") is None:
         _fail(
             "browse needs Datasette: pip install 'embed-archiver[web]' (or pip install datasette)",
             EXIT_USAGE,
         )
-    database = _database_path(ctx)
+    database, media = _archive_paths(ctx)
     if not database.is_file():
         _fail(f"no archive database at {database} (run 'embed-archiver add' or 'run' first)", 2)
     with tempfile.TemporaryDirectory(prefix="embed-archiver-browse-") as tmp:
-        meta = Path(tmp) / "metadata.yml"
-        meta.write_text(metadata(database), encoding="utf-8")
+        meta = Path(tmp) / "metadata.json"
+        meta.write_text(json.dumps(browse_metadata(database, media)), encoding="utf-8")
         command = [sys.executable, "-m", "datasette", "serve", str(database)]
         command += ["--metadata", str(meta), "--host", "127.0.0.1", "--port", str(port)]
         click.echo(f"browse: http://127.0.0.1:{port}/{database.stem}/posts (Ctrl-C stops)")

@@ -109,6 +109,19 @@ def datasette_metadata(database: Path | str = "archive.db") -> str:
     return renamed
 
 
+def browse_metadata(database: Path, media_dir: Path | None) -> dict[str, Any]:
+    """The metadata ``browse`` gives Datasette: the bundled file plus what only the
+    plugin understands (the article facet, where the media files are)."""
+    metadata: dict[str, Any] = yaml.safe_load(datasette_metadata(database))
+    posts = metadata["databases"][Path(database).stem]["tables"]["posts"]
+    facets = list(posts.get("facets") or [])
+    facets += [f for f in ("status", "author_handle", "platform") if f not in facets]
+    posts["facets"] = [*facets, {"article": "key"}]
+    if media_dir is not None:
+        metadata.setdefault("plugins", {})["embed-archiver"] = {"media_dir": str(media_dir)}
+    return metadata
+
+
 # -- add --keep: append URLs to the "added" urls source, as text ------------------------
 
 

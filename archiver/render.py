@@ -255,6 +255,11 @@ def _css(name: str = "archived.css") -> str:
     return css
 
 
+def card_css() -> str:
+    """The post card's stylesheet, one line (for pages that style many cards at once)."""
+    return _css("card.css")
+
+
 # --- value checks ---------------------------------------------------------------------
 
 

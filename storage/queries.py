@@ -743,3 +743,34 @@ __all__ = [
     "stats",
     "upper_bound",
 ]
+
+
+# -- read-only views for the Datasette plugin (archiver/datasette_plugin.py) --------------
+
+
+def post_detail(db: sqlite_utils.Database, key: str) -> PostDetail | None:
+    """A post with its media, every snapshot and every embedding article; reads only."""
+    rows = list(db.query("SELECT * FROM posts WHERE key = ?", [key]))
+    if not rows:
+        return None
+    post = post_from_row(rows[0], media_by_key(db, [key]).get(key, []))
+    return PostDetail.from_post(post, snapshots_of(db, key), articles_of_post(db, key))
+
+
+def is_archive(db: sqlite_utils.Database) -> bool:
+    """Whether a database has embed-archiver's tables (a Datasette instance may serve others)."""
+    return {"posts", "snapshots", "embeds", "articles"} <= set(db.table_names())
+
+
+# Posts by the article embedding them, over the posts a Datasette table view selects
+# ({sql}: that view's query, which selects the posts' ``key``).
+ARTICLE_FACET_SQL = (
+    "WITH inner AS ({sql}) SELECT a.location AS value, COUNT(DISTINCT inner.key) AS count "
+    "FROM inner JOIN embeds e ON e.post_key = inner.key JOIN articles a ON a.id = e.article_id "
+    "GROUP BY a.location ORDER BY count DESC, value LIMIT {limit}"
+)
+# The posts embedded in one article (by location), as a WHERE clause on ``posts``.
+EMBEDDED_IN_SQL = (
+    "key IN (SELECT e.post_key FROM embeds e JOIN articles a ON a.id = e.article_id "
+    "WHERE a.location = :{param})"
+)
