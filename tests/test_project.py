@@ -315,3 +315,25 @@ def test_keep_edits_every_layout_as_text(text: str, expected: str) -> None:
     assert expected in new
     sources = yaml.safe_load(new)["sources"]
     assert "https://a.example/x" in sources[-1]["urls"]
+
+
+def test_add_a_url_of_a_configured_urls_source_is_that_sources_article(
+    tmp_path: Path, fakex: FakeX
+) -> None:
+    site = init_site(tmp_path)
+    url = fakex.add_page("/listed.html", page("Listed", JACK))
+    config = site / "config.yaml"
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write("# mine\n")
+    text = config.read_text(encoding="utf-8").replace(
+        "sources:\n", f"sources:\n  - kind: urls\n    name: news\n    urls: [{url}]\n", 1
+    )
+    config.write_text(text, encoding="utf-8")
+    with cwd(site):
+        assert invoke("add", url, "--keep").exit_code == 0
+        report = json.loads(invoke("run", "--json").output)
+        articles = json.loads(invoke("articles", "list", "--json").output)
+    # Already listed by "news": --keep does not list it twice, and run sees the same article.
+    assert config.read_text(encoding="utf-8") == text
+    assert [(a["location"], a["source"]) for a in articles] == [(url, "news")]
+    assert report["articles_removed"] == 0

@@ -105,6 +105,9 @@ def test_wheel_in_a_clean_venv_runs_a_new_users_first_hour(tmp_path: Path) -> No
     try:
         rows = _wait_for_json(f"http://127.0.0.1:{port}/archive/posts.json", process)
         assert [row["key"] for row in rows] == [f"x:{POST_JACK}"]
+        # The plugin came with the wheel (its entry point): the post shows as its card.
+        html = httpx.get(f"http://127.0.0.1:{port}/archive/posts", timeout=10).text
+        assert f'data-archived-post="x:{POST_JACK}"' in html
     finally:
         os.killpg(process.pid, 15)
         process.wait(timeout=20)
