@@ -5,7 +5,6 @@ folder to a searchable archive.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -138,7 +137,9 @@ def browse(ctx: Context, port: int) -> None:
     """
     from archiver.project import browse_metadata
 
-    if importlib.util.find_spec("datasette") is None:
+    try:
+        import datasette  # noqa: F401 - only to say how to install it when it is missing
+    except ImportError:
         _fail(
             "browse needs Datasette: pip install 'embed-archiver[web]' (or pip install datasette)",
             EXIT_USAGE,

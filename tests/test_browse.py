@@ -169,3 +169,18 @@ def test_browse_without_a_database_says_so(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "no archive database" in result.stderr
+
+
+def test_browse_without_datasette_says_how_to_install_it(tmp_path: Path) -> None:
+    config = build_archive(tmp_path)
+    # As if Datasette were not installed: importing it fails.
+    code = "import sys; sys.modules['datasette'] = None; from archiver.cli import main; main()"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "--config", str(config), "browse"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "pip install 'embed-archiver[web]'" in result.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,6 +128,36 @@ def test_init_asks_for_the_folder_on_a_terminal_and_takes_a_default_otherwise(
     # Not a terminal (CliRunner's stdin): the default folder, no question asked.
     site = init_site(tmp_path)
     assert load_config(site / "config.yaml").sources[0].path == (site / "articles").resolve()
+    # On a terminal (a real pty): asked, and the answer is used.
+    output = _on_a_terminal(
+        [sys.executable, "-m", "archiver", "init", str(tmp_path / "asked")], "my posts\n"
+    )
+    assert "Folder of the articles to archive [articles]:" in output
+    asked = load_config(tmp_path / "asked" / "config.yaml")
+    assert asked.sources[0].path == (tmp_path / "asked" / "my posts").resolve()
+    assert (tmp_path / "asked" / "my posts").is_dir()
+
+
+def _on_a_terminal(command: list[str], answer: str) -> str:
+    import pty
+    import subprocess
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(command, stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    os.write(controller, answer.encode())
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed: the command is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    assert process.wait(timeout=30) == 0, b"".join(chunks)
+    return b"".join(chunks).decode(errors="replace")
 
 
 def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
