@@ -101,6 +101,11 @@ class Pipeline:
     _local_paths: dict[str, str] = field(default_factory=dict)
     # Articles that failed in this pass: not tried again before the next one.
     _failed: set[str] = field(default_factory=set)
+    # Posts this pass created, and those it counted as updated: a post first stored
+    # from markup and then fetched is new, not also "updated"; one updated twice
+    # (richer markup, then a check) counts once.
+    _new_keys: set[str] = field(default_factory=set)
+    _updated_keys: set[str] = field(default_factory=set)
 
     # -- the whole pass ------------------------------------------------------------
 
@@ -339,8 +344,7 @@ class Pipeline:
             last_modified=article.last_modified,
         )
         report.embeds_found += len(result.spans)
-        report.posts_new += outcome.new
-        report.posts_updated += len(outcome.updated)
+        self._count_changes(report, outcome.new_keys, outcome.updated)
         # Richer markup of a post (see storage.store.markup_rank): every article showing
         # it, and every post quoting it, is rendered again in this pass.
         self._content_changed(outcome.updated)
@@ -450,15 +454,23 @@ class Pipeline:
                 result.post_id, result.snapshot, result.error, next_at, now
             )
             if outcome == UPDATED:
-                report.posts_updated += 1
+                self._count_changes(report, set(), {key})
                 changed.add(key)
             elif outcome == NEW:
-                report.posts_new += 1
+                self._count_changes(report, {key}, set())
                 changed.add(key)
             if self.stop.is_set():
                 break
         self._content_changed(changed)
         return changed
+
+    def _count_changes(self, report: RunReport, new: set[str], updated: set[str]) -> None:
+        """Count posts created in this pass, and posts that existed before it and changed."""
+        report.posts_new += len(new - self._new_keys)
+        self._new_keys |= new
+        fresh = updated - self._new_keys - self._updated_keys
+        self._updated_keys |= fresh
+        report.posts_updated += len(fresh)
 
     def _stored_media(self, post_id: str) -> frozenset[str]:
         """Media URLs of a post whose files are in the store (not to download again)."""

@@ -98,6 +98,7 @@ class ScanCounts:
 
     new: int = 0
     updated: set[str] = field(default_factory=set)  # keys whose content changed
+    new_keys: set[str] = field(default_factory=set)  # keys of the posts counted in ``new``
 
 
 @dataclass
@@ -255,6 +256,7 @@ class Store:
                 outcome = self._save_snapshot(snap, now)
                 if outcome == NEW:
                     counts.new += 1
+                    counts.new_keys.add(snap.key)
                 elif outcome == UPDATED:
                     counts.updated.add(snap.key)
             self._mark_stale(counts.updated)
