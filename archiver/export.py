@@ -95,7 +95,8 @@ def write_export(
             snap_values = (
                 [snapshot.get(c) for c in snap_cols] if snapshot else [None] * len(snap_cols)
             )
-            media_json = json.dumps(media, ensure_ascii=False) if media else ""
+            # Always a JSON array ("[]" for none), so every row parses the same way.
+            media_json = json.dumps(media, ensure_ascii=False)
             writer.writerow([csv_cell(v) for v in (*post.values(), *snap_values, media_json)])
         written += 1
         if advance is not None:
