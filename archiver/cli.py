@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -83,6 +84,8 @@ class Context:
             _fail(_setup_error(exc, self._database), EXIT_USAGE)
         try:
             yield archive
+        except BrokenPipeError:
+            raise  # the reader of our output left: not an error (see _Group)
         except (SchemaTooNewError, sqlite3.DatabaseError, OSError) as exc:
             # What stops a whole command (one bad article never does): a damaged
             # database, a full disk, an output folder that cannot be written. One
@@ -113,7 +116,29 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group: a reader that closes the pipe early ends the command quietly."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _closed_pipe()
+
+
+def _closed_pipe() -> NoReturn:
+    """``export | head`` read what it wanted: exit 0, with no message.
+
+    Python's advice for SIGPIPE: point stdout at /dev/null, so the interpreter's
+    final flush of the unwritten rest does not fail again on the way out.
+    """
+    with suppress(OSError, ValueError, AttributeError):  # click's test runner has no fd
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -143,14 +168,25 @@ def cli(
 
 
 def _progress_callback(enabled: bool) -> tuple[Callable[[str], None] | None, Callable[[], None]]:
-    """A rich status line on a terminal; nothing when piped."""
+    """A rich status line on a terminal; nothing when piped.
+
+    While it shows, log records go through the same console, above the line,
+    rather than into the middle of it.
+    """
     if not enabled or not sys.stderr.isatty():
         return None, lambda: None
+    from contextlib import ExitStack
+
     from rich.console import Console
+
+    from archiver.logs import logs_through
 
     console = Console(stderr=True)
     status = console.status("scanning…")
+    stack = ExitStack()
+    stack.enter_context(logs_through(console))
     status.start()
+    stack.callback(status.stop)
     count = 0
 
     def advance(location: str) -> None:
@@ -158,7 +194,7 @@ def _progress_callback(enabled: bool) -> tuple[Callable[[str], None] | None, Cal
         count += 1
         status.update(f"{count} articles · {location[-60:]}")
 
-    return advance, status.stop
+    return advance, stack.close
 
 
 def _print_report(report: RunReport, as_json: bool, title: str) -> None:
@@ -166,15 +202,43 @@ def _print_report(report: RunReport, as_json: bool, title: str) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
-    click.echo(
-        f"{title}: {data['articles_scanned']} articles scanned "
-        f"({data['articles_skipped']} unchanged, skipped), {data['embeds_found']} embeds found, "
-        f"{data['posts_new']} new posts, {data['posts_updated']} updated, "
-        f"{data['posts_fetched']} fetched ({data['fetch_failures']} failed), "
-        f"{data['articles_rewritten']} articles rewritten in {data['duration_s']:.2f}s"
-    )
+    if title == "regenerate":
+        click.echo(_regenerate_line(data))
+    else:
+        click.echo(_run_line(title, data))
     for error in data["errors"]:
         click.echo(f"  error: {error['article']}: {error['reason']}", err=True)
+
+
+def _run_line(title: str, data: dict[str, Any]) -> str:
+    """One line saying what a pass did, every count with its noun."""
+    return (
+        f"{title}: {plural(data['articles_scanned'], 'article')} scanned "
+        f"({data['articles_skipped']} unchanged, skipped; {data['articles_removed']} removed), "
+        f"{plural(data['embeds_found'], 'embed')} found, "
+        f"{plural(data['posts_new'], 'new post')}, {data['posts_updated']} updated, "
+        f"{data['posts_fetched']} fetched ({data['fetch_failures']} failed), "
+        f"{plural(data['articles_rewritten'], 'article')} rewritten "
+        f"in {data['duration_s']:.2f}s"
+    )
+
+
+def _regenerate_line(data: dict[str, Any]) -> str:
+    """What regenerate did: it scans nothing, it rewrites (or finds up to date)."""
+    failed = len(data["errors"])
+    done = data["articles_rewritten"] + data["articles_unchanged"] + failed
+    return (
+        f"regenerate: {plural(done, 'article')} rendered again from the archive: "
+        f"{data['articles_rewritten']} rewritten, {data['articles_unchanged']} already "
+        f"up to date, {failed} failed in {data['duration_s']:.2f}s"
+    )
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``1 embed``, ``2 embeds``: a count with its noun in the right number."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {plural_form or noun + 's'}"
 
 
 @cli.command()
@@ -218,7 +282,28 @@ def regenerate(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
 
 STATUS_CHOICES = [*STATUSES, "gone"]
 TEXT_WIDTH = 80
-_NO_WRAP = {"key", "post", "posted", "#", "status", "captured", "author"}
+# Table columns by how a long cell gives way (see _table).
+_NO_WRAP = {
+    "key",
+    "post",
+    "posted",
+    "#",
+    "status",
+    "captured",
+    "author",
+    "form",
+    "found",
+    "removed",
+    "source",
+    "kind",
+    "scanned",
+    "embeds",
+    "field",
+    "count",
+    "posts",
+}
+_FOLD = {"article", "file", "original", "from", "url"}
+_MIN_TEXT = 12  # the narrowest a free-text column gets while identifiers are kept whole
 
 
 def _setup_error(exc: BaseException, database: str | None) -> str:
@@ -290,14 +375,40 @@ def _one_line(text: str | None, width: int = TEXT_WIDTH) -> str:
 def _table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
     from rich.table import Table
 
+    console = _console()
+    cells = [[_cell(value) for value in row] for row in rows]
+    widest = [
+        max([len(name), *(row[index].cell_len for row in cells)])
+        for index, name in enumerate(columns)
+    ]
+    whole = [name in _NO_WRAP or name in _FOLD for name in columns]
+    # Identifiers, dates, statuses and paths stay whole when they fit: as wide as
+    # their longest value, leaving the free-text columns at least _MIN_TEXT each
+    # (else 80 columns split "blockquote" into "blockquot" / "e", and a path into
+    # "history.h" / "tml").
+    needed = sum(w for w, keep in zip(widest, whole, strict=True) if keep)
+    text_min = [min(w, max(_MIN_TEXT, len(name))) for w, name in zip(widest, columns, strict=True)]
+    needed += sum(m for m, keep in zip(text_min, whole, strict=True) if not keep)
+    needed += 3 * len(columns) + 1  # borders and padding
+    fits = needed <= console.width
     table = Table(title=title, show_lines=False, title_justify="left")
-    for name in columns:
-        # Identifiers stay whole; free text wraps.
-        table.add_column(name, overflow="fold", no_wrap=name in _NO_WRAP)
-    for row in rows:
-        # rich would read "[...]" in strangers' text as markup: hand it Text, not str.
-        table.add_row(*(_cell(value) for value in row))
-    _console().print(table)
+    for index, name in enumerate(columns):
+        if not fits:
+            # A terminal too narrow for the identifiers: every column folds, so no
+            # column is squeezed out of sight and every character stays on screen.
+            table.add_column(name, overflow="fold")
+        elif whole[index]:
+            table.add_column(name, no_wrap=True, overflow="ellipsis", min_width=widest[index])
+        elif name == "value":
+            # A detail's values: words wrap, a long path folds (nothing is cut off).
+            table.add_column(name, overflow="fold")
+        else:
+            # Free text wraps between words; a word too long for the column ends in
+            # "…" rather than being cut in two.
+            table.add_column(name, overflow="ellipsis", min_width=text_min[index])
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
 
 
 def _cell(value: Any) -> Any:
@@ -383,7 +494,7 @@ def posts_list(ctx: Context, as_json: bool, **criteria: Any) -> None:
         _echo_json(rows)
         return
     _table(
-        f"{len(rows)} post{'s' if len(rows) != 1 else ''}",
+        plural(len(rows), "post"),
         ["key", "posted", "author", "status", "text"],
         [
             [
@@ -396,6 +507,15 @@ def posts_list(ctx: Context, as_json: bool, **criteria: Any) -> None:
             for r in rows
         ],
     )
+
+
+def _minute(timestamp: str | None) -> str:
+    """A stored timestamp as a table shows it: ``2024-03-21 09:15`` (UTC)."""
+    return (timestamp or "")[:16].replace("T", " ")
+
+
+def _day(timestamp: str | None) -> str:
+    return (timestamp or "")[:10]
 
 
 def _handle(handle: str | None) -> str:
@@ -437,7 +557,7 @@ def posts_search(
         )
         return
     _table(
-        f"{len(hits)} match{'es' if len(hits) != 1 else ''} for {query!r}",
+        f"{plural(len(hits), 'match', 'matches')} for {query!r}",
         ["key", "author", "status", "snippet"],
         [
             [h.post.key, _handle(h.post.author_handle), h.post.status, _rich_snippet(h.snippet)]
@@ -489,8 +609,16 @@ def posts_show(ctx: Context, ref: str, as_json: bool) -> None:
         "snapshots",
         ["#", "captured", "source", "status", "from", "text"],
         [
-            [s.id, s.captured_at, s.source, s.status, s.source_url or "", _one_line(s.text, 60)]
-            for s in detail.snapshots
+            # Numbered 1..n, oldest first: row ids mean nothing to a reader.
+            [
+                number,
+                _minute(s.captured_at),
+                s.source,
+                s.status,
+                s.source_url or "",
+                _one_line(s.text, 60),
+            ]
+            for number, s in enumerate(detail.snapshots, start=1)
         ],
     )
     if detail.media:
@@ -505,7 +633,11 @@ def posts_show(ctx: Context, ref: str, as_json: bool) -> None:
     _table(
         "embedded in",
         ["article", "#", "form", "found", "removed"],
-        [[a.location, a.ordinal, a.form, a.found_at, a.removed_at or ""] for a in detail.articles],
+        # Embeds are counted from 1 in an article, as a reader counts them.
+        [
+            [a.location, a.ordinal + 1, a.form, _day(a.found_at), _day(a.removed_at)]
+            for a in detail.articles
+        ],
     )
 
 
@@ -536,14 +668,14 @@ def articles_list(
         _echo_json([asdict(a) for a in found])
         return
     _table(
-        f"{len(found)} article{'s' if len(found) != 1 else ''}",
-        ["article", "embeds", "posts by status", "scanned", "note"],
+        plural(len(found), "article"),
+        ["article", "embeds", "by status", "scanned", "note"],
         [
             [
                 a.location,
                 a.embed_count,
                 ", ".join(f"{status} {n}" for status, n in sorted(a.statuses.items())),
-                (a.last_scanned_at or "")[:16],
+                _day(a.last_scanned_at),
                 "removed" if a.removed_at else (a.error or ""),
             ]
             for a in found
@@ -581,11 +713,11 @@ def articles_show(ctx: Context, ref: str, as_json: bool) -> None:
         ],
     )
     _table(
-        f"{len(detail.embeds)} embed{'s' if len(detail.embeds) != 1 else ''}",
+        plural(len(detail.embeds), "embed"),
         ["#", "post", "form", "status", "author", "text"],
         [
             [
-                e.ordinal,
+                e.ordinal + 1,
                 e.post_key,
                 e.form,
                 e.status or "(missing)",
@@ -621,7 +753,7 @@ def export_cmd(ctx: Context, fmt: str, output: str | None, **criteria: Any) -> N
         with _export_progress(show_bar, lambda: archive.count_posts(filters)) as advance:
             count = archive.export(output if output else sys.stdout, fmt, filters, advance)
     if output:
-        click.echo(f"exported {count} posts to {output}", err=True)
+        click.echo(f"exported {plural(count, 'post')} to {output}", err=True)
 
 
 @contextmanager
@@ -634,7 +766,10 @@ def _export_progress(
     from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(stderr=True), transient=True) as progress:
+    from archiver.logs import logs_through
+
+    console = Console(stderr=True)
+    with logs_through(console), Progress(console=console, transient=True) as progress:
         task = progress.add_task("exporting", total=total())
         yield lambda: progress.advance(task)
 
@@ -710,7 +845,7 @@ def restore(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
             else:
                 state = "restored" if r.changed else "unchanged"
                 extra = f" ({r.missing} without an original)" if r.missing else ""
-                click.echo(f"{state}: {r.location}: {r.restored} embeds{extra}")
+                click.echo(f"{state}: {r.location}: {plural(r.restored, 'embed')}{extra}")
     if any(r.error for r in results):
         sys.exit(EXIT_FAILURES)
 
@@ -722,7 +857,7 @@ def index(ctx: Context, per_page: int) -> None:
     """Write the static index of archived posts (OUTPUT/embeds/index.html …)."""
     with ctx.archive(writes=True) as archive:
         pages = archive.write_index(per_page, force=True)
-    click.echo(f"wrote {len(pages)} index page{'s' if len(pages) != 1 else ''}: {pages[0]}")
+    click.echo(f"wrote {plural(len(pages), 'index page')}: {pages[0]}")
 
 
 def _register_service_commands() -> None:
