@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from archiver import detect, encoding
 from archiver.detect_ssg import options_for
-from archiver.models import FORM_ARCHIVED, EmbedSpan
+from archiver.models import FORM_ARCHIVED, EmbedSpan, sha256_hex
 from archiver.rewrite import atomic_file, safe_join, splice, write_atomic
 from archiver.sources.directory import is_markdown
 from archiver.storage import Store, StoredEmbed
@@ -183,6 +183,11 @@ def restore_article(store: Store, article_id: int, output_dir: Path | None) -> R
         if new != data:
             write_atomic(path, new)
             result.changed = True
+            if output_dir is None:
+                # In place, the restored file is the source: recorded as scanned, so
+                # a plain run leaves the originals, as it does with an output folder.
+                stat = path.stat()
+                store.record_restored(location, stat.st_size, stat.st_mtime_ns, sha256_hex(new))
     except (OSError, ValueError) as exc:
         # One article that cannot be restored (its bytes no longer decode under its
         # charset, a full disk) is reported; the others are restored.

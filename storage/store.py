@@ -294,6 +294,16 @@ class Store:
                 [path_to_db(output_path), output_hash, now, location],
             )
 
+    def record_restored(self, location: str, size: int, mtime_ns: int, content_hash: str) -> None:
+        """An in-place article whose original embeds were put back: its file is now the
+        restored one, so the next pass sees it unchanged and leaves it (as it leaves a
+        restored copy in the output folder) until it is edited or regenerated."""
+        with write_transaction(self.db):
+            self.db.execute(
+                "UPDATE articles SET size = ?, mtime_ns = ?, content_hash = ? WHERE location = ?",
+                [size, mtime_ns, content_hash, location],
+            )
+
     def mark_removed(self, source: str, seen: Iterable[str], now: str) -> int:
         """Mark articles of ``source`` that were not seen this pass as removed.
 

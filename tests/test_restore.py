@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from archive_helpers import build_archive, default_articles, page, tweet
 from click.testing import CliRunner
 
@@ -107,3 +108,34 @@ def test_restore_all_skips_articles_that_were_never_rewritten(tmp_path: Path) ->
     restored = json.loads(result.stdout)
     assert "articles/broken.html" not in [r["article"] for r in restored]
     assert len(restored) == 4 and all(r["error"] is None for r in restored)
+
+
+@pytest.mark.parametrize("in_place", [False, True], ids=["output-folder", "in-place"])
+def test_restored_articles_stay_restored_until_edited_or_regenerated(
+    tmp_path: Path, in_place: bool
+) -> None:
+    """After restore, a plain run (the service's next pass) leaves the originals, in
+    either output mode; regenerate, or an edit of the article, archives it again."""
+    config = build_archive(tmp_path, in_place=in_place)
+    folder = tmp_path / ("articles" if in_place else "out")
+    solo, history = folder / "solo.html", folder / "tech" / "history.html"
+    marker = b"data-archived-post"
+
+    def invoke(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--config", str(config), *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    invoke("restore")
+    restored = {path: path.read_bytes() for path in (solo, history)}
+    assert not any(marker in data for data in restored.values())
+    assert '"articles_rewritten": 0' in invoke("run", "--json")
+    assert {path: path.read_bytes() for path in (solo, history)} == restored
+
+    invoke("regenerate", "solo.html")
+    assert marker in solo.read_bytes() and history.read_bytes() == restored[history]
+
+    source = tmp_path / "articles" / "tech" / "history.html"
+    source.write_bytes(source.read_bytes().replace(b"The end.", b"The end, edited."))
+    invoke("run")
+    assert marker in history.read_bytes()
