@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -100,6 +101,46 @@ def test_full_text_search(datasette_url: str) -> None:
 def test_metadata_descriptions_are_served(datasette_url: str) -> None:
     response = httpx.get(f"{datasette_url}/-/metadata.json", timeout=10)
     tables = response.json()["databases"]["archive"]["tables"]
-    assert "status" in tables["posts"]["columns"]
+    assert "captured_at" in tables["snapshots"]["columns"]
     html = httpx.get(f"{datasette_url}/archive/posts", timeout=10).text
     assert "One row per archived post" in html
+    # The posts columns are described too, folded away under the table's description.
+    assert "<summary>About the columns</summary>" in html
+    assert "<dt>status</dt><dd>unknown, live, deleted" in html
+
+
+def test_prefix_search_as_in_the_cli(datasette_url: str) -> None:
+    """?_search=twtt* finds "twttr", as `posts search twtt*` does (searchmode: raw)."""
+    rows = get_rows(datasette_url, "/archive/posts.json", _search="twtt*")
+    assert [r["key"] for r in rows] == [f"x:{POST_JACK}"]
+    rows = get_rows(datasette_url, "/archive/posts.json", _search="twttr OR चुनाव")
+    assert sorted(r["key"] for r in rows) == sorted([f"x:{POST_JACK}", f"x:{POST_ELECTION}"])
+    # The words as written, literally: ?_searchmode=escaped.
+    literal = get_rows(datasette_url, "/archive/posts.json", _search="twtt*", _searchmode="escaped")
+    assert literal == []
+
+
+def test_posts_search_box_comes_before_the_column_notes(datasette_url: str) -> None:
+    html = httpx.get(f"{datasette_url}/archive/posts", timeout=10).text
+    search_box = html.index('id="_search"')
+    assert '<dl class="column-descriptions">' not in html[:search_box]
+    # Before the search box: the title, the description and one folded line.
+    details = html.index('<details class="column-descriptions">')
+    before = html[:details] + html[html.index("</details>", details) : search_box]
+    visible = " ".join(
+        re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", before, flags=re.S).split()
+    )
+    assert len(visible) < 600, visible
+
+
+def test_posts_search_box_and_rows_are_near_the_top(datasette_url: str, browser: Any) -> None:
+    """In a real browser, the search box and the first row are on the first screen."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(f"{datasette_url}/archive/posts")
+        search_top = page.locator("#_search").bounding_box()["y"]
+        first_row = page.locator("table.rows-and-columns tbody tr").first.bounding_box()
+        assert search_top < 400, search_top
+        assert first_row is not None and first_row["y"] < 800, first_row
+    finally:
+        page.close()
