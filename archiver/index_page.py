@@ -6,6 +6,12 @@ link to the local copy and links to the articles that embed it. One set of pages
 status (``status-deleted.html``, …) is the filter, so it works without script. Links
 are relative, so the pages work from the file system and behind any static server;
 every value is escaped by Jinja2's autoescape (post text comes from strangers).
+
+The search box is the one script: ``search.js`` (a file of the package, copied next
+to the pages) searches ``search-index.js``, every indexed post as JSON in one call
+(``embedArchiverSearchIndex({...})``): a page opened from the file system may load a
+script but not fetch() a JSON file. Nothing else loads; the embeds in articles stay
+script-free.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +40,7 @@ from archiver.models import (
 )
 from archiver.pipeline import utc_now
 from archiver.render import human_date, neutralize_template_syntax
-from archiver.rewrite import relative_href, write_if_changed
+from archiver.rewrite import atomic_file, relative_href, write_if_changed
 from archiver.snapshot.sanitize import safe_http_url
 from archiver.storage import Store
 from archiver.storage import queries as q
@@ -42,6 +49,9 @@ if TYPE_CHECKING:
     from archiver.api import Archive
 
 PER_PAGE = 100
+SEARCH_SCRIPT = "search.js"
+SEARCH_INDEX = "search-index.js"
+_SEARCH_CHUNK = 500  # posts read from the database at a time for the search index
 EXCERPT_CHARS = 280
 _PAGE_NAME = re.compile(r"^index-(\d+)\.html$")
 _STATUS_PAGE = re.compile(r"^status-([a-z]+)(?:-(\d+))?\.html$")
@@ -131,7 +141,12 @@ def write_index(
         for number in range(1, _page_count(n, per_page) + 1)
     ]
     marker = f"<!-- embed-archiver index {_fingerprint(store, root)} {per_page} -->\n"
-    if not force and all(p.exists() for p in expected) and _has_marker(expected[0], marker):
+    search_files = [root / SEARCH_SCRIPT, root / SEARCH_INDEX]
+    if (
+        not force
+        and all(p.exists() for p in [*expected, *search_files])
+        and _has_marker(expected[0], marker)
+    ):
         return expected
     generated = utc_now()[:10]
     written: list[Path] = []
@@ -156,10 +171,57 @@ def write_index(
         if path == expected[0]:
             head, _, tail = html.rpartition("</html>")
             html = f"{head}{marker}</html>{tail}" if head else html + marker
+        if path == expected[0]:
+            # Before the page whose marker says the index is current (see above).
+            write_search_files(store, config)
         write_if_changed(path, html.encode("utf-8"))
         written.append(path)
     _remove_stale_pages(root, set(written))
     return expected
+
+
+def write_search_files(store: Store, config: Config) -> None:
+    """Write ``search.js`` and ``search-index.js`` next to the index pages.
+
+    The index is streamed from the database in chunks into an atomic file, so memory
+    stays flat however large the archive is.
+    """
+    root = config.embeds_root
+    script = files("archiver").joinpath("templates", SEARCH_SCRIPT).read_bytes()
+    write_if_changed(root / SEARCH_SCRIPT, script)
+    page = root / "index.html"
+    with atomic_file(root / SEARCH_INDEX) as handle:
+        handle.write(b'embedArchiverSearchIndex({"posts": [\n')
+        offset, first = 0, True
+        while chunk := q.indexed_posts_page(store.db, _SEARCH_CHUNK, offset):
+            for post, articles in chunk:
+                entry = search_entry(index_row(post, articles, page, config.output.dir), post)
+                handle.write(b"" if first else b",\n")
+                handle.write(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+                first = False
+            offset += len(chunk)
+        handle.write(b"\n]});\n")
+
+
+def search_entry(row: dict[str, Any], post: dict[str, Any]) -> dict[str, Any]:
+    """What search.js knows of one post: the full text to match, the rest to show.
+
+    Plain data only: search.js puts it in the page with textContent, never as HTML.
+    """
+    return {
+        "key": row["key"],
+        "name": row["author_name"],
+        "handle": row["author_handle"],
+        "text": post["text"] or "",
+        "excerpt": row["excerpt"],
+        "lang": row["lang"],
+        "dir": row["dir"],
+        "date": row["date"] if row["created_at"] else None,
+        "status": row["status"],
+        "label": row["status_label"],
+        "copy": row["copy_href"],
+        "articles": row["articles"],
+    }
 
 
 def render_index_page(

@@ -356,11 +356,22 @@ def _versions(p: Post) -> list[_Snap]:
 
 def build_index(root: Path) -> Path:
     """The index page over every fixture, as write_index renders it from the archive."""
-    from archiver.index_page import STATUS_LABELS, Filter, _pager, index_row, render_index_page
+    import json
+    from importlib.resources import files
+
+    from archiver.index_page import (
+        STATUS_LABELS,
+        Filter,
+        _pager,
+        index_row,
+        render_index_page,
+        search_entry,
+    )
 
     embeds = root / "embeds"
     index = embeds / "index.html"
     rows = []
+    entries = []
     posts = sorted(fixtures().items(), key=lambda kv: kv[1].post_id, reverse=True)
     for name, p in posts:
         row = {
@@ -385,6 +396,7 @@ def build_index(root: Path) -> Path:
             }
         ]
         rows.append(index_row(row, articles, index, root))
+        entries.append(search_entry(rows[-1], row))
     counts: dict[str, int] = {}
     for _, p in posts:
         counts[p.status] = counts.get(p.status, 0) + 1
@@ -396,4 +408,9 @@ def build_index(root: Path) -> Path:
     index.write_text(
         render_index_page(rows, _pager(1, 1), len(posts), "2026-02-12", filters), encoding="utf-8"
     )
+    # The search box's script and data, as write_search_files writes them.
+    script = files("archiver").joinpath("templates", "search.js").read_text(encoding="utf-8")
+    (embeds / "search.js").write_text(script, encoding="utf-8")
+    data = json.dumps({"posts": entries}, ensure_ascii=False)
+    (embeds / "search-index.js").write_text(f"embedArchiverSearchIndex({data});\n", "utf-8")
     return index

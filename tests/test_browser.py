@@ -126,8 +126,16 @@ def test_the_script_and_request_probes_catch_a_page_that_misbehaves(
 
 
 def test_no_request_but_local_files_no_script_no_console_error(page: Any, site: Site) -> None:
+    index = site.root / "embeds" / "index.html"
     for path in every_page(site):
+        page.scripts.clear()
         page.goto(path.as_uri())
+        # Cards and local copies run no script; the index only its own search box.
+        if path == index:
+            assert page.locator("#search").is_visible()  # search.js ran
+            assert set(page_scripts(page)) <= {(index.parent / "search.js").as_uri()}
+        else:
+            assert page_scripts(page) == [], path.name
         # Load every image now (lazy ones too) and wait for them.
         loaded = page.evaluate(
             """() => Promise.all([...document.images].map(i => { i.loading = 'eager';
@@ -140,7 +148,6 @@ def test_no_request_but_local_files_no_script_no_console_error(page: Any, site: 
         alts = page.eval_on_selector_all("img", "els => els.map(e => e.hasAttribute('alt'))")
         assert all(alts), path.name
     assert page.requests and all(url.startswith("file://") for url in page.requests), page.requests
-    assert page_scripts(page) == []
     assert page.problems == []
 
 
@@ -261,3 +268,47 @@ def test_every_status_and_media_kind_is_covered() -> None:
     assert any(p.quoted for p in posts) and any(p.reply_to_key for p in posts)
     assert {p.lang for p in posts} >= {"ar", "hi", "ja", "en"}
     assert {p.source for p in posts} >= {"markup", "syndication", "oembed"}
+
+
+def test_index_search_finds_posts_by_word_and_prefix_offline(page: Any, tmp_path: Path) -> None:
+    """The index's search box, opened from the file system with every non-file request
+    refused: a whole word and a prefix find their posts, from local files only."""
+    from archive_helpers import HINDI_TEXT, POST_ELECTION, POST_JACK, build_archive
+
+    from archiver import Archive
+
+    config = build_archive(tmp_path)
+    with Archive.from_config(config) as archive:
+        archive.write_index(per_page=2)  # two pages: the search covers both
+    embeds = tmp_path / "out" / "embeds"
+    page.goto((embeds / "index-2.html").as_uri())
+    box = page.locator("#search-query")
+    assert box.is_visible()
+    assert not [u for u in page.requests if u.endswith("search-index.js")]  # not loaded yet
+
+    def search(query: str) -> list[str]:
+        box.fill(query)
+        page.wait_for_function("document.getElementById('search-status').textContent.endsWith('.')")
+        return page.eval_on_selector_all(
+            "#search-results > li", "els => els.map(e => e.querySelector('.text').textContent)"
+        )
+
+    assert search("twttr") == ["just setting up my twttr"]
+    assert page.locator("ol.posts[data-listing]").is_hidden()  # the page's own list steps aside
+    assert search("twt*") == ["just setting up my twttr"]
+    assert search("twt") == []  # a word is whole unless it ends in *
+    assert search("चुनाव") == [HINDI_TEXT]
+    assert search("JUST SETTING") == ["just setting up my twttr"]
+    assert "<script>" in search("alert*")[0]  # hostile text shown as text
+    assert (
+        page.eval_on_selector_all("#search-results script, #search-results img", "e => e.length")
+        == 0
+    )
+    assert search("twt*") and page.locator("#search-status").text_content() == "1 post matches."
+    link = page.locator("#search-results > li a", has_text="Archived copy").first
+    assert link.get_attribute("href") == f"x/{POST_JACK}.html"
+    box.fill("")
+    assert page.locator("ol.posts[data-listing]").is_visible()
+    assert page.requests and all(url.startswith("file://") for url in page.requests), page.requests
+    assert page.problems == []
+    assert (embeds / "x" / f"{POST_ELECTION}.html").is_file()

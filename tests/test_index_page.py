@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -68,7 +69,9 @@ def test_index_lists_every_post_with_working_links(tmp_path: Path) -> None:
     out = (tmp_path / "out").resolve()
     assert out / "embeds" / "x" / f"{POST_ARABIC}.html" in targets
     assert out / "world" / "elections.html" in targets and out / "solo.html" in targets
-    assert not doc.find("script")
+    # One script: the search box's own local file (nothing inline, nothing remote).
+    assert [(s.get("src"), s.get_text()) for s in doc.find_all("script")] == [("search.js", "")]
+    assert (embeds / "search.js").is_file() and (embeds / "search-index.js").is_file()
 
 
 def test_hostile_content_is_escaped(tmp_path: Path) -> None:
@@ -76,11 +79,20 @@ def test_hostile_content_is_escaped(tmp_path: Path) -> None:
     with Archive.from_config(config) as archive:
         write_index(archive, archive.config)
     html = (tmp_path / "out" / "embeds" / "index.html").read_text(encoding="utf-8")
-    assert "<script" not in html and "<img" not in html and "<b>Name" not in html
+    assert html.count("<script") == 1 and '<script src="search.js" defer></script>' in html
+    assert "<img" not in html and "<b>Name" not in html
     assert "&lt;script&gt;" in html and "&lt;b&gt;Name&lt;/b&gt;" in html
     doc = soup(tmp_path / "out" / "embeds" / "index.html")
     text = doc.get_text()
     assert HOSTILE_TEXT in text and HOSTILE_NAME in text  # shown as text, not markup
+    # The search index holds it as a JSON string (search.js shows it with textContent).
+    data = (tmp_path / "out" / "embeds" / "search-index.js").read_text(encoding="utf-8")
+    prefix, suffix = "embedArchiverSearchIndex(", ");\n"
+    assert data.startswith(prefix) and data.endswith(suffix)
+    posts = json.loads(data[len(prefix) : -len(suffix)])["posts"]
+    assert {p["text"] for p in posts} >= {HOSTILE_TEXT} and HOSTILE_NAME in {
+        p["name"] for p in posts
+    }
 
 
 def test_template_syntax_in_posts_is_neutralised(tmp_path: Path) -> None:
