@@ -99,6 +99,7 @@ def test_init_config_has_every_key_at_its_default(tmp_path: Path) -> None:
             "path": "posts-in",
             "include": ["**/*.html", "**/*.htm"],
             "exclude": [],
+            "bare_urls": False,
         }
     ]
     # The directory source has every key of its model but the optional name.
