@@ -62,16 +62,10 @@ def _ip_literal(host: str) -> bool:
 def host_allowed(url: str, allowed_hosts: Iterable[str]) -> bool:
     """Whether ``url`` is http(s) on an allowed host. An entry with a port
     (``127.0.0.1:8123``) matches that port only; without one, the scheme's default."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
+    target = _http_target(url)
+    if target is None:
         return False
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return False
-    host = parts.hostname.lower()
-    effective_port = port if port is not None else _DEFAULT_PORTS[scheme]
+    host, effective_port, default_port = target
     for entry in allowed_hosts:
         entry = entry.strip().lower()
         if not entry:
@@ -80,7 +74,7 @@ def host_allowed(url: str, allowed_hosts: Iterable[str]) -> bool:
         if sep and entry_port.isdigit() and not entry_host.endswith(":"):
             if host == entry_host.strip("[]") and effective_port == int(entry_port):
                 return True
-        elif host == entry.strip("[]") and effective_port == _DEFAULT_PORTS[scheme]:
+        elif host == entry.strip("[]") and effective_port == default_port:
             return True
     return False
 
@@ -89,6 +83,17 @@ def host_entry(url: str) -> str | None:
     """The allow-list entry that matches ``url``'s host exactly: ``host`` when the
     port is the scheme's default (so http and https of one site both match),
     ``host:port`` otherwise; None for anything that is not an http(s) URL."""
+    target = _http_target(url)
+    if target is None:
+        return None
+    host, port, default_port = target
+    if ":" in host:
+        host = f"[{host}]"
+    return host if port == default_port else f"{host}:{port}"
+
+
+def _http_target(url: str) -> tuple[str, int, int] | None:
+    """(lower-case host, effective port, the scheme's default port) of an http(s) URL."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -97,12 +102,8 @@ def host_entry(url: str) -> str | None:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    if port is None or port == _DEFAULT_PORTS[scheme]:
-        return host
-    return f"{host}:{port}"
+    default_port = _DEFAULT_PORTS[scheme]
+    return parts.hostname.lower(), default_port if port is None else port, default_port
 
 
 @dataclass(frozen=True)
