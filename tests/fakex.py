@@ -11,7 +11,7 @@ so tests exercise the real client: sockets, timeouts, retries, streaming. It ser
 * any other registered path: pages/sitemaps/feeds (ETag/Last-Modified, 304), redirects
 
 and injects faults per path or per post id (latency, 5xx bursts, 429 with
-Retry-After, hangs, truncated bodies, HTML block pages). Every request is recorded.
+Retry-After, hangs, truncated bodies, HTML block pages, bodies dripped slowly). Every request is recorded.
 
 Usage::
 
@@ -26,6 +26,7 @@ import html
 import json
 import re
 import struct
+import sys
 import threading
 import time
 import zlib
@@ -322,6 +323,7 @@ class Fault:
     truncate: int = 0  # the next N declare a Content-Length larger than they send
     html: int = 0  # the next N answer 200 with an HTML block page
     no_length: int = 0  # the next N send no Content-Length (body ends when the socket closes)
+    drip: float = 0.0  # every matching body goes out in 4 KB pieces, this many seconds apart
 
 
 @dataclass
@@ -360,6 +362,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 512  # the benchmark opens many connections at once
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (timed out, or killed by a stress test) is not news.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class FakeX:
@@ -590,6 +597,9 @@ class FakeX:
         return _Reply(404, b"not found", "text/plain")
 
 
+_DRIP_PIECE = 4096
+
+
 class _Handler(BaseHTTPRequestHandler):
     owner: FakeX
     protocol_version = "HTTP/1.1"  # keep-alive, as real CDNs do
@@ -638,9 +648,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(reply, truncate=True)
             if fake._take(fault, "no_length"):
                 return self._send(reply, no_length=True)
-        self._send(reply)
+        self._send(reply, drip=max((f.drip for f in faults), default=0.0))
 
-    def _send(self, reply: _Reply, truncate: bool = False, no_length: bool = False) -> None:
+    def _send(
+        self, reply: _Reply, truncate: bool = False, no_length: bool = False, drip: float = 0.0
+    ) -> None:
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
@@ -654,7 +666,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Connection", "close")
                 self.close_connection = True
             self.end_headers()
-            self.wfile.write(body)
+            if drip:
+                # A slow download: the client holds a partial body for a while.
+                for at in range(0, len(body), _DRIP_PIECE):
+                    self.wfile.write(body[at : at + _DRIP_PIECE])
+                    self.wfile.flush()
+                    time.sleep(drip)
+            else:
+                self.wfile.write(body)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (timeout): fine
