@@ -10,6 +10,9 @@ what the network bench found, as plain tests.
 from __future__ import annotations
 
 import os
+import signal
+import sqlite3
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,6 +26,8 @@ from archiver import Archive
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import kill9_stress
+
+ROOT = Path(__file__).resolve().parent.parent
 
 KILLS = 20
 NETWORK_KILLS = 10
@@ -111,3 +116,120 @@ def test_a_post_page_lists_every_article_after_a_pass_that_fetched_the_post(
     page = (tmp_path / "out" / "embeds" / "x" / f"{post}.html").read_text(encoding="utf-8")
     assert "articles/story-00.html" in page
     assert "articles/story-39.html" in page
+
+
+def test_an_index_write_cut_short_is_finished_by_the_next_one(tmp_path: Path) -> None:
+    """Found by the kill bench: a kill after ``index.html`` was written but before
+    ``index-2.html`` left page 2 stale for good, because page 1 carries the fingerprint
+    that lets later runs skip the index. Here the write of page 2 fails (a folder
+    stands in its way) instead of the process dying at that moment."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    first, second = "1641086480675225601", "1641090674979225601"
+
+    def embed(post: str, text: str) -> str:
+        return (
+            f'<blockquote class="twitter-tweet"><p>{text}</p>&mdash; Sam (@sam) '
+            f'<a href="https://twitter.com/sam/status/{post}">March 29, 2023</a></blockquote>'
+        )
+
+    (folder / "a.html").write_text(f"<html><body>{embed(first, 'one')}</body></html>")
+    (folder / "b.html").write_text(f"<html><body>{embed(second, 'two')}</body></html>")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "database": "archive.db",
+                "sources": [{"kind": "directory", "path": "articles"}],
+                "output": {"dir": "out"},
+                "x": {"fetch": False},
+            }
+        ),
+        encoding="utf-8",
+    )
+    index = tmp_path / "out" / "embeds"
+    with Archive.from_config(config) as archive:
+        archive.run()
+        archive.write_index(per_page=1)
+        old_pages = {p.name: p.read_bytes() for p in index.glob("index*.html")}
+        # Both posts gain an article: both pages of the index change.
+        both = embed(first, "one") + embed(second, "two")
+        (folder / "c.html").write_text(f"<html><body>{both}</body></html>")
+        archive.run()  # (writes the index at 100 a page)
+        (index / "index.html").write_bytes(old_pages["index.html"])
+        (index / "index-2.html").mkdir()
+        with pytest.raises(OSError):
+            archive.write_index(per_page=1)
+        # What a kill at that moment leaves: page 2 still the old one.
+        (index / "index-2.html").rmdir()
+        (index / "index-2.html").write_bytes(old_pages["index-2.html"])
+        archive.write_index(per_page=1)
+    page_2 = (index / "index-2.html").read_text(encoding="utf-8")
+    assert "c.html" in page_2
+
+
+def test_a_post_change_recorded_by_a_killed_run_still_reaches_its_articles(
+    tmp_path: Path, fakex: FakeX
+) -> None:
+    """Found by the network kill bench. A pass checks a quoted post on its own at the
+    end, finds it deleted and commits that; then it rewrites the articles showing the
+    quote. A run killed between the two left those articles showing the quote as live
+    for good: the next run had nothing due and no article had changed."""
+    post, quoted = "1641086480675225601", "1629307668568633344"
+    fakex.add_post(
+        make_tweet_payload(
+            post, "look at this", "sam", "Sam", quoted=make_tweet_payload(quoted, "quote me")
+        )
+    )
+    fakex.add_tombstone(quoted, "This Post was deleted by the Post author.")
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    filler = "<p>" + "Lorem ipsum dolor sit amet. " * 200 + "</p>"
+    for i in range(40):  # enough that rewriting them all takes a while
+        (folder / f"story-{i:03d}.html").write_text(
+            f"<html><body>{filler}<blockquote class='twitter-tweet'><p>look</p>&mdash; "
+            f"Sam (@sam) <a href='https://twitter.com/sam/status/{post}'>March 29, 2023</a>"
+            "</blockquote></body></html>\n"
+        )
+    config = tmp_path / "config.yaml"
+    settings = {
+        "database": "archive.db",
+        "sources": [{"kind": "directory", "path": "articles"}],
+        "output": {"dir": "out"},
+        **config_for(fakex, wayback={"enabled": False}),
+    }
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    command = [sys.executable, "-m", "archiver", "--config", str(config), "run"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)
+    try:
+        # Kill as soon as the quoted post's deletion is committed.
+        deadline = time.monotonic() + 60
+        while _status(tmp_path / "archive.db", quoted) != "deleted":
+            assert proc.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "the quoted post was never found deleted"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    outputs = sorted((tmp_path / "out").glob("story-*.html"))
+    live = 'data-archived-quote="x:1629307668568633344" data-status="live"'
+    stale = [p for p in outputs if live in p.read_text(encoding="utf-8")]
+    assert stale, "the kill came too late to leave a stale article (nothing tested)"
+    subprocess.run(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, check=True)
+    stale = [p.name for p in outputs if live in p.read_text(encoding="utf-8")]
+    assert stale == [], f"{len(stale)} articles still show the deleted quote as live"
+
+
+def _status(db: Path, post_id: str) -> str | None:
+    if not db.exists():
+        return None
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        row = conn.execute("SELECT status FROM posts WHERE post_id = ?", [post_id]).fetchone()
+    except sqlite3.OperationalError:
+        return None  # no tables yet
+    finally:
+        conn.close()
+    return row[0] if row else None
