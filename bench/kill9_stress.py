@@ -17,8 +17,9 @@ SIGKILLs it after a random delay, until a run completes. After every kill:
 * every post page is complete HTML (written atomically);
 * every file in the media store holds exactly the bytes its name (their sha256) says;
 * no media file is referenced by the database but missing;
-* temp files a kill left behind are hidden (``.name.….tmp``, ``.part-…``), never
-  under an output's name.
+* the embeds folder holds only index pages, post pages and media files: temp files
+  a kill left behind are hidden (``.name.….tmp``, ``.part-…``), never under an
+  output's name.
 
 When the episode's run completes, the archive must equal the reference: same posts
 (ignoring timestamps), same snapshots, embeds, articles and media rows, same output
@@ -69,11 +70,14 @@ MODES = ("offline", "network")
 # Posts embedded by v1 articles; v2 adds NEW_POSTS more (fetched during the killed runs).
 POOL = 120
 NEW_POSTS = 40
+VIDEO_BYTES = 64_000  # padding of each video (dripped in network mode)
 
 # Post ids: real snowflakes (2023-2025), so created_at comes from the id.
 BASE_ID = 1641086480675225601
 TEMP_NAME = re.compile(r"^\.(.+\.tmp|part-.*)$")
 # Provenance lines of post pages carry the archive's own timestamps.
+# The files of the embeds folder: index pages, post pages, the media store.
+EMBEDS_FILE = re.compile(r"embeds/(index(-\d+)?\.html|x/\d+\.html|media/[0-9a-f]{64}\.[a-z0-9]+)")
 # Stable embeds as spliced into an article: each on one line, from the first opening
 # tag to the last closing one (quoted posts nest a blockquote inside).
 EMBEDS = re.compile(rb'<blockquote class="archived-post" data-archived-post=.*</blockquote>')
@@ -173,8 +177,8 @@ def populate_fake(fake: FakeX, posts: int, drip: float) -> None:
         if n % 3 == 0:
             media.append({"type": "photo", "url": fake.add_media(f"p/{n}.jpg", tiny_jpeg(n))})
         if n % 5 == 0:
-            # ~64 KB, sent in 4 KB pieces: a download takes 16 × drip seconds.
-            video = tiny_mp4(n) + bytes(64_000)
+            # Sent in 4 KB pieces: a download takes 16 × drip seconds.
+            video = tiny_mp4(n) + bytes(VIDEO_BYTES)
             url = fake.add_media(f"v/{n}.mp4", video, "video/mp4")
             fake.add_fault(Fault(drip=drip), path=f"/media/v/{n}.mp4")
             poster = fake.add_media(f"v/{n}.jpg", tiny_jpeg(10_000 + n))
@@ -330,11 +334,11 @@ def check_consistent(
     missing = sorted(m for m in media if not (media_root / m).exists())
     if missing:
         problems.append(f"media referenced but missing: {missing[:5]}")
-    for path in temp_files(root):
-        if not path.name.startswith("."):
-            problems.append(f"{path}: a temp file under an output's name")
     mid_pass = 0
     for rel, data in output_files(root).items():
+        if rel.startswith("embeds/") and not EMBEDS_FILE.fullmatch(rel):
+            # Visible files are outputs, never a temp file under some other name.
+            problems.append(f"{rel}: not a file the archive writes")
         if rel.startswith("embeds/media/"):
             # Content-addressed: a half-written or mixed-up file has the wrong digest.
             if hashlib.sha256(data).hexdigest() != rel.rsplit("/", 1)[1].split(".")[0]:
@@ -437,32 +441,32 @@ def stress(
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     started = time.monotonic()
     if mode == "offline":
-        result = _stress(workdir, None, kills, articles, seed, deadline, window_factor, log)
+        result = _stress(workdir, None, kills, articles, seed, 0.0, deadline, window_factor, log)
     else:
         with FakeX(latency=latency) as fake:
             populate_fake(fake, POOL + NEW_POSTS, drip)
-            result = _stress(workdir, fake, kills, articles, seed, deadline, window_factor, log)
+            result = _stress(
+                workdir, fake, kills, articles, seed, drip, deadline, window_factor, log
+            )
     result.mode = mode
     result.seconds = time.monotonic() - started
     return result
 
 
-def _in_flight(fake: FakeX, killed_at: float) -> tuple[bool, bool]:
-    """Whether a request (a media download) was unanswered when the kill came.
+def _in_flight(fake: FakeX, killed_at: float, drip: float) -> tuple[bool, bool]:
+    """Whether a request (a media download) was still unanswered when the kill came.
 
-    The fake sleeps ``latency`` before answering and drips video bodies, so a request
-    that started within that long before the kill was still open.
+    The fake sleeps ``latency`` before each answer and drips video bodies, so a request
+    that started less than that long before the kill was still open (approximately:
+    the fake's own scheduling adds to it).
     """
-    slowest = fake.latency + max((f.drip for f, _, _ in fake._faults), default=0.0) * 17
+    video = fake.latency + drip * (VIDEO_BYTES // 4096 + 1)
     fetch = media = False
     for request in fake.requests_for():
-        if killed_at - slowest <= request.time <= killed_at:
-            answer_time = fake.latency
-            if request.path.startswith("/media/v/") and request.path.endswith(".mp4"):
-                answer_time = slowest
-            if request.time >= killed_at - answer_time:
-                fetch = True
-                media = media or request.path.startswith("/media/")
+        is_video = request.path.startswith("/media/v/") and request.path.endswith(".mp4")
+        if killed_at - (video if is_video else fake.latency) <= request.time <= killed_at:
+            fetch = True
+            media = media or request.path.startswith("/media/")
     return fetch, media
 
 
@@ -472,6 +476,7 @@ def _stress(
     kills: int,
     articles: int,
     seed: int,
+    drip: float,
     deadline: float | None,
     window_factor: float,
     log: Callable[[str], None],
@@ -526,7 +531,7 @@ def _stress(
                 proc.wait()
                 result.kills += 1
                 if fake is not None:
-                    fetch, media = _in_flight(fake, killed_at)
+                    fetch, media = _in_flight(fake, killed_at, drip)
                     result.kills_during_fetch += fetch
                     result.kills_during_media += media
                     media_dir = victim / "out" / "embeds" / "media"
