@@ -77,13 +77,20 @@ BASE_ID = 1641086480675225601
 TEMP_NAME = re.compile(r"^\.(.+\.tmp|part-.*)$")
 # Provenance lines of post pages carry the archive's own timestamps.
 # The files of the embeds folder: index pages, post pages, the media store.
-EMBEDS_FILE = re.compile(r"embeds/(index(-\d+)?\.html|x/\d+\.html|media/[0-9a-f]{64}\.[a-z0-9]+)")
+EMBEDS_FILE = re.compile(
+    r"embeds/(index(-\d+)?\.html|status-[a-z]+(-\d+)?\.html|search(-index)?\.js"
+    r"|x/\d+\.html|media/[0-9a-f]{64}\.[a-z0-9]+)"
+)
 # Stable embeds as spliced into an article: each on one line, from the first opening
 # tag to the last closing one (quoted posts nest a blockquote inside).
-EMBEDS = re.compile(rb'<blockquote class="archived-post" data-archived-post=.*</blockquote>')
+EMBEDS = re.compile(rb'<blockquote class="archived-post[^"]*" data-archived-post=.*</blockquote>')
 EMBED_KEY = re.compile(rb'data-archived-post="([^"]*)"')
+# Days and times the archive writes in words (when a copy was archived, last checked,
+# each version, the index's generation day). Posting times use short month names
+# ("Feb 9, 2026") and stay compared.
 ARCHIVE_DAY = re.compile(
-    rb"(?<=archived copy from )[A-Z][a-z]+ \d{1,2}, \d{4}(?=\.)|(?<=Generated )\d{4}-\d\d-\d\d(?=\.)"
+    rb"(?:January|February|March|April|May|June|July|August|September|October|November"
+    rb"|December) \d{1,2}, \d{4}(?:, \d\d:\d\d UTC)?|(?<=Generated )\d{4}-\d\d-\d\d(?=\.)"
 )
 WHEN = re.compile(r"(?:[A-Z][a-z]+ \d{1,2}, \d{4} )?\(?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\)?")
 
