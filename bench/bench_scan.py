@@ -1,24 +1,38 @@
 """Benchmark of the offline pipeline: read floor vs detection vs a full run.
 
-    python bench/bench_scan.py                 # 2,000 articles of ~150 KB
-    python bench/bench_scan.py --articles 500  # quicker
+    python bench/bench_scan.py                    # 2,000 articles of ~150 KB, dense and 10%
+    python bench/bench_scan.py --articles 500     # quicker
+    python bench/bench_scan.py --density 0.1      # one corpus only (repeatable option)
+    python bench/bench_scan.py --save-reference   # store today's outputs for later checks
 
-All figures come from one run on the same files, so the ratios hold even on a
-noisy machine. Peak RSS is measured in fresh child processes for growing corpus
-sizes, to show that memory stays flat.
+Each corpus is measured against the read+decode floor taken in the same run on the
+same files, so the ratios hold even on a noisy machine. ``--density`` is the share of
+articles carrying embeds ("dense" is the historical mix, ~5 in 6 articles). Peak RSS
+is measured in fresh child processes for growing corpus sizes (dense corpus only), to
+show that memory stays flat.
+
+Outputs check: ``--save-reference`` copies each full run's output tree and a dump of
+its posts and embeds (timestamps left out) under bench/_work/reference-*; every later
+run compares its own outputs with them byte for byte and exits 1 on a difference, so a
+speedup can prove it changed nothing a user sees. The one thing allowed to differ is
+the run's own clock: post pages show when the archive captured the post, so those
+times (from the run's start on) are masked before comparing, and counted.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,12 +46,27 @@ from archiver import detect  # noqa: E402
 WORK = ROOT / "bench" / "_work"
 
 
-def corpus(count: int) -> Path:
-    folder = WORK / f"corpus-{count}"
+def density_tag(density: float | None) -> str:
+    """A name part for a corpus density ("" for the historical dense mix)."""
+    return "" if density is None else f"-d{density:.2f}"
+
+
+def parse_density(value: str) -> float | None:
+    """``dense`` (the historical mix) or a share of articles with embeds in [0, 1]."""
+    if value == "dense":
+        return None
+    share = float(value)
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(f"density must be 'dense' or within [0, 1], not {value}")
+    return share
+
+
+def corpus(count: int, density: float | None = None) -> Path:
+    folder = WORK / f"corpus-{count}{density_tag(density)}"
     marker = folder / ".complete"
     if not marker.exists():
         shutil.rmtree(folder, ignore_errors=True)
-        write_corpus(folder, count)
+        write_corpus(folder, count, density=density)
         marker.write_text("ok")
     return folder
 
@@ -106,6 +135,103 @@ def full_run(articles: Path, tag: str) -> tuple[float, float, dict[str, object]]
     return first, second, report.as_dict()
 
 
+# A timestamp as the archive writes it; the run's own are masked before comparing.
+_ISO_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+
+
+def archive_dump(run: Path, since: str) -> str:
+    """The posts and embeds of a run's archive as sorted JSON lines, its own times masked.
+
+    Read through sqlite-utils' table API (no SQL here): every field a snapshot fills.
+    Values that are archive times from ``since`` on (capture, scan, next check) are the
+    run's own clock and are replaced by a marker.
+    """
+    import sqlite_utils
+
+    def value(v: object) -> object:
+        return "<run time>" if isinstance(v, str) and _ISO_MS.fullmatch(v) and v >= since else v
+
+    db = sqlite_utils.Database(run / "archive.db")
+    lines = []
+    for table in ("posts", "embeds"):
+        for row in db[table].rows:
+            fields = {k: value(v) for k, v in row.items() if k != "id"}
+            lines.append(f"{table} " + json.dumps(fields, sort_keys=True, ensure_ascii=False))
+    db.close()
+    return "\n".join(sorted(lines)) + "\n"
+
+
+def _masked(data: bytes, since: str) -> bytes:
+    """``data`` with the run's own clock masked: archive times on or after ``since``.
+
+    Post pages show when the archive captured each post (ISO and "November 30, 2026,
+    00:13 UTC"); those differ between any two runs, unlike everything else.
+    """
+    from archiver.render import human_date
+
+    text = data.decode("utf-8", "surrogateescape")
+    stamps = {m for m in _ISO_MS.findall(text) if m >= since}
+    for stamp in sorted(stamps, reverse=True):
+        text = text.replace(stamp, "<run time>")
+        day = human_date(stamp)
+        if day:
+            text = re.sub(re.escape(day) + r"(?:, \d\d:\d\d UTC)?", "<run day>", text)
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _tree_differences(
+    left: Path, left_since: str, right: Path, right_since: str, prefix: str = ""
+) -> tuple[list[str], int]:
+    """Paths that differ between two output trees, and how many files differ only in the clock."""
+    cmp = filecmp.dircmp(left, right)
+    out = [f"{prefix}{name} (only in reference)" for name in cmp.left_only]
+    out += [f"{prefix}{name} (only in this run)" for name in cmp.right_only]
+    clock_only = 0
+    for name in cmp.common_files:
+        a, b = (left / name).read_bytes(), (right / name).read_bytes()
+        if a == b:
+            continue
+        if _masked(a, left_since) == _masked(b, right_since):
+            clock_only += 1
+        else:
+            out.append(f"{prefix}{name}")
+    for name in cmp.common_dirs:
+        sub, clock = _tree_differences(
+            left / name, left_since, right / name, right_since, f"{prefix}{name}/"
+        )
+        out += sub
+        clock_only += clock
+    return out, clock_only
+
+
+def check_outputs(run: Path, since: str, reference: Path, save: bool) -> str:
+    """Save this run's outputs as the reference, or compare them with it byte for byte.
+
+    ``since``: when this run started; archive times from then on are the run's clock.
+    """
+    dump = archive_dump(run, since)
+    if save:
+        shutil.rmtree(reference, ignore_errors=True)
+        shutil.copytree(run / "out", reference / "out")
+        (reference / "archive.jsonl").write_text(dump, encoding="utf-8")
+        (reference / "started").write_text(since, encoding="utf-8")
+        return f"saved as the reference in {reference.relative_to(ROOT)}"
+    if not reference.exists():
+        return "no reference yet (run once with --save-reference before a change)"
+    ref_since = (reference / "started").read_text(encoding="utf-8")
+    diffs, clock_only = _tree_differences(reference / "out", ref_since, run / "out", since)
+    if (reference / "archive.jsonl").read_text(encoding="utf-8") != dump:
+        diffs.append("archive.db (posts or embeds rows)")
+    if diffs:
+        shown = ", ".join(diffs[:10]) + (" …" if len(diffs) > 10 else "")
+        return f"DIFFERENT from the reference in {len(diffs)} places: {shown}"
+    files = sum(1 for p in (run / "out").rglob("*") if p.is_file())
+    return (
+        f"identical to the reference: {files} files ({files - clock_only} byte for byte, "
+        f"{clock_only} post pages apart from the run's own archive times), posts and embeds rows"
+    )
+
+
 def child_peak_rss(count: int) -> float:
     """Peak RSS (MB) of a fresh process doing one full run over ``count`` articles."""
     out = subprocess.run(
@@ -167,12 +293,66 @@ def render_cost(repeats: int = 3, rounds: int = 2000) -> float:
     return seconds / rounds * 1e6
 
 
+def measure_corpus(args: argparse.Namespace, density: float | None) -> bool:
+    """Print one corpus's figures against its own floor; False if outputs changed."""
+    folder = corpus(args.articles, density)
+    files = files_of(folder)
+    total_mb = sum(p.stat().st_size for p in files) / 1e6
+    read_decode(files)  # warm the page cache
+
+    floor = best_of(args.repeats, lambda: read_decode(files))
+    detection = best_of(args.repeats, lambda: detect_all(files))
+    sample = files[:50]
+    bs4_time = best_of(1, lambda: bs4_sample(sample)) * len(files) / len(sample)
+    tag = f"{args.articles}{density_tag(density)}"
+    started = datetime.now(UTC)
+    since = f"{started:%Y-%m-%dT%H:%M:%S}.{started.microsecond // 1000:03d}Z"
+    first, second, report = full_run(folder, tag)
+    outputs = check_outputs(
+        WORK / f"run-{tag}", since, WORK / f"reference-{tag}", args.save_reference
+    )
+
+    def line(name: str, seconds: float) -> str:
+        rate = len(files) / seconds
+        return f"  {name:<34} {rate:9.0f} articles/s  {total_mb / seconds:7.1f} MB/s  {floor / seconds:6.2f} x floor"
+
+    label = (
+        "dense (historical mix)" if density is None else f"{density:.0%} of articles with embeds"
+    )
+    with_embeds = sum(1 for p in files if detect.find_embeds(p.read_bytes()))
+    print(
+        f"corpus {label}: {len(files)} articles ({with_embeds} with embeds), "
+        f"{total_mb:.1f} MB, {report['embeds_found']} embeds"
+    )
+    print(line("read + decode (floor)", floor))
+    print(line("detection (prefilter + lexer)", detection))
+    print(line("full run (first, fresh archive)", first))
+    print(line("second run (unchanged corpus)", second))
+    print(line("bs4 html.parser, whole pages*", bs4_time))
+    print("  * extrapolated from 50 articles")
+    beyond = (first - floor) / len(files) * 1e3
+    print(f"  first run beyond the floor: {beyond:.2f} ms per article")
+    print(f"  outputs: {outputs}")
+    return not outputs.startswith("DIFFERENT")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--density",
+        type=parse_density,
+        action="append",
+        help="share of articles with embeds, or 'dense' (repeatable; default: dense and 0.1)",
+    )
+    parser.add_argument(
+        "--save-reference",
+        action="store_true",
+        help="store this run's outputs as the reference that later runs must match",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--render-only", action="store_true", help="only the per-embed render cost")
     args = parser.parse_args()
@@ -185,36 +365,24 @@ def main() -> None:
         print("rerun: python bench/bench_scan.py --render-only")
         return
 
-    folder = corpus(args.articles)
-    files = files_of(folder)
-    total_mb = sum(p.stat().st_size for p in files) / 1e6
-    read_decode(files)  # warm the page cache
-
-    floor = best_of(args.repeats, lambda: read_decode(files))
-    detection = best_of(args.repeats, lambda: detect_all(files))
-    sample = files[:50]
-    bs4_time = best_of(1, lambda: bs4_sample(sample)) * len(files) / len(sample)
-    first, second, report = full_run(folder, "main")
-
-    def line(name: str, seconds: float) -> str:
-        rate = len(files) / seconds
-        return f"  {name:<34} {rate:9.0f} articles/s  {total_mb / seconds:7.1f} MB/s  {floor / seconds:6.2f} x floor"
-
-    print(f"corpus: {len(files)} articles, {total_mb:.1f} MB, {report['embeds_found']} embeds")
-    print(line("read + decode (floor)", floor))
-    print(line("detection (prefilter + lexer)", detection))
-    print(line("full run (first, fresh archive)", first))
-    print(line("second run (unchanged corpus)", second))
-    print(line("bs4 html.parser, whole pages*", bs4_time))
-    print("  * extrapolated from 50 articles")
     print(f"render one stable embed: {per_embed:.0f} µs")
-    sizes = sorted({max(args.articles // 4, 1), max(args.articles // 2, 1), args.articles})
-    rss = {n: child_peak_rss(n) for n in sizes}
-    print(
-        "peak RSS of a full run: "
-        + ", ".join(f"{n} articles: {mb:.0f} MB" for n, mb in rss.items())
-    )
-    print(f"rerun: python bench/bench_scan.py --articles {args.articles}")
+    densities = args.density or [None, 0.1]
+    failed = False
+    for density in densities:
+        failed |= not measure_corpus(args, density)
+    if None in densities:
+        sizes = sorted({max(args.articles // 4, 1), max(args.articles // 2, 1), args.articles})
+        rss = {n: child_peak_rss(n) for n in sizes}
+        print(
+            "peak RSS of a full run (dense): "
+            + ", ".join(f"{n} articles: {mb:.0f} MB" for n, mb in rss.items())
+        )
+    rerun = f"python bench/bench_scan.py --articles {args.articles}"
+    if args.density:
+        rerun += "".join(f" --density {'dense' if d is None else d}" for d in args.density)
+    print(f"rerun: {rerun}")
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

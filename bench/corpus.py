@@ -69,8 +69,19 @@ DECOYS = (
 )
 
 
-def make_article(index: int, rng: random.Random, shared_ids: list[str], target_bytes: int = 150_000) -> str:
-    """One article; some embeds reuse ``shared_ids`` so posts repeat across articles."""
+def make_article(
+    index: int,
+    rng: random.Random,
+    shared_ids: list[str],
+    target_bytes: int = 150_000,
+    density: float | None = None,
+) -> str:
+    """One article; some embeds reuse ``shared_ids`` so posts repeat across articles.
+
+    ``density`` is the chance that the article carries embeds at all (1-5 of them);
+    None keeps the historical dense mix (0-5 embeds, so ~5 in 6 articles have some),
+    which leaves the default corpus byte-for-byte what earlier runs measured.
+    """
     handle = f"desk{index % 50}"
     head = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -79,7 +90,11 @@ def make_article(index: int, rng: random.Random, shared_ids: list[str], target_b
         "<nav>" + "".join(f'<a href="/section/{n}/">Section {n}</a> ' for n in range(90)) + "</nav><article>"
     )
     embeds = []
-    for _ in range(rng.randint(0, 5)):
+    if density is None:
+        count = rng.randint(0, 5)
+    else:
+        count = rng.randint(1, 5) if rng.random() < density else 0
+    for _ in range(count):
         post_id = rng.choice(shared_ids) if shared_ids and rng.random() < 0.3 else _post_id(rng)
         form = rng.random()
         if form < 0.6:
@@ -104,15 +119,19 @@ def make_article(index: int, rng: random.Random, shared_ids: list[str], target_b
     return head + "".join(body) + "</article><footer>© 2026</footer></body></html>\n"
 
 
-def write_corpus(folder: Path, count: int, seed: int = 7) -> int:
-    """Write ``count`` articles under ``folder``; return total bytes."""
+def write_corpus(folder: Path, count: int, seed: int = 7, density: float | None = None) -> int:
+    """Write ``count`` articles under ``folder``; return total bytes.
+
+    ``density``: the share of articles with embeds (None: the historical dense mix).
+    Decoys (commented embeds, theme JS, plain status links) stay in every density.
+    """
     rng = random.Random(seed)
     shared = [_post_id(rng) for _ in range(40)]
     total = 0
     for index in range(count):
         sub = folder / f"section-{index % 20:02d}"
         sub.mkdir(parents=True, exist_ok=True)
-        data = make_article(index, rng, shared).encode("utf-8")
+        data = make_article(index, rng, shared, density=density).encode("utf-8")
         (sub / f"article-{index:05d}.html").write_bytes(data)
         total += len(data)
     return total
