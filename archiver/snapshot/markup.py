@@ -21,6 +21,8 @@ from archiver.models import (
     EmbedSpan,
     PostSnapshot,
 )
+from archiver.snapshot import markup_lxml
+from archiver.snapshot.markup_lxml import FastNode
 from archiver.snapshot.sanitize import (
     html_to_text,
     parse_fragment,
@@ -145,8 +147,10 @@ def _text_paragraph(bq: Tag, permalink: Tag | None) -> Tag | None:
 
 
 def _lang_dir(p: Tag) -> tuple[str | None, str | None]:
-    lang = _attr(p, "lang") or _attr(p, "xml:lang")
-    d = _attr(p, "dir")
+    return _clean_lang_dir(_attr(p, "lang") or _attr(p, "xml:lang"), _attr(p, "dir"))
+
+
+def _clean_lang_dir(lang: str | None, d: str | None) -> tuple[str | None, str | None]:
     lang = lang.strip() if lang else None
     d = d.strip().lower() if d else None
     return (lang or None), (d if d in ("ltr", "rtl", "auto") else None)
@@ -218,7 +222,7 @@ def _span_url_handle(span: EmbedSpan) -> str | None:
     return _handle_of(m) if m and m.group("id") == span.post_id else None
 
 
-def snapshot_from_markup(span: EmbedSpan, fragment: str) -> PostSnapshot:
+def snapshot_from_markup(span: EmbedSpan, fragment: str, *, fast: bool = True) -> PostSnapshot:
     """Build a ``PostSnapshot`` from the decoded markup of one embed span.
 
     Handles the widget blockquote (with its script), ``amp-twitter`` (with or without
@@ -226,18 +230,17 @@ def snapshot_from_markup(span: EmbedSpan, fragment: str) -> PostSnapshot:
     JSX-ified blockquotes, and our own archived embed (``data-archived-post``: only
     id, url and handle are returned, text stays None). Whatever the markup does not
     carry stays None. ``span.post_id`` always wins over ids in the markup.
+
+    Plain, well-nested markup is read with lxml (``markup_lxml``), anything else with
+    BeautifulSoup; both give the same snapshot. ``fast=False`` forces BeautifulSoup,
+    the reference the tests compare the fast path with.
     """
     # JSX-ified embeds (mdx_tweet_03) write inter-element spaces as {" "}; drop them
     # before parsing so they do not end up in names and text. ``raw`` stays verbatim.
     markup = fragment
     if _JSX_CLASSNAME.search(fragment):
         markup = _JSX_SPACE.sub(" ", fragment)
-    soup = parse_fragment(markup)
     post_id = span.post_id
-
-    if span.form == FORM_ARCHIVED or soup.find(_is_archived_marker) is not None:
-        return _archived_snapshot(span, soup, fragment)
-
     snap = PostSnapshot(
         post_id=post_id,
         platform=span.platform,
@@ -245,7 +248,25 @@ def snapshot_from_markup(span: EmbedSpan, fragment: str) -> PostSnapshot:
         source=SOURCE_MARKUP,
         raw=fragment,
     )
+    # The fast path (lxml) reads the same fields from the same tree; it refuses markup
+    # the two parsers might read differently (see markup_lxml), and bs4 runs instead.
+    wrapper = markup_lxml.fast_tree(markup) if fast and span.form != FORM_ARCHIVED else None
+    if wrapper is not None:
+        url_handle, attr_handle = _fill_fast(snap, wrapper)
+    else:
+        soup = parse_fragment(markup)
+        if span.form == FORM_ARCHIVED or soup.find(_is_archived_marker) is not None:
+            return _archived_snapshot(span, soup, fragment)
+        url_handle, attr_handle = _fill_bs4(snap, soup)
+    return _finish(snap, span, fragment, url_handle, attr_handle)
 
+
+def _fill_bs4(snap: PostSnapshot, soup: BeautifulSoup) -> tuple[str | None, str | None]:
+    """Fill text, html, lang, dir, name and date from a bs4 tree.
+
+    Returns the handles of the permalink URL and of the attribution line.
+    """
+    post_id = snap.post_id
     bq = soup.find("blockquote")
     url_handle: str | None = None
     attr_handle: str | None = None
@@ -266,26 +287,84 @@ def snapshot_from_markup(span: EmbedSpan, fragment: str) -> PostSnapshot:
 
         if perm_tag is not None:
             before = _strings_before(bq, perm_tag, p)
-            matches = list(_ATTRIBUTION_HANDLE.finditer(before))
-            if matches:
-                last = matches[-1]
-                attr_handle = last.group(1)
-                dash = before.rfind(_DASH, 0, last.start())
-                if dash >= 0:
-                    name = _collapse(before[dash + 1 : last.start()])
-                    snap.author_name = name or None
-                    if p is None and snap.text is None:
-                        # Old embeds without a <p>: the text runs up to the dash.
-                        loose = _collapse(before[:dash])
-                        if loose:
-                            snap.text = loose
-                            snap.html = text_to_html(loose)
-            date_text = _collapse(perm_tag.get_text(" "))
-            # Only call the anchor text a date when it sits in an attribution line:
-            # otherwise it is a site's placeholder ("Tweet may have been deleted").
-            if date_text and (matches or parse_date_text(date_text)):
-                snap.date_text = date_text
+            attr_handle = _attribution(snap, before, p is None, perm_tag.get_text(" "))
+    return url_handle, attr_handle
 
+
+def _fill_fast(snap: PostSnapshot, wrapper: FastNode) -> tuple[str | None, str | None]:
+    """``_fill_bs4`` on the lxml tree of ``markup_lxml.fast_tree``, step for step."""
+    post_id = snap.post_id
+    bq = next(wrapper.iter("blockquote"), None)
+    url_handle: str | None = None
+    attr_handle: str | None = None
+    if bq is None:
+        return url_handle, attr_handle
+    # _find_permalink: the last status link, preferring one to post_id.
+    perm_tag: FastNode | None = None
+    perm_id: str | None = None
+    perm_handle: str | None = None
+    for a in bq.iter("a"):
+        href = a.get("href")
+        m = STATUS_URL_RE.search(href) if href else None
+        if m is None:
+            continue
+        if m.group("id") == post_id or perm_tag is None or perm_id != post_id:
+            perm_tag, perm_id, perm_handle = a, m.group("id"), _handle_of(m)
+    if perm_id == post_id:
+        url_handle = perm_handle
+    # _text_paragraph: the first <p>, unless the permalink sits inside it.
+    p = next(bq.iter("p"), None)
+    if p is not None and perm_tag is not None and any(par is p for par in perm_tag.iterancestors()):
+        p = None
+    if p is not None:
+        lang = p.get("lang") or p.get("xml:lang")
+        d = p.get("dir")
+        snap.lang, snap.dir = _clean_lang_dir(lang, d)
+        post_html, text = markup_lxml.html_and_text(p)
+        text = "\n".join(_collapse(line) for line in text.split("\n")).strip()
+        if text:
+            snap.text = text
+            snap.html = post_html
+    if perm_tag is not None:
+        before = markup_lxml.strings_before(bq, perm_tag, p)
+        attr_handle = _attribution(snap, before, p is None, markup_lxml.get_text(perm_tag, " "))
+    return url_handle, attr_handle
+
+
+def _attribution(snap: PostSnapshot, before: str, no_paragraph: bool, link_text: str) -> str | None:
+    """Name (and loose text) from the attribution line before the permalink; its handle."""
+    attr_handle: str | None = None
+    matches = list(_ATTRIBUTION_HANDLE.finditer(before))
+    if matches:
+        last = matches[-1]
+        attr_handle = last.group(1)
+        dash = before.rfind(_DASH, 0, last.start())
+        if dash >= 0:
+            name = _collapse(before[dash + 1 : last.start()])
+            snap.author_name = name or None
+            if no_paragraph and snap.text is None:
+                # Old embeds without a <p>: the text runs up to the dash.
+                loose = _collapse(before[:dash])
+                if loose:
+                    snap.text = loose
+                    snap.html = text_to_html(loose)
+    date_text = _collapse(link_text)
+    # Only call the anchor text a date when it sits in an attribution line:
+    # otherwise it is a site's placeholder ("Tweet may have been deleted").
+    if date_text and (matches or parse_date_text(date_text)):
+        snap.date_text = date_text
+    return attr_handle
+
+
+def _finish(
+    snap: PostSnapshot,
+    span: EmbedSpan,
+    fragment: str,
+    url_handle: str | None,
+    attr_handle: str | None,
+) -> PostSnapshot:
+    """Handle, canonical url and creation time, shared by both paths."""
+    post_id = snap.post_id
     url_handle = (
         url_handle or span.handle or _span_url_handle(span) or _scan_handle(fragment, post_id)
     )
