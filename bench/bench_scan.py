@@ -4,6 +4,7 @@
     python bench/bench_scan.py --articles 500     # quicker
     python bench/bench_scan.py --density 0.1      # one corpus only (repeatable option)
     python bench/bench_scan.py --save-reference   # store today's outputs for later checks
+    python bench/bench_scan.py --markup-both      # first run with and without lxml markup
 
 Each corpus is measured against the read+decode floor taken in the same run on the
 same files, so the ratios hold even on a noisy machine. ``--density`` is the share of
@@ -245,8 +246,22 @@ def child_peak_rss(count: int) -> float:
 
 def child(count: int) -> None:
     full_run(corpus(count), f"child-{count}")
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"peak_rss_mb": round(peak_kb / 1024, 1)}))
+    print(json.dumps({"peak_rss_mb": round(_peak_rss_kb() / 1024, 1)}))
+
+
+def _peak_rss_kb() -> int:
+    """This process's peak RSS in KB: VmHWM, not ru_maxrss.
+
+    Linux carries the parent's high-water mark into ru_maxrss across fork+exec, so a
+    child started by a big benchmark process reported the parent's size, not its own.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def render_cost(repeats: int = 3, rounds: int = 2000) -> float:
@@ -293,6 +308,35 @@ def render_cost(repeats: int = 3, rounds: int = 2000) -> float:
     return seconds / rounds * 1e6
 
 
+def _now_iso() -> str:
+    now = datetime.now(UTC)
+    return f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}Z"
+
+
+def markup_stage(files: list[Path], repeats: int, limit: int = 300) -> tuple[float, float, int]:
+    """Microseconds to snapshot one embed from its markup: bs4 only, and with the fast path.
+
+    Over the fragments of the first articles with embeds (up to ``limit`` articles).
+    """
+    from archiver.snapshot import snapshot_from_markup
+
+    fragments = []
+    for path in files[:limit]:
+        data = path.read_bytes()
+        for span in detect.find_embeds(data):
+            fragments.append((span, data[span.start : span.end].decode("utf-8")))
+    if not fragments:
+        return float("nan"), float("nan"), 0
+
+    def run(fast: bool) -> None:
+        for span, fragment in fragments:
+            snapshot_from_markup(span, fragment, fast=fast)
+
+    bs4 = best_of(repeats, lambda: run(False))
+    fast = best_of(repeats, lambda: run(True))
+    return bs4 / len(fragments) * 1e6, fast / len(fragments) * 1e6, len(fragments)
+
+
 def measure_corpus(args: argparse.Namespace, density: float | None) -> bool:
     """Print one corpus's figures against its own floor; False if outputs changed."""
     folder = corpus(args.articles, density)
@@ -305,12 +349,31 @@ def measure_corpus(args: argparse.Namespace, density: float | None) -> bool:
     sample = files[:50]
     bs4_time = best_of(1, lambda: bs4_sample(sample)) * len(files) / len(sample)
     tag = f"{args.articles}{density_tag(density)}"
-    started = datetime.now(UTC)
-    since = f"{started:%Y-%m-%dT%H:%M:%S}.{started.microsecond // 1000:03d}Z"
+    since = _now_iso()
     first, second, report = full_run(folder, tag)
     outputs = check_outputs(
         WORK / f"run-{tag}", since, WORK / f"reference-{tag}", args.save_reference
     )
+    bs4_first: float | None = None
+    if args.markup_both:
+        # The first run with the markup fast path off, alternating with more runs with
+        # it on, best of --repeats each: a before/after from one run on a noisy machine.
+        from archiver.snapshot import markup_lxml
+
+        bs4_first = float("inf")
+        for attempt in range(args.repeats):
+            if attempt:
+                first = min(first, full_run(folder, f"{tag}-again")[0])
+            markup_lxml._ENABLED = False
+            try:
+                since_bs4 = _now_iso()
+                bs4_first = min(bs4_first, full_run(folder, f"{tag}-bs4")[0])
+            finally:
+                markup_lxml._ENABLED = True
+        bs4_outputs = check_outputs(
+            WORK / f"run-{tag}-bs4", since_bs4, WORK / f"reference-{tag}", False
+        )
+    bs4_us, fast_us, fragments = markup_stage(files, args.repeats)
 
     def line(name: str, seconds: float) -> str:
         rate = len(files) / seconds
@@ -328,12 +391,26 @@ def measure_corpus(args: argparse.Namespace, density: float | None) -> bool:
     print(line("detection (prefilter + lexer)", detection))
     print(line("full run (first, fresh archive)", first))
     print(line("second run (unchanged corpus)", second))
+    if bs4_first is not None:
+        print(line("full run, markup by bs4 only", bs4_first))
+        print(
+            f"    first run with the lxml fast path: {bs4_first / first:.2f}x as fast "
+            f"(best of {args.repeats} alternating runs each)"
+        )
     print(line("bs4 html.parser, whole pages*", bs4_time))
     print("  * extrapolated from 50 articles")
+    print(
+        f"  markup snapshot of one embed ({fragments} fragments): bs4 {bs4_us:.0f} µs, "
+        f"lxml fast path {fast_us:.0f} µs ({bs4_us / fast_us:.2f}x)"
+    )
     beyond = (first - floor) / len(files) * 1e3
     print(f"  first run beyond the floor: {beyond:.2f} ms per article")
     print(f"  outputs: {outputs}")
-    return not outputs.startswith("DIFFERENT")
+    ok = not outputs.startswith("DIFFERENT")
+    if args.markup_both:
+        print(f"  outputs with bs4 markup only: {bs4_outputs}")
+        ok = ok and not bs4_outputs.startswith("DIFFERENT")
+    return ok
 
 
 def main() -> None:
@@ -352,6 +429,11 @@ def main() -> None:
         "--save-reference",
         action="store_true",
         help="store this run's outputs as the reference that later runs must match",
+    )
+    parser.add_argument(
+        "--markup-both",
+        action="store_true",
+        help="time the first run with and without the lxml markup path (best of --repeats)",
     )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--render-only", action="store_true", help="only the per-embed render cost")
@@ -380,6 +462,10 @@ def main() -> None:
     rerun = f"python bench/bench_scan.py --articles {args.articles}"
     if args.density:
         rerun += "".join(f" --density {'dense' if d is None else d}" for d in args.density)
+    if args.markup_both:
+        rerun += " --markup-both"
+    if args.repeats != 3:
+        rerun += f" --repeats {args.repeats}"
     print(f"rerun: {rerun}")
     if failed:
         sys.exit(1)
