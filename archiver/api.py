@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from archiver.clock import utc_now
 from archiver.config import Config, config_from_dict, load_config
 from archiver.lock import ArchiveLock
 from archiver.models import Post, RunReport
-from archiver.pipeline import Pipeline, utc_now
+from archiver.pipeline import Pipeline
 from archiver.storage import Store
 from archiver.storage import queries as q
 from archiver.storage.queries import MARK_END, MARK_START, ORDERS, PostDetail, QueryError

@@ -6,31 +6,29 @@ Exit codes: 0 success, 1 some articles or posts failed, 2 usage or config error,
 
 from __future__ import annotations
 
-import errno
 import json
-import logging
-import os
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from archiver.api import MARK_END, MARK_START, ORDERS, Archive, NotFoundError, QueryError
-from archiver.config import ConfigError, load_config
-from archiver.models import STATUSES, Post, RunReport
-from archiver.storage.schema import SchemaTooNewError
-
-log = logging.getLogger(__name__)
-
-EXIT_FAILURES = 1
-EXIT_USAGE = 2
-EXIT_NOT_FOUND = 3
-EXIT_LOCKED = 4
+from archiver.cli_common import (
+    EXIT_FAILURES,
+    EXIT_NOT_FOUND,
+    EXIT_USAGE,
+    Context,
+    _fail,
+    _Group,
+    _print_report,
+    _progress_callback,
+    pass_context,
+    plural,
+)
+from archiver.models import STATUSES, Post
 
 POST_FIELDS = (
     "key",
@@ -55,87 +53,6 @@ POST_FIELDS = (
     "last_checked_at",
     "next_check_at",
 )
-
-
-class Context:
-    def __init__(
-        self, config_path: str | None, log_format: str, db_path: str | None = None
-    ) -> None:
-        self.config_path = config_path
-        self.log_format = log_format
-        self.db_path = db_path
-        self._database = db_path  # the archive's database, once known (for error messages)
-
-    @contextmanager
-    def archive(self, writes: bool = False) -> Iterator[Archive]:
-        """Open the archive; ``writes`` for commands that change files or the database."""
-        if writes and self.db_path is not None:
-            # --db has no sources and no output folder: a writer would act on the
-            # files the database names (e.g. restore into a live site from a backup).
-            _fail("--db opens an archive for queries only; use --config for this command", 2)
-        try:
-            if self.db_path is not None:
-                archive = self._open_database(self.db_path)
-            else:
-                archive = self._open_config(writes)
-        except ConfigError as exc:
-            _fail(str(exc), EXIT_USAGE)
-        except (SchemaTooNewError, sqlite3.DatabaseError, OSError) as exc:
-            _fail(_setup_error(exc, self._database), EXIT_USAGE)
-        try:
-            yield archive
-        except BrokenPipeError:
-            raise  # the reader of our output left: not an error (see _Group)
-        except (SchemaTooNewError, sqlite3.DatabaseError, OSError) as exc:
-            # What stops a whole command (one bad article never does): a damaged
-            # database, a full disk, an output folder that cannot be written. One
-            # line saying what to do; -vv logs the traceback.
-            log.debug("command failed", exc_info=True)
-            _fail(_setup_error(exc, str(archive.config.database)), EXIT_USAGE)
-        finally:
-            with suppress(sqlite3.Error, OSError):  # closing a damaged database may fail too
-                archive.close()
-
-    def _open_config(self, writes: bool) -> Archive:
-        config = load_config(self.config_path)
-        self._database = str(config.database)
-        if not writes and not config.database.exists():
-            # Opening creates a database; for a query a missing one is a mistake.
-            _fail(f"no archive database at {config.database} (run 'embed-archiver run' first)", 2)
-        return Archive(config)
-
-    @staticmethod
-    def _open_database(db_path: str) -> Archive:
-        # Opening creates a database; for queries a missing file is a mistake.
-        if not Path(db_path).is_file():
-            click.echo(f"error: no archive database at {db_path}", err=True)
-            sys.exit(EXIT_USAGE)
-        return Archive.open(db_path)
-
-
-pass_context = click.make_pass_decorator(Context)
-
-
-class _Group(click.Group):
-    """The command group: a reader that closes the pipe early ends the command quietly."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except BrokenPipeError:
-            _closed_pipe()
-
-
-def _closed_pipe() -> NoReturn:
-    """``export | head`` read what it wanted: exit 0, with no message.
-
-    Python's advice for SIGPIPE: point stdout at /dev/null, so the interpreter's
-    final flush of the unwritten rest does not fail again on the way out.
-    """
-    with suppress(OSError, ValueError, AttributeError):  # click's test runner has no fd
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(0)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,80 +82,6 @@ def cli(
 
     setup_logging(log_format, verbose)
     ctx.obj = Context(config_path, log_format, db_path)
-
-
-def _progress_callback(enabled: bool) -> tuple[Callable[[str], None] | None, Callable[[], None]]:
-    """A rich status line on a terminal; nothing when piped.
-
-    While it shows, log records go through the same console, above the line,
-    rather than into the middle of it.
-    """
-    if not enabled or not sys.stderr.isatty():
-        return None, lambda: None
-    from contextlib import ExitStack
-
-    from rich.console import Console
-
-    from archiver.logs import logs_through
-
-    console = Console(stderr=True)
-    status = console.status("scanning…")
-    stack = ExitStack()
-    stack.enter_context(logs_through(console))
-    status.start()
-    stack.callback(status.stop)
-    count = 0
-
-    def advance(location: str) -> None:
-        nonlocal count
-        count += 1
-        status.update(f"{count} articles · {location[-60:]}")
-
-    return advance, stack.close
-
-
-def _print_report(report: RunReport, as_json: bool, title: str) -> None:
-    data = report.as_dict()
-    if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False))
-        return
-    if title == "regenerate":
-        click.echo(_regenerate_line(data))
-    else:
-        click.echo(_run_line(title, data))
-    for error in data["errors"]:
-        click.echo(f"  error: {error['article']}: {error['reason']}", err=True)
-
-
-def _run_line(title: str, data: dict[str, Any]) -> str:
-    """One line saying what a pass did, every count with its noun."""
-    return (
-        f"{title}: {plural(data['articles_scanned'], 'article')} scanned "
-        f"({data['articles_skipped']} unchanged, skipped; {data['articles_removed']} removed), "
-        f"{plural(data['embeds_found'], 'embed')} found, "
-        f"{plural(data['posts_new'], 'new post')}, {data['posts_updated']} updated, "
-        f"{data['posts_fetched']} fetched ({data['fetch_failures']} failed), "
-        f"{plural(data['articles_rewritten'], 'article')} rewritten "
-        f"in {data['duration_s']:.2f}s"
-    )
-
-
-def _regenerate_line(data: dict[str, Any]) -> str:
-    """What regenerate did: it scans nothing, it rewrites (or finds up to date)."""
-    failed = len(data["errors"])
-    done = data["articles_rewritten"] + data["articles_unchanged"] + failed
-    return (
-        f"regenerate: {plural(done, 'article')} rendered again from the archive: "
-        f"{data['articles_rewritten']} rewritten, {data['articles_unchanged']} already "
-        f"up to date, {failed} failed in {data['duration_s']:.2f}s"
-    )
-
-
-def plural(count: int, noun: str, plural_form: str | None = None) -> str:
-    """``1 embed``, ``2 embeds``: a count with its noun in the right number."""
-    if count == 1:
-        return f"{count} {noun}"
-    return f"{count} {plural_form or noun + 's'}"
 
 
 @cli.command()
@@ -304,45 +147,6 @@ _NO_WRAP = {
 }
 _FOLD = {"article", "file", "original", "from", "url"}
 _MIN_TEXT = 12  # the narrowest a free-text column gets while identifiers are kept whole
-
-
-def _setup_error(exc: BaseException, database: str | None) -> str:
-    """A one-line message for an error that stops a whole command, with what to do."""
-    where = f" {database}" if database else ""
-    if isinstance(exc, SchemaTooNewError):
-        return str(exc)
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-        return (
-            f"the archive database{where} is busy ({exc}); run again once the other writer is done"
-        )
-    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
-        return (
-            f"no space left for the archive database{where} ({exc}); free some space and "
-            "run again (the last committed state is kept)"
-        )
-    if isinstance(exc, sqlite3.DatabaseError):
-        return (
-            f"the archive database{where} is damaged or not an embed-archiver database ({exc}); "
-            "restore it from a backup, or move it away to start a new archive"
-        )
-    assert isinstance(exc, OSError)
-    name = f": {exc.filename}" if exc.filename else ""
-    reason = exc.strerror or str(exc)
-    if exc.errno == errno.ENOSPC:
-        return (
-            f"no space left on the device{name}; free some space and run again "
-            "(every file is written atomically: nothing written before is lost)"
-        )
-    if exc.errno == errno.ENOTDIR:
-        return f"{reason}{name}: a file is in the way of a folder; move it or choose another path"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"{reason}{name}; check the permissions of that path"
-    return f"{reason}{name}"
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
 @contextmanager

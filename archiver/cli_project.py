@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from archiver.cli import (
+from archiver.cli_common import (
     EXIT_FAILURES,
     EXIT_USAGE,
     Context,

@@ -14,9 +14,9 @@ from typing import Any
 
 import click
 
-from archiver.cli import Context, pass_context
+from archiver.cli_common import Context, pass_context
+from archiver.clock import utc_now
 from archiver.lock import holder_alive, lock_path_for
-from archiver.pipeline import utc_now
 
 
 @click.command()

@@ -21,8 +21,9 @@ from typing import IO, Any
 
 from archiver import detect, encoding
 from archiver.detect_ssg import options_for
+from archiver.files import safe_join
 from archiver.models import FORM_ARCHIVED, EmbedSpan, sha256_hex
-from archiver.rewrite import atomic_file, safe_join, splice, write_atomic
+from archiver.rewrite import atomic_file, splice, write_atomic
 from archiver.sources.directory import is_markdown
 from archiver.storage import Store, StoredEmbed
 from archiver.storage import queries as q

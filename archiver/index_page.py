@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from archiver.clock import utc_now
 from archiver.config import Config
 from archiver.models import (
     STATUS_DELETED,
@@ -38,15 +39,19 @@ from archiver.models import (
     STATUS_UNKNOWN,
     STATUSES,
 )
-from archiver.pipeline import utc_now
 from archiver.render import human_date, neutralize_template_syntax
 from archiver.rewrite import atomic_file, relative_href, write_if_changed
 from archiver.snapshot.sanitize import safe_http_url
 from archiver.storage import Store
 from archiver.storage import queries as q
 
-if TYPE_CHECKING:
-    from archiver.api import Archive
+
+class _HasStore(Protocol):
+    """An open archive (``archiver.Archive``), named by shape so this module stays below it."""
+
+    @property
+    def store(self) -> Store: ...
+
 
 PER_PAGE = 100
 SEARCH_SCRIPT = "search.js"
@@ -116,7 +121,7 @@ def _env() -> Environment:
 
 
 def write_index(
-    source: Store | Archive, config: Config, per_page: int = PER_PAGE, force: bool = False
+    source: Store | _HasStore, config: Config, per_page: int = PER_PAGE, force: bool = False
 ) -> list[Path]:
     """Write the paginated index under ``config.embeds_root``; return every page's path.
 

@@ -16,32 +16,13 @@ import fcntl
 import os
 from pathlib import Path
 
-import click
+from archiver.errors import LockHeld
 
 
 def lock_path_for(database: str | os.PathLike[str]) -> Path:
     """``archive.db`` -> ``archive.db.lock``, in the same folder."""
     db = Path(database)
     return db.with_name(db.name + ".lock")
-
-
-class LockHeld(click.ClickException):
-    """Another process holds the archive lock.
-
-    A ``ClickException`` with exit code 4, so any CLI command that hits it (``run``,
-    ``serve``, ``regenerate``) exits 4 with this message instead of a traceback.
-    """
-
-    exit_code = 4
-
-    def __init__(self, path: Path, holder_pid: int | None) -> None:
-        self.path = path
-        self.holder_pid = holder_pid
-        who = f"process {holder_pid}" if holder_pid else "another process"
-        super().__init__(
-            f"the archive is locked by {who} (lock file {path}); another embed-archiver "
-            f"run or serve is working on it. Wait for it to finish, or stop it first."
-        )
 
 
 def read_holder_pid(path: Path) -> int | None:

@@ -21,8 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from archiver import detect, encoding, render, ssg_rewrite
+from archiver.clock import iso_ms, utc_now
 from archiver.config import MEDIA_DIR, Config
 from archiver.detect_ssg import SsgOptions, options_for
+from archiver.errors import ArticleReadError
+from archiver.files import safe_join
 from archiver.models import (
     Article,
     ArticleError,
@@ -34,9 +37,9 @@ from archiver.models import (
     is_post_id,
     sha256_hex,
 )
-from archiver.rewrite import relative_href, safe_join, splice, write_atomic, write_if_changed
+from archiver.rewrite import relative_href, splice, write_atomic, write_if_changed
 from archiver.snapshot import snapshot_from_markup
-from archiver.sources import iter_local_articles, source_name
+from archiver.sources import article_from_bytes, iter_local_articles, source_name
 from archiver.sources.directory import is_markdown
 from archiver.storage import ArticleState, EmbedRecord, Store
 from archiver.storage import queries as q
@@ -52,21 +55,6 @@ BATCH_SIZE = 32
 T = TypeVar("T")
 # Files of the content-addressed media store: <sha256>.<ext>.
 _MEDIA_NAME = re.compile(r"[0-9a-f]{64}\.[a-z0-9]{1,5}")
-
-
-def utc_now() -> str:
-    """Now, as stored in the archive: ISO 8601 UTC with milliseconds and Z."""
-    return iso(datetime.now(UTC))
-
-
-def iso(moment: datetime) -> str:
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
-
-
-class ArticleReadError(Exception):
-    """An article could not be read or is not text; the run goes on without it."""
 
 
 @dataclass
@@ -493,7 +481,7 @@ class Pipeline:
         else:
             done = self.store.check_count(key)
             wait = intervals[min(done, len(intervals) - 1)]
-        return iso(datetime.now(UTC) + timedelta(seconds=wait))
+        return iso_ms(datetime.now(UTC) + timedelta(seconds=wait))
 
     # -- rewriting -----------------------------------------------------------------
 
@@ -780,13 +768,6 @@ def scan_article(
             seen_keys.add(span.key)
             snapshots.append(snapshot_from_markup(span, fragment))
     return ScanResult(scan_bytes=scan_bytes, spans=spans, records=records, snapshots=snapshots)
-
-
-def article_from_bytes(ref: ArticleRef, data: bytes) -> Article:
-    """Check that bytes are a text article and work out their encoding."""
-    if encoding.looks_binary(data):
-        raise ArticleReadError("not a text file (binary content); skipped")
-    return Article(ref=ref, data=data, encoding=encoding.sniff_encoding(data))
 
 
 class OutputPathError(ValueError):

@@ -127,12 +127,3 @@ def relative_href(from_file: Path, to_file: Path) -> str:
     # As bytes: a file name that is not UTF-8 is quoted byte for byte (%E9), as a
     # web server serving that file expects.
     return quote(os.fsencode(rel.replace(os.sep, posixpath.sep)))
-
-
-def safe_join(root: Path, relpath: str) -> Path:
-    """``root/relpath``, refusing absolute paths and '..' that would leave ``root``."""
-    candidate = (root / relpath).resolve()
-    root_resolved = root.resolve()
-    if candidate != root_resolved and root_resolved not in candidate.parents:
-        raise ValueError(f"refusing to write outside {root}: {relpath!r}")
-    return candidate

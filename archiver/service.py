@@ -40,9 +40,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from archiver.api import Archive
+from archiver.clock import utc_now
 from archiver.config import ScheduleConfig, parse_duration
 from archiver.models import RunReport
-from archiver.pipeline import utc_now
 from archiver.storage.status import failed_posts
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
+from archiver.clock import iso_ms
 from archiver.models import GONE_STATUSES, MediaItem, Post
 from archiver.storage.fsnames import path_from_db, path_shown, path_to_db, representable
 from archiver.storage.store import media_item_from_row, post_from_row
@@ -187,7 +188,7 @@ def _parse_moment(value: str | date | datetime) -> tuple[datetime, bool]:
 
 def _stored(moment: datetime) -> str:
     """The archive's timestamp format, so string comparison orders correctly."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return iso_ms(moment)
 
 
 def lower_bound(value: str | date | datetime) -> str:

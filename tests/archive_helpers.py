@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from archiver import Archive
+from archiver.clock import utc_now
 from archiver.models import PostSnapshot
-from archiver.pipeline import utc_now
 
 # Hindi, Arabic, hostile markup and a name full of quotes: what the archive must survive.
 HINDI_TEXT = "नमस्ते दुनिया, आज चुनाव का परिणाम आया"

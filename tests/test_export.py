@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from archiver import Archive
 from archiver.cli import cli
+from archiver.clock import utc_now
 from archiver.models import PostSnapshot
-from archiver.pipeline import utc_now
 
 
 @pytest.fixture(scope="module")

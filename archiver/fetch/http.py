@@ -34,6 +34,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from archiver.clock import iso_from_unix_ms
 from archiver.config import HttpConfig
 from archiver.snapshot.sanitize import safe_http_url
 from archiver.snapshot.snowflake import created_at_from_id, utc_now_iso
@@ -448,9 +449,7 @@ def _check_redirect(origin: str, target: str) -> None:
 
 def iso_from_epoch_ms(ms: float) -> str:
     """``2026-02-16T11:24:04.484Z`` from milliseconds since the Unix epoch."""
-    whole = math.floor(ms)
-    stamp = datetime.fromtimestamp(whole // 1000, tz=UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{whole % 1000:03d}Z"
+    return iso_from_unix_ms(math.floor(ms))
 
 
 def parse_time_ms(value: object) -> int | None:

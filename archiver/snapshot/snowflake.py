@@ -9,7 +9,9 @@ round them (the classic JavaScript bug the notes warn about).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+
+from archiver.clock import iso_from_unix_ms, iso_ms, utc_now
 
 # 2010-11-04T01:42:54.657Z, in Unix milliseconds.
 TWITTER_EPOCH_MS = 1288834974657
@@ -17,15 +19,6 @@ TWITTER_EPOCH_MS = 1288834974657
 MIN_SNOWFLAKE_ID = 29700859247
 # Ids are signed 64-bit integers.
 MAX_ID_EXCLUSIVE = 1 << 63
-
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _iso_from_unix_ms(ms: int) -> str:
-    """Format integer Unix milliseconds without going through a float."""
-    seconds, millis = divmod(ms, 1000)
-    dt = _UNIX_EPOCH + timedelta(seconds=seconds)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
 
 
 def created_at_from_id(post_id: str) -> str | None:
@@ -42,23 +35,11 @@ def created_at_from_id(post_id: str) -> str | None:
     n = int(s)
     if n < MIN_SNOWFLAKE_ID or n >= MAX_ID_EXCLUSIVE:
         return None
-    return _iso_from_unix_ms((n >> 22) + TWITTER_EPOCH_MS)
+    return iso_from_unix_ms((n >> 22) + TWITTER_EPOCH_MS)
 
 
-def iso_ms(dt: datetime) -> str:
-    """Format a datetime as ISO 8601 UTC with milliseconds and ``Z``.
-
-    A naive datetime is taken to be UTC already (the archive never stores local time).
-    """
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    dt = dt.astimezone(UTC)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
-
-
-def utc_now_iso() -> str:
-    """The current time in the archive's ISO 8601 format."""
-    return iso_ms(datetime.now(UTC))
+# The current time in the archive's format, under the name the fetchers know.
+utc_now_iso = utc_now
 
 
 _MONTHS: dict[str, int] = {}

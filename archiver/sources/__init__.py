@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from archiver import encoding
 from archiver.config import DirectorySource, Source
-from archiver.models import ArticleRef
+from archiver.errors import ArticleReadError
+from archiver.models import Article, ArticleRef
 from archiver.sources.directory import iter_directory
 
 
@@ -23,4 +25,14 @@ def iter_local_articles(
         yield from iter_directory(source, source_name(source, index), base, skip)
 
 
-__all__ = ["iter_local_articles", "source_name"]
+def article_from_bytes(ref: ArticleRef, data: bytes) -> Article:
+    """Check that bytes are a text article and work out their encoding.
+
+    Raises ``ArticleReadError`` for binary content, whichever source the bytes came from.
+    """
+    if encoding.looks_binary(data):
+        raise ArticleReadError("not a text file (binary content); skipped")
+    return Article(ref=ref, data=data, encoding=encoding.sniff_encoding(data))
+
+
+__all__ = ["article_from_bytes", "iter_local_articles", "source_name"]

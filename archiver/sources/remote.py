@@ -42,13 +42,14 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from archiver.clock import iso_ms
 from archiver.config import Config, FeedSource, SitemapSource, UrlsSource
+from archiver.errors import ArticleReadError
 from archiver.fetch.articles import ArticleFetcher, ArticleFetchError, ArticleResponse
 from archiver.fetch.policy import HostPolicy
+from archiver.files import safe_join
 from archiver.models import Article, ArticleRef
-from archiver.pipeline import ArticleReadError, article_from_bytes
-from archiver.rewrite import safe_join
-from archiver.sources import source_name
+from archiver.sources import article_from_bytes, source_name
 from archiver.storage import ArticleState
 
 log = logging.getLogger(__name__)
@@ -196,10 +197,7 @@ def normalise_date(value: str | None) -> str | None:
                 return None
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return iso_ms(moment)  # naive means UTC
 
 
 def _latest(*values: str | None) -> str | None:
