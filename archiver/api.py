@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from archiver.clock import utc_now
 from archiver.config import Config, config_from_dict, load_config
+from archiver.errors import NotFoundError as NotFoundError
 from archiver.lock import ArchiveLock
 from archiver.models import Post, RunReport
 from archiver.pipeline import Pipeline
@@ -396,10 +397,6 @@ class Archive:
 
         with self.lock():
             return write_index(self.store, self.config, per_page, force=force)
-
-
-class NotFoundError(LookupError):
-    """No post or article matches what was asked for."""
 
 
 __all__ = [

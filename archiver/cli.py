@@ -15,11 +15,10 @@ from typing import Any
 
 import click
 
-from archiver.api import MARK_END, MARK_START, ORDERS, Archive, NotFoundError, QueryError
+from archiver.api import MARK_END, MARK_START, ORDERS, Archive
 from archiver.cli_common import (
     EXIT_FAILURES,
     EXIT_NOT_FOUND,
-    EXIT_USAGE,
     Context,
     _fail,
     _Group,
@@ -106,7 +105,7 @@ def run(ctx: Context, as_json: bool) -> None:
 @pass_context
 def regenerate(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
     """Rewrite articles from the archive (all, or the ARTICLES named) without rescanning."""
-    with ctx.archive(writes=True) as archive, _query_errors():
+    with ctx.archive(writes=True) as archive:
         advance, done = _progress_callback(not as_json)
         try:
             report = archive.regenerate(list(articles) or None, progress=advance)
@@ -147,17 +146,6 @@ _NO_WRAP = {
 }
 _FOLD = {"article", "file", "original", "from", "url"}
 _MIN_TEXT = 12  # the narrowest a free-text column gets while identifiers are kept whole
-
-
-@contextmanager
-def _query_errors() -> Iterator[None]:
-    """Turn API errors into the documented exit codes."""
-    try:
-        yield
-    except NotFoundError as exc:
-        _fail(str(exc.args[0] if exc.args else exc), EXIT_NOT_FOUND)
-    except QueryError as exc:
-        _fail(str(exc), EXIT_USAGE)
 
 
 def _echo_json(data: Any) -> None:
@@ -291,7 +279,7 @@ def posts_list(ctx: Context, as_json: bool, **criteria: Any) -> None:
       embed-archiver posts list --status deleted --order archived --desc --limit 20
       embed-archiver posts list --article blog/2024/post.html
     """
-    with ctx.archive() as archive, _query_errors():
+    with ctx.archive() as archive:
         found = archive.posts(_filters(archive, criteria))
     rows = [post_dict(p) for p in found]
     if as_json:
@@ -350,7 +338,7 @@ def posts_search(
     Each word is searched as written (all words must match); add * for a prefix
     (arch*). Use --raw for FTS5 query syntax.
     """
-    with ctx.archive() as archive, _query_errors():
+    with ctx.archive() as archive:
         hits = archive.search(query, raw=raw, limit=limit, author=author, status=statuses)
     if as_json:
         _echo_json(
@@ -493,7 +481,7 @@ def articles_list(
 @pass_context
 def articles_show(ctx: Context, ref: str, as_json: bool) -> None:
     """Show an article's embeds, in order, with each post's status."""
-    with ctx.archive() as archive, _query_errors():
+    with ctx.archive() as archive:
         detail = archive.article(ref)
     if detail is None:
         _fail(f"no article matches {ref!r}", EXIT_NOT_FOUND)
@@ -551,7 +539,7 @@ def export_cmd(ctx: Context, fmt: str, output: str | None, **criteria: Any) -> N
     Rows stream from the database; a progress bar shows on a terminal when the
     data goes to a file or a pipe.
     """
-    with ctx.archive() as archive, _query_errors():
+    with ctx.archive() as archive:
         filters = _filters(archive, criteria)
         show_bar = sys.stderr.isatty() and (output is not None or not sys.stdout.isatty())
         with _export_progress(show_bar, lambda: archive.count_posts(filters)) as advance:
@@ -638,7 +626,7 @@ def restore(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
     itself with output.in_place), replacing our archived embeds with the markup
     they replaced, byte for byte.
     """
-    with ctx.archive(writes=True) as archive, _query_errors():
+    with ctx.archive(writes=True) as archive:
         results = archive.restore(list(articles) or None)
     if as_json:
         _echo_json([r.as_dict() for r in results])

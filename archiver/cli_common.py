@@ -20,10 +20,9 @@ from typing import Any, NoReturn
 import click
 
 from archiver.api import Archive
-from archiver.config import ConfigError, load_config
-from archiver.errors import LockHeld
+from archiver.config import load_config
+from archiver.errors import ArchiverError, LockHeld
 from archiver.models import RunReport
-from archiver.storage.schema import SchemaTooNewError
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +53,13 @@ class Context:
                 archive = self._open_database(self.db_path)
             else:
                 archive = self._open_config(writes)
-        except ConfigError as exc:
-            _fail(str(exc), EXIT_USAGE)
-        except (SchemaTooNewError, sqlite3.DatabaseError, OSError) as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             _fail(_setup_error(exc, self._database), EXIT_USAGE)
         try:
             yield archive
         except BrokenPipeError:
             raise  # the reader of our output left: not an error (see _Group)
-        except (SchemaTooNewError, sqlite3.DatabaseError, OSError) as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             # What stops a whole command (one bad article never does): a damaged
             # database, a full disk, an output folder that cannot be written. One
             # line saying what to do; -vv logs the traceback.
@@ -100,10 +97,17 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except BrokenPipeError:
             _closed_pipe()
-        except LockHeld as exc:
-            # click's own "Error: ..." line, as when the lock was a CLI exception.
-            click.echo(f"Error: {exc.message}", err=True)
-            sys.exit(exc.exit_code)
+        except ArchiverError as exc:
+            _stop(exc)
+
+
+def _stop(exc: ArchiverError) -> NoReturn:
+    """The one place an archiver error becomes a message and an exit code."""
+    if isinstance(exc, LockHeld):
+        # click's own "Error: ..." line, as when the lock was a click exception.
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    _fail(str(exc), exc.exit_code)
 
 
 def _closed_pipe() -> NoReturn:
@@ -195,8 +199,6 @@ def plural(count: int, noun: str, plural_form: str | None = None) -> str:
 def _setup_error(exc: BaseException, database: str | None) -> str:
     """A one-line message for an error that stops a whole command, with what to do."""
     where = f" {database}" if database else ""
-    if isinstance(exc, SchemaTooNewError):
-        return str(exc)
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return (
             f"the archive database{where} is busy ({exc}); run again once the other writer is done"

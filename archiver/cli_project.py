@@ -22,7 +22,7 @@ from archiver.cli_common import (
     _progress_callback,
     pass_context,
 )
-from archiver.config import ConfigError, load_config
+from archiver.config import load_config
 
 
 @click.command()
@@ -44,7 +44,7 @@ def init(directory: Path, articles: str | None, no_fetch: bool, force: bool) -> 
 
     Creates DIRECTORY and the articles folder if they are missing; nothing else.
     """
-    from archiver.project import DEFAULT_ARTICLES, ProjectError, init_project
+    from archiver.project import DEFAULT_ARTICLES, init_project
 
     if articles is None:
         articles = DEFAULT_ARTICLES
@@ -52,7 +52,7 @@ def init(directory: Path, articles: str | None, no_fetch: bool, force: bool) -> 
             articles = click.prompt("Folder of the articles to archive", default=articles)
     try:
         result = init_project(directory, articles, force=force, fetch=not no_fetch)
-    except (ProjectError, ConfigError, OSError) as exc:
+    except OSError as exc:
         _fail(str(exc), EXIT_USAGE)
     click.echo(f"wrote {result.config}")
     created = " (created)" if result.created_articles else ""
@@ -80,15 +80,10 @@ def add(ctx: Context, targets: tuple[str, ...], keep: bool, as_json: bool) -> No
     Nothing else is scanned, and config.yaml is left alone unless --keep is given.
     Exit codes as for run.
     """
-    from archiver.project import ProjectError
-    from archiver.sources.added import TargetError
-
     with ctx.archive(writes=True) as archive:
         advance, done = _progress_callback(not as_json)
         try:
             report = archive.add(list(targets), keep=keep, progress=advance)
-        except (TargetError, ProjectError) as exc:
-            _fail(str(exc), EXIT_USAGE)
         finally:
             done()
     _print_report(report, as_json, "add")
@@ -104,10 +99,7 @@ def _archive_paths(ctx: Context) -> tuple[Path, Path | None]:
     """The archive's database, and its media folder when a config names it."""
     if ctx.db_path is not None:
         return Path(ctx.db_path), None
-    try:
-        config = load_config(ctx.config_path)
-    except ConfigError as exc:
-        _fail(str(exc), EXIT_USAGE)
+    config = load_config(ctx.config_path)
     return config.database, config.media_root
 
 

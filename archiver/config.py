@@ -14,16 +14,14 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from archiver.errors import ConfigError as ConfigError
+
 CONFIG_ENV = "EMBED_ARCHIVER_CONFIG"
 MEDIA_DIR = "media"  # under the embeds folder: the content-addressed media store
 DEFAULT_CONFIG = "config.yaml"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-class ConfigError(Exception):
-    """The configuration file is missing or invalid; the message names the file and key."""
 
 
 def parse_duration(value: str | int | float) -> float:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from archiver.detect_ssg import SsgOptions, find_ssg_embeds, might_contain_ssg
+from archiver.errors import DetectionTimeout as DetectionTimeout
 from archiver.models import (
     FORM_AMP,
     FORM_ARCHIVED,
@@ -434,10 +435,6 @@ def _raw_close(data: bytes, name: bytes, pos: int, limit: int) -> tuple[int, int
 # or unclosed candidate, a search to EOF from every unclosed comment or tag, a nested
 # figure rescanned at every level.  The helpers below remember such work so that each
 # byte is examined a bounded number of times, and a cooperative deadline bounds the rest.
-
-
-class DetectionTimeout(Exception):
-    """Detection of one page ran past its time budget (the page is left unscanned)."""
 
 
 class _Finder:

@@ -25,6 +25,7 @@ from archiver.clock import iso_ms, utc_now
 from archiver.config import MEDIA_DIR, Config
 from archiver.detect_ssg import SsgOptions, options_for
 from archiver.errors import ArticleReadError
+from archiver.errors import OutputPathError as OutputPathError
 from archiver.files import safe_join
 from archiver.models import (
     Article,
@@ -768,10 +769,6 @@ def scan_article(
             seen_keys.add(span.key)
             snapshots.append(snapshot_from_markup(span, fragment))
     return ScanResult(scan_bytes=scan_bytes, spans=spans, records=records, snapshots=snapshots)
-
-
-class OutputPathError(ValueError):
-    """An article's output path cannot be used (it would overwrite the archive's own files)."""
 
 
 def archive_wide(exc: BaseException) -> bool:

@@ -19,15 +19,12 @@ from typing import Any
 import yaml
 
 from archiver.config import DEFAULT_CONFIG, ConfigError, config_from_dict
+from archiver.errors import ProjectError as ProjectError
 from archiver.rewrite import atomic_file
 
 ARTICLES_PLACEHOLDER = "__ARTICLES__"
 KEPT_SOURCE = "added"  # the urls source `add --keep` appends to
 DEFAULT_ARTICLES = "articles"
-
-
-class ProjectError(Exception):
-    """A project file cannot be written or edited as asked; the message says why."""
 
 
 def data_text(name: str) -> str:

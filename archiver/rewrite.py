@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
-
-class SpliceError(ValueError):
-    """Spans overlap or fall outside the article."""
+from archiver.errors import SpliceError as SpliceError
 
 
 def splice(data: bytes, replacements: Sequence[tuple[int, int, bytes]]) -> bytes:

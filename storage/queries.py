@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from archiver.clock import iso_ms
+from archiver.errors import QueryError as QueryError
 from archiver.models import GONE_STATUSES, MediaItem, Post
 from archiver.storage.fsnames import path_from_db, path_shown, path_to_db, representable
 from archiver.storage.store import media_item_from_row, post_from_row
@@ -40,10 +41,6 @@ MARK_END = "\x03"
 
 # Characters that carry no searchable text for the unicode61 tokenizer.
 _WORD_CHAR = re.compile(r"\w")
-
-
-class QueryError(ValueError):
-    """A query argument is invalid (bad date, bad FTS syntax with --raw, unknown order)."""
 
 
 @dataclass

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from archiver.errors import SchemaTooNewError as SchemaTooNewError
 from archiver.storage.transaction import write_transaction
 
 FTS_COLUMNS = ["text", "author_name", "author_handle"]
@@ -217,10 +218,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v4_full_text_search_keeps_marks,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class SchemaTooNewError(Exception):
-    """The archive was written by a newer embed-archiver."""
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

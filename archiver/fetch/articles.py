@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeVar
 
 from archiver.config import HttpConfig
 
-from .errors import BodyTooLarge, FetchError
+from .errors import ArticleFetchError, BodyTooLarge, FetchError
 from .http import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
@@ -43,10 +43,6 @@ __all__ = ["ArticleFetchError", "ArticleFetcher", "ArticleResponse", "HostPolicy
 _BACKSTOP = 1.0
 
 T = TypeVar("T")
-
-
-class ArticleFetchError(Exception):
-    """A sitemap or feed could not be fetched (``fetch_xml``)."""
 
 
 @dataclass

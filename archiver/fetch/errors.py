@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-__all__ = ["BodyTooLarge", "FetchError", "HostRefused", "Refused", "UnsupportedEncoding"]
+from archiver.errors import ArchiverError
+
+__all__ = [
+    "ArticleFetchError",
+    "BodyTooLarge",
+    "FetchError",
+    "HostRefused",
+    "Refused",
+    "UnsupportedEncoding",
+]
 
 
-class FetchError(Exception):
+class FetchError(ArchiverError):
     """A request failed for good (after retries, or past the deadline): not an answer."""
+
+
+class ArticleFetchError(FetchError):
+    """A sitemap or feed could not be fetched (``fetch_xml``)."""
 
 
 class Refused(FetchError):

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from archiver.config import Config, DirectorySource, UrlsSource
+from archiver.errors import TargetError as TargetError
 from archiver.models import ArticleRef
 from archiver.sources import source_name
 from archiver.sources.directory import matches
@@ -19,10 +20,6 @@ from archiver.sources.remote import clean_url, output_relpath
 
 ONE_OFF_SOURCE = "add"  # articles added without --keep: no later run rescans them
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-class TargetError(ValueError):
-    """A target of ``add`` is not an http(s) URL or a readable file; nothing was done."""
 
 
 def is_url(target: str) -> bool:

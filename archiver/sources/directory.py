@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from archiver.config import DirectorySource
+from archiver.errors import UnreadableFolderError as UnreadableFolderError
 from archiver.models import ArticleRef
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdx")
@@ -82,20 +83,6 @@ def iter_directory(
         # caller records the error and, the listing being incomplete, marks nothing
         # of this source as removed.
         raise UnreadableFolderError(root, unreadable)
-
-
-class UnreadableFolderError(OSError):
-    """Folders of a source could not be listed: the walk is incomplete, so no article
-    of the source may be taken as deleted."""
-
-    def __init__(self, root: Path, problems: list[str]) -> None:
-        shown = "; ".join(problems[:5]) + (
-            f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-        )
-        super().__init__(
-            f"cannot read {len(problems)} folder(s) of source {root}: {shown}. Their articles "
-            "are kept as they were (not marked removed); fix the folder permissions"
-        )
 
 
 def _walk(
