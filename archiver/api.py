@@ -19,7 +19,7 @@ from archiver.clock import utc_now
 from archiver.config import Config, config_from_dict, load_config
 from archiver.errors import NotFoundError as NotFoundError
 from archiver.lock import ArchiveLock
-from archiver.models import Post, RunReport
+from archiver.models import Post, RunOutcome, RunReport
 from archiver.pipeline import Pipeline
 from archiver.storage import Store
 from archiver.storage import queries as q
@@ -189,12 +189,12 @@ class Archive:
             try:
                 report = work(self.pipeline(progress))
             except BaseException as exc:
-                self.store.finish_run(run_id, "failed", {}, utc_now(), error=repr(exc))
+                self.store.finish_run(run_id, RunOutcome.FAILED, {}, utc_now(), error=repr(exc))
                 raise
-            outcome = "interrupted" if self.stop.is_set() else "ok"
-            if report.errors and outcome == "ok":
-                outcome = "errors"
-            if outcome != "interrupted" and self._index_is_stale(report):
+            outcome = RunOutcome.INTERRUPTED if self.stop.is_set() else RunOutcome.OK
+            if report.errors and outcome == RunOutcome.OK:
+                outcome = RunOutcome.ERRORS
+            if outcome != RunOutcome.INTERRUPTED and self._index_is_stale(report):
                 self.write_index()
             self.store.finish_run(run_id, outcome, report.as_dict(), utc_now())
             return report
@@ -204,7 +204,10 @@ class Archive:
         # A run that did not finish (killed, stopped, failed) may have changed posts
         # and articles without writing the index: this one writes it.
         previous = self.store.recent_runs(2)[1:]
-        unfinished = bool(previous) and previous[0].get("outcome") not in ("ok", "errors")
+        unfinished = bool(previous) and previous[0].get("outcome") not in (
+            RunOutcome.OK,
+            RunOutcome.ERRORS,
+        )
         return bool(changed) or unfinished or not (self.config.embeds_root / "index.html").exists()
 
     def _get_fetcher(self) -> PostFetcher | None:

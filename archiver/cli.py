@@ -122,7 +122,8 @@ def regenerate(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
 # exits 0 on success (an empty list is a success), 3 when the post or article asked
 # for does not exist, and 2 on bad arguments.
 
-STATUS_CHOICES = [*STATUSES, "gone"]
+# Plain strings: click shows and matches the names of enum members, not their values.
+STATUS_CHOICES = [*(status.value for status in STATUSES), "gone"]
 TEXT_WIDTH = 80
 # Table columns by how a long cell gives way (see _table).
 _NO_WRAP = {

@@ -42,6 +42,7 @@ from archiver.models import (
     PLATFORM_X,
     EmbedSpan,
 )
+from archiver.status_urls import STATUS_CORE
 
 __all__ = [
     "DetectionTimeout",
@@ -61,11 +62,7 @@ _RESERVED_HANDLES: Final = frozenset({"i", "intent", "share", "search", "hashtag
 # lookahead stops "status/123abc" and 20-digit runs.  ``)``, ``.``, ``,`` etc. are allowed
 # after the id so a URL at the end of a sentence or in Markdown link syntax still counts.
 _STATUS_PATTERN: Final = (
-    r"(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com/"
-    r"(?:#!/)?"
-    r"(?:i(?:/web)?(?=/status)|(?P<handle>[A-Za-z0-9_]{1,15}))"
-    r"/status(?:es)?/(?P<id>[0-9]{1,19})"
-    r"(?:/(?:photo|video)/[0-9]+)?"
+    STATUS_CORE + r"(?:/(?:photo|video)/[0-9]+)?"
     r"(?=[/?#\"'<>\s&),.;:!\]\\]|$)"
 )
 # ``parse_status_url``: the whole string is a URL, scheme optional.

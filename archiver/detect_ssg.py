@@ -33,7 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from archiver.models import FORM_ARCHIVED, PLATFORM_X, EmbedSpan
+from archiver.models import FORM_ARCHIVED, PLATFORM_X, EmbedForm, EmbedSpan
+from archiver.status_urls import STATUS_CORE_B
 
 __all__ = [
     "FLAVOR_HUGO",
@@ -52,13 +53,13 @@ __all__ = [
     "options_for",
 ]
 
-FORM_SHORTCODE = "hugo-shortcode"
-FORM_LIQUID = "liquid-tag"
-FORM_FASTPAGES = "fastpages"
-FORM_COMPONENT = "component"
-FORM_BARE_URL = "bare-url"
-FORM_TWITTERWIDGET = "twitterwidget"
-FORM_RENDERED_DIV = "rendered-div"
+FORM_SHORTCODE = EmbedForm.SHORTCODE
+FORM_LIQUID = EmbedForm.LIQUID
+FORM_FASTPAGES = EmbedForm.FASTPAGES
+FORM_COMPONENT = EmbedForm.COMPONENT
+FORM_BARE_URL = EmbedForm.BARE_URL
+FORM_TWITTERWIDGET = EmbedForm.TWITTERWIDGET
+FORM_RENDERED_DIV = EmbedForm.RENDERED_DIV
 
 # How an archived span was written (``EmbedSpan.flavor``): the rewrite keeps the flavour.
 FLAVOR_HUGO = "hugo"
@@ -118,13 +119,9 @@ def options_for(location: str, base: SsgOptions | None = None) -> SsgOptions:
 
 
 # ---------------------------------------------------------------------------------------
-# Status URLs and ids (same rules as archiver.detect)
+# Status URLs and ids (the pattern of archiver.status_urls, as archiver.detect)
 
-_STATUS_CORE: Final = (
-    rb"(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com/(?:#!/)?"
-    rb"(?:i(?:/web)?(?=/status)|(?P<handle>[A-Za-z0-9_]{1,15}))"
-    rb"/status(?:es)?/(?P<id>[0-9]{1,19})(?![0-9])"
-)
+_STATUS_CORE: Final = STATUS_CORE_B + rb"(?![0-9])"
 _URL_VALUE_RE: Final = re.compile(
     rb"(?:https?://)?" + _STATUS_CORE + rb"(?:[/?#][^\s\"'<>]*)?", re.I
 )

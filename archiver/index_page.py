@@ -64,7 +64,7 @@ _NOT_ID = re.compile(r"[^0-9A-Za-z_]")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
 # Labels of the per-status pages, in the order the filter shows them.
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     STATUS_LIVE: "Live",
     STATUS_DELETED: "Deleted",
     STATUS_PROTECTED: "Protected",

@@ -9,17 +9,33 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 PLATFORM_X = "x"
 
-# Post statuses. ``unknown`` until the original has been checked over the network.
-STATUS_UNKNOWN = "unknown"
-STATUS_LIVE = "live"
-STATUS_DELETED = "deleted"
-STATUS_PROTECTED = "protected"
-STATUS_SUSPENDED = "suspended"
-STATUS_UNAVAILABLE = "unavailable"
+# The enums below are StrEnums: each member is the str stored in the database and
+# printed, so values read back from SQLite (plain str) compare and hash equal to them.
+# The STATUS_*, SOURCE_* and FORM_* names are the members, kept for existing callers.
+
+
+class PostStatus(StrEnum):
+    """A post's status. ``unknown`` until the original has been checked over the network."""
+
+    UNKNOWN = "unknown"
+    LIVE = "live"
+    DELETED = "deleted"
+    PROTECTED = "protected"
+    SUSPENDED = "suspended"
+    UNAVAILABLE = "unavailable"
+
+
+STATUS_UNKNOWN = PostStatus.UNKNOWN
+STATUS_LIVE = PostStatus.LIVE
+STATUS_DELETED = PostStatus.DELETED
+STATUS_PROTECTED = PostStatus.PROTECTED
+STATUS_SUSPENDED = PostStatus.SUSPENDED
+STATUS_UNAVAILABLE = PostStatus.UNAVAILABLE
 STATUSES = (
     STATUS_UNKNOWN,
     STATUS_LIVE,
@@ -30,16 +46,27 @@ STATUSES = (
 )
 GONE_STATUSES = (STATUS_DELETED, STATUS_PROTECTED, STATUS_SUSPENDED, STATUS_UNAVAILABLE)
 
+
+class SnapshotSource(StrEnum):
+    """Where a snapshot's content came from (``SOURCE_RANK`` orders them)."""
+
+    SYNDICATION = "syndication"
+    WAYBACK = "wayback"
+    OEMBED = "oembed"
+    MARKUP = "markup"
+    # Read back from our own stable embed in an article, for a post the archive does
+    # not hold (the database was lost or replaced): never a new version of a post.
+    ARCHIVED_COPY = "archived-copy"
+
+
 # Where a snapshot's content came from, best first: a richer source is never
 # replaced in ``posts`` by a poorer one (see storage.Store.save_snapshot).
-SOURCE_SYNDICATION = "syndication"
-SOURCE_WAYBACK = "wayback"
-SOURCE_OEMBED = "oembed"
-SOURCE_MARKUP = "markup"
-# Read back from our own stable embed in an article, for a post the archive does
-# not hold (the database was lost or replaced): never a new version of a post.
-SOURCE_ARCHIVED_COPY = "archived-copy"
-SOURCE_RANK = {
+SOURCE_SYNDICATION = SnapshotSource.SYNDICATION
+SOURCE_WAYBACK = SnapshotSource.WAYBACK
+SOURCE_OEMBED = SnapshotSource.OEMBED
+SOURCE_MARKUP = SnapshotSource.MARKUP
+SOURCE_ARCHIVED_COPY = SnapshotSource.ARCHIVED_COPY
+SOURCE_RANK: dict[str, int] = {
     SOURCE_ARCHIVED_COPY: 0,
     SOURCE_MARKUP: 0,
     SOURCE_OEMBED: 1,
@@ -47,12 +74,40 @@ SOURCE_RANK = {
     SOURCE_SYNDICATION: 3,
 }
 
-# Embed forms, as recorded in ``embeds.form``.
-FORM_BLOCKQUOTE = "blockquote"
-FORM_AMP = "amp-twitter"
-FORM_IFRAME = "iframe"
-FORM_WP_BLOCK = "wp-block"
-FORM_ARCHIVED = "archived"  # our own stable embed, found again on a later scan
+
+class EmbedForm(StrEnum):
+    """The markup an embed was found in, as recorded in ``embeds.form``."""
+
+    BLOCKQUOTE = "blockquote"
+    AMP = "amp-twitter"
+    IFRAME = "iframe"
+    WP_BLOCK = "wp-block"
+    ARCHIVED = "archived"  # our own stable embed, found again on a later scan
+    # Static-site generator forms (archiver.detect_ssg).
+    SHORTCODE = "hugo-shortcode"
+    LIQUID = "liquid-tag"
+    FASTPAGES = "fastpages"
+    COMPONENT = "component"
+    BARE_URL = "bare-url"
+    TWITTERWIDGET = "twitterwidget"
+    RENDERED_DIV = "rendered-div"
+
+
+FORM_BLOCKQUOTE = EmbedForm.BLOCKQUOTE
+FORM_AMP = EmbedForm.AMP
+FORM_IFRAME = EmbedForm.IFRAME
+FORM_WP_BLOCK = EmbedForm.WP_BLOCK
+FORM_ARCHIVED = EmbedForm.ARCHIVED
+
+
+class RunOutcome(StrEnum):
+    """How a run ended, as recorded in ``runs.outcome``."""
+
+    RUNNING = "running"  # not ended (yet, or the process died: see mark_stale_runs)
+    OK = "ok"
+    ERRORS = "errors"  # finished, some articles or posts failed
+    FAILED = "failed"  # stopped by an exception
+    INTERRUPTED = "interrupted"  # stopped by a signal, work kept
 
 
 # Post ids are decimal numbers (X snowflakes are below 2**63: 19 digits). The

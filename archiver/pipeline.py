@@ -34,6 +34,7 @@ from archiver.models import (
     EmbedSpan,
     Post,
     PostSnapshot,
+    RunOutcome,
     RunReport,
     is_post_id,
     sha256_hex,
@@ -144,7 +145,11 @@ class Pipeline:
         forced = self._pages_stale | missing
         self._pages_stale = set()
         previous = self.store.recent_runs(2)[1:]  # [0] is this pass's own row
-        if previous and previous[0].get("outcome") in ("interrupted", "failed", "running"):
+        if previous and previous[0].get("outcome") in (
+            RunOutcome.INTERRUPTED,
+            RunOutcome.FAILED,
+            RunOutcome.RUNNING,
+        ):
             everything = set(self.store.post_keys())
             keys |= everything
             forced |= everything

@@ -77,7 +77,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # archived text; an NCR for "{" reads the same in HTML.
 _TEMPLATE_OPEN = re.compile(r"\{(?=[{%#])|(?<=\{)\{")
 
-_NOTICES = {
+_NOTICES: dict[str, str] = {
     STATUS_DELETED: "This post was deleted",
     STATUS_PROTECTED: "This post is no longer public: the account is protected",
     STATUS_SUSPENDED: "The account that wrote this post is suspended",

@@ -11,6 +11,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from archiver.models import (
     MediaItem,
     Post,
     PostSnapshot,
+    RunOutcome,
     post_key,
     sha256_hex,
 )
@@ -35,9 +37,18 @@ from archiver.storage.fsnames import path_from_db, path_to_db
 from archiver.storage.schema import migrate
 from archiver.storage.transaction import write_transaction
 
-NEW = "new"
-UPDATED = "updated"
-UNCHANGED = "unchanged"
+
+class Change(StrEnum):
+    """What saving a snapshot did to its post."""
+
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+NEW = Change.NEW
+UPDATED = Change.UPDATED
+UNCHANGED = Change.UNCHANGED
 
 # Fields whose change makes a new version of a post. Counts (likes, replies)
 # are left out on purpose: they change on every check and are not edits.
@@ -706,7 +717,7 @@ class Store:
         """Store the outcome of one network check of a post, in one transaction."""
         key = post_key(platform, post_id)
         with write_transaction(self.db):
-            outcome = UNCHANGED
+            outcome: str = UNCHANGED
             if snapshot is not None:
                 outcome = self._save_snapshot(snapshot, now)
                 if outcome != UNCHANGED:
@@ -844,7 +855,13 @@ class Store:
     def start_run(self, kind: str, now: str) -> int:
         with write_transaction(self.db):
             return self._insert(
-                "runs", {"kind": kind, "started_at": now, "outcome": "running", "pid": os.getpid()}
+                "runs",
+                {
+                    "kind": kind,
+                    "started_at": now,
+                    "outcome": RunOutcome.RUNNING,
+                    "pid": os.getpid(),
+                },
             )
 
     def finish_run(

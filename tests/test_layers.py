@@ -7,7 +7,7 @@ function, under ``TYPE_CHECKING`` too: a lazy import still ties the two modules 
 The layers, bottom first (a module may import its own layer or a lower one, never a higher one):
 
 0. base: ``errors``, ``clock``, ``models``, ``config``, ``encoding``, ``files``, ``lock``, ``logs``
-1. parse: ``snapshot``, ``detect_ssg``, ``detect`` (markup in, plain values out)
+1. parse: ``status_urls``, ``snapshot``, ``detect_ssg``, ``detect`` (markup in, plain values out)
 2. io: ``fetch``, ``storage`` (the network and the database)
 3. sources: ``sources`` (what articles there are)
 4. output: ``render``, ``rewrite``, ``ssg_rewrite``, ``index_page``, ``export``
@@ -41,7 +41,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "archiver.logs",
         ),
     ),
-    ("parse", ("archiver.snapshot", "archiver.detect_ssg", "archiver.detect")),
+    (
+        "parse",
+        ("archiver.status_urls", "archiver.snapshot", "archiver.detect_ssg", "archiver.detect"),
+    ),
     ("io", ("archiver.fetch", "archiver.storage")),
     ("sources", ("archiver.sources",)),
     (
@@ -178,8 +181,6 @@ def test_only_the_cli_imports_click() -> None:
     files = _module_files()
     cli_layer = len(LAYERS) - 1
     offenders = sorted(
-        name
-        for name in files
-        if _layer(name) != cli_layer and "click" in _third_party(name, files)
+        name for name in files if _layer(name) != cli_layer and "click" in _third_party(name, files)
     )
     assert not offenders, f"click imported below the CLI: {offenders}"
