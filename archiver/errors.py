@@ -26,7 +26,7 @@ The builtin base in brackets is kept from before the tree, so code that caught
 from the module that raises it (``archiver.config.ConfigError``, ``archiver.api.NotFoundError``…).
 
 ``exit_code`` is the exit status of a command stopped by the error: a plain number the
-CLI reads in one place (``archiver.cli_common``), so this module needs no CLI code.
+CLI reads in one place (``archiver.cli.context``), so this module needs no CLI code.
 """
 
 from __future__ import annotations

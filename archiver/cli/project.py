@@ -13,15 +13,8 @@ from pathlib import Path
 
 import click
 
-from archiver.cli_common import (
-    EXIT_FAILURES,
-    EXIT_USAGE,
-    Context,
-    _fail,
-    _print_report,
-    _progress_callback,
-    pass_context,
-)
+from archiver.cli.context import EXIT_FAILURES, EXIT_USAGE, Context, _fail, pass_context
+from archiver.cli.output import _print_report, _progress_callback
 from archiver.config import load_config
 
 

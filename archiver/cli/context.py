@@ -1,18 +1,19 @@
 """What every ``embed-archiver`` command shares: the exit codes, the context that opens
-the archive, the command group class and the one-line messages for errors that stop a
-command. The command modules (``cli``, ``cli_project``, ``cli_service``) import this one
-and never each other, so there is no import cycle between them.
+the archive, the command group class, and the one place where an error that stops a
+command becomes a one-line message and an exit code (``_Group.invoke``, ``_stop``).
+
+Exit codes: 0 success, 1 some articles or posts failed, 2 usage or config error,
+3 not found, 4 another instance holds the archive lock.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn
@@ -22,7 +23,6 @@ import click
 from archiver.api import Archive
 from archiver.config import load_config
 from archiver.errors import ArchiverError, LockHeld
-from archiver.models import RunReport
 
 log = logging.getLogger(__name__)
 
@@ -120,80 +120,6 @@ def _closed_pipe() -> NoReturn:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     sys.exit(0)
-
-
-def _progress_callback(enabled: bool) -> tuple[Callable[[str], None] | None, Callable[[], None]]:
-    """A rich status line on a terminal; nothing when piped.
-
-    While it shows, log records go through the same console, above the line,
-    rather than into the middle of it.
-    """
-    if not enabled or not sys.stderr.isatty():
-        return None, lambda: None
-    from contextlib import ExitStack
-
-    from rich.console import Console
-
-    from archiver.logs import logs_through
-
-    console = Console(stderr=True)
-    status = console.status("scanning…")
-    stack = ExitStack()
-    stack.enter_context(logs_through(console))
-    status.start()
-    stack.callback(status.stop)
-    count = 0
-
-    def advance(location: str) -> None:
-        nonlocal count
-        count += 1
-        status.update(f"{count} articles · {location[-60:]}")
-
-    return advance, stack.close
-
-
-def _print_report(report: RunReport, as_json: bool, title: str) -> None:
-    data = report.as_dict()
-    if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False))
-        return
-    if title == "regenerate":
-        click.echo(_regenerate_line(data))
-    else:
-        click.echo(_run_line(title, data))
-    for error in data["errors"]:
-        click.echo(f"  error: {error['article']}: {error['reason']}", err=True)
-
-
-def _run_line(title: str, data: dict[str, Any]) -> str:
-    """One line saying what a pass did, every count with its noun."""
-    return (
-        f"{title}: {plural(data['articles_scanned'], 'article')} scanned "
-        f"({data['articles_skipped']} unchanged, skipped; {data['articles_removed']} removed), "
-        f"{plural(data['embeds_found'], 'embed')} found, "
-        f"{plural(data['posts_new'], 'new post')}, {data['posts_updated']} updated, "
-        f"{data['posts_fetched']} fetched ({data['fetch_failures']} failed), "
-        f"{plural(data['articles_rewritten'], 'article')} rewritten "
-        f"in {data['duration_s']:.2f}s"
-    )
-
-
-def _regenerate_line(data: dict[str, Any]) -> str:
-    """What regenerate did: it scans nothing, it rewrites (or finds up to date)."""
-    failed = len(data["errors"])
-    done = data["articles_rewritten"] + data["articles_unchanged"] + failed
-    return (
-        f"regenerate: {plural(done, 'article')} rendered again from the archive: "
-        f"{data['articles_rewritten']} rewritten, {data['articles_unchanged']} already "
-        f"up to date, {failed} failed in {data['duration_s']:.2f}s"
-    )
-
-
-def plural(count: int, noun: str, plural_form: str | None = None) -> str:
-    """``1 embed``, ``2 embeds``: a count with its noun in the right number."""
-    if count == 1:
-        return f"{count} {noun}"
-    return f"{count} {plural_form or noun + 's'}"
 
 
 def _setup_error(exc: BaseException, database: str | None) -> str:

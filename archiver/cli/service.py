@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from archiver.cli_common import Context, pass_context
+from archiver.cli.context import Context, pass_context
 from archiver.clock import utc_now
 from archiver.lock import holder_alive, lock_path_for
 

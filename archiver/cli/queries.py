@@ -1,12 +1,10 @@
-"""The ``embed-archiver`` command: a thin layer over ``archiver.Archive``.
-
-Exit codes: 0 success, 1 some articles or posts failed, 2 usage or config error,
-3 not found, 4 another instance holds the archive lock.
-"""
+"""The query commands: ``posts list|search|show``, ``articles list|show``, ``export``
+and ``stats``. Every query command prints a rich table on a terminal and JSON with
+--json; it exits 0 on success (an empty list is a success), 3 when the post or article
+asked for does not exist, and 2 on bad arguments (see archiver.cli.context)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,15 +14,16 @@ from typing import Any
 import click
 
 from archiver.api import MARK_END, MARK_START, ORDERS, Archive
-from archiver.cli_common import (
-    EXIT_FAILURES,
+from archiver.cli.context import (
     EXIT_NOT_FOUND,
     Context,
     _fail,
-    _Group,
-    _print_report,
-    _progress_callback,
     pass_context,
+)
+from archiver.cli.output import (
+    _echo_json,
+    _one_line,
+    _table,
     plural,
 )
 from archiver.models import STATUSES, Post
@@ -53,163 +52,8 @@ POST_FIELDS = (
     "next_check_at",
 )
 
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--config",
-    "config_path",
-    metavar="PATH",
-    help="Config file (default: $EMBED_ARCHIVER_CONFIG or ./config.yaml).",
-)
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH",
-    help="Open this archive database directly instead of a config (for queries).",
-)
-@click.option(
-    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.version_option(package_name="embed-archiver")
-@click.pass_context
-def cli(
-    ctx: click.Context, config_path: str | None, db_path: str | None, log_format: str, verbose: int
-) -> None:
-    """Archive embedded social posts and rewrite articles to use local copies."""
-    from archiver.logs import setup_logging
-
-    setup_logging(log_format, verbose)
-    ctx.obj = Context(config_path, log_format, db_path)
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-@pass_context
-def run(ctx: Context, as_json: bool) -> None:
-    """One pass: scan sources, snapshot posts, store them, rewrite articles."""
-    with ctx.archive(writes=True) as archive:
-        advance, done = _progress_callback(not as_json)
-        try:
-            report = archive.run(progress=advance)
-        finally:
-            done()
-    _print_report(report, as_json, "run")
-    if report.errors:
-        sys.exit(EXIT_FAILURES)
-
-
-@cli.command()
-@click.argument("articles", nargs=-1)
-@click.option("--json", "as_json", is_flag=True)
-@pass_context
-def regenerate(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
-    """Rewrite articles from the archive (all, or the ARTICLES named) without rescanning."""
-    with ctx.archive(writes=True) as archive:
-        advance, done = _progress_callback(not as_json)
-        try:
-            report = archive.regenerate(list(articles) or None, progress=advance)
-        finally:
-            done()
-    _print_report(report, as_json, "regenerate")
-    if report.errors:
-        sys.exit(EXIT_FAILURES)
-
-
-# -- querying the archive ----------------------------------------------------------------
-#
-# Every query command prints a rich table on a terminal and JSON with --json; it
-# exits 0 on success (an empty list is a success), 3 when the post or article asked
-# for does not exist, and 2 on bad arguments.
-
 # Plain strings: click shows and matches the names of enum members, not their values.
 STATUS_CHOICES = [*(status.value for status in STATUSES), "gone"]
-TEXT_WIDTH = 80
-# Table columns by how a long cell gives way (see _table).
-_NO_WRAP = {
-    "key",
-    "post",
-    "posted",
-    "#",
-    "status",
-    "captured",
-    "author",
-    "form",
-    "found",
-    "removed",
-    "source",
-    "kind",
-    "scanned",
-    "embeds",
-    "field",
-    "count",
-    "posts",
-}
-_FOLD = {"article", "file", "original", "from", "url"}
-_MIN_TEXT = 12  # the narrowest a free-text column gets while identifiers are kept whole
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _console() -> Any:
-    from rich.console import Console
-
-    # Created per call: click's test runner swaps sys.stdout.
-    return Console(file=sys.stdout, highlight=False)
-
-
-def _one_line(text: str | None, width: int = TEXT_WIDTH) -> str:
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def _table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
-    from rich.table import Table
-
-    console = _console()
-    cells = [[_cell(value) for value in row] for row in rows]
-    widest = [
-        max([len(name), *(row[index].cell_len for row in cells)])
-        for index, name in enumerate(columns)
-    ]
-    whole = [name in _NO_WRAP or name in _FOLD for name in columns]
-    # Identifiers, dates, statuses and paths stay whole when they fit: as wide as
-    # their longest value, leaving the free-text columns at least _MIN_TEXT each
-    # (else 80 columns split "blockquote" into "blockquot" / "e", and a path into
-    # "history.h" / "tml").
-    needed = sum(w for w, keep in zip(widest, whole, strict=True) if keep)
-    text_min = [min(w, max(_MIN_TEXT, len(name))) for w, name in zip(widest, columns, strict=True)]
-    needed += sum(m for m, keep in zip(text_min, whole, strict=True) if not keep)
-    needed += 3 * len(columns) + 1  # borders and padding
-    fits = needed <= console.width
-    table = Table(title=title, show_lines=False, title_justify="left")
-    for index, name in enumerate(columns):
-        if not fits:
-            # A terminal too narrow for the identifiers: every column folds, so no
-            # column is squeezed out of sight and every character stays on screen.
-            table.add_column(name, overflow="fold")
-        elif whole[index]:
-            table.add_column(name, no_wrap=True, overflow="ellipsis", min_width=widest[index])
-        elif name == "value":
-            # A detail's values: words wrap, a long path folds (nothing is cut off).
-            table.add_column(name, overflow="fold")
-        else:
-            # Free text wraps between words; a word too long for the column ends in
-            # "…" rather than being cut in two.
-            table.add_column(name, overflow="ellipsis", min_width=text_min[index])
-    for row in cells:
-        table.add_row(*row)
-    console.print(table)
-
-
-def _cell(value: Any) -> Any:
-    from rich.text import Text
-
-    if isinstance(value, Text):
-        return value
-    return Text("" if value is None else str(value))
 
 
 def post_filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -262,7 +106,7 @@ def post_dict(post: Post) -> dict[str, Any]:
     return {name: data[name] for name in POST_FIELDS}
 
 
-@cli.group()
+@click.group()
 def posts() -> None:
     """List, search and show archived posts."""
 
@@ -434,7 +278,7 @@ def posts_show(ctx: Context, ref: str, as_json: bool) -> None:
     )
 
 
-@cli.group()
+@click.group()
 def articles() -> None:
     """List articles and show their embeds."""
 
@@ -522,7 +366,7 @@ def articles_show(ctx: Context, ref: str, as_json: bool) -> None:
     )
 
 
-@cli.command("export")
+@click.command("export")
 @click.option(
     "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
 )
@@ -567,7 +411,7 @@ def _export_progress(
         yield lambda: progress.advance(task)
 
 
-@cli.command()
+@click.command()
 @click.option(
     "--top",
     type=click.IntRange(min=1),
@@ -614,67 +458,3 @@ def _size(n: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{n} B"  # pragma: no cover
-
-
-@cli.command()
-@click.argument("articles", nargs=-1, metavar="[ARTICLE]...")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per article.")
-@pass_context
-def restore(ctx: Context, articles: tuple[str, ...], as_json: bool) -> None:
-    """Put the original embed markup back (all articles, or the ARTICLES named).
-
-    Rewrites each article's current file (the copy in output.dir, or the source
-    itself with output.in_place), replacing our archived embeds with the markup
-    they replaced, byte for byte.
-    """
-    with ctx.archive(writes=True) as archive:
-        results = archive.restore(list(articles) or None)
-    if as_json:
-        _echo_json([r.as_dict() for r in results])
-    else:
-        for r in results:
-            if r.error:
-                click.echo(f"error: {r.location}: {r.error}", err=True)
-            else:
-                state = "restored" if r.changed else "unchanged"
-                extra = f" ({r.missing} without an original)" if r.missing else ""
-                click.echo(f"{state}: {r.location}: {plural(r.restored, 'embed')}{extra}")
-    if any(r.error for r in results):
-        sys.exit(EXIT_FAILURES)
-
-
-@cli.command()
-@click.option("--per-page", type=click.IntRange(min=1), default=100, show_default=True)
-@pass_context
-def index(ctx: Context, per_page: int) -> None:
-    """Write the static index of archived posts (OUTPUT/embeds/index.html …)."""
-    with ctx.archive(writes=True) as archive:
-        pages = archive.write_index(per_page, force=True)
-    click.echo(f"wrote {plural(len(pages), 'index page')}: {pages[0]}")
-
-
-def _register_service_commands() -> None:
-    # archiver.cli_service imports this module (for Context), so it joins the group
-    # once the group exists.
-    from archiver.cli_service import serve, status
-
-    cli.add_command(serve)
-    cli.add_command(status)
-
-
-_register_service_commands()
-
-
-def _register_project_commands() -> None:
-    # A new user's first steps (archiver.cli_project imports this module too).
-    from archiver.cli_project import add, browse, datasette_metadata, init
-
-    for command in (init, add, datasette_metadata, browse):
-        cli.add_command(command)
-
-
-_register_project_commands()
-
-
-def main() -> None:
-    cli(prog_name="embed-archiver")
