@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from archiver.config import Config, ConfigError, load_config
+from archiver.errors import ArchiverError
 from archiver.models import Post, PostSnapshot, RunReport
 
 if TYPE_CHECKING:
@@ -12,7 +13,16 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["Archive", "Config", "ConfigError", "Post", "PostSnapshot", "RunReport", "load_config"]
+__all__ = [
+    "Archive",
+    "ArchiverError",
+    "Config",
+    "ConfigError",
+    "Post",
+    "PostSnapshot",
+    "RunReport",
+    "load_config",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -13,9 +13,8 @@ import click
 import pytest
 from archive_helpers import build_archive
 
-from archiver import Archive
+from archiver import Archive, ArchiverError
 from archiver.config import load_config
-from archiver.errors import ArchiverError
 from archiver.lock import ArchiveLock
 
 
