@@ -248,16 +248,12 @@ class Pipeline:
 
     def _content_changed(self, keys: set[str]) -> None:
         """Posts whose content changed: their pages, and those of posts quoting or
-        replying to them, are written again when next rendered; the copies of articles
-        showing a linking post are marked out of date (the store already marked those
-        showing the post itself, in the transaction that changed it)."""
+        replying to them, are written again when next rendered. (The store marked the
+        articles showing any of them out of date, in the transaction that changed it.)"""
         if not keys:
             return
-        linking = self.store.posts_linking_to(keys) - keys
-        for key in keys | linking:
+        for key in keys | self.store.posts_linking_to(keys):
             self._pages_written.pop(key, None)
-        if linking:
-            self.store.mark_stale(linking)
 
     def _regenerate_stale(self, report: RunReport) -> None:
         """Rewrite every article whose copy is out of date and that did not fail."""

@@ -211,11 +211,19 @@ def _v4_full_text_search_keeps_marks(db: sqlite_utils.Database) -> None:
     posts.enable_fts(FTS_COLUMNS, create_triggers=True, tokenize=FTS_TOKENIZE)
 
 
+def _v5_post_link_indexes(db: sqlite_utils.Database) -> None:
+    # A post that changes marks out of date, in the same transaction, the articles of the
+    # posts that quote it or reply to it: found through these columns on every change.
+    db.table("posts").create_index(["quoted_post_key"])
+    db.table("posts").create_index(["reply_to_post_key"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_full_text_search,
     _v3_output_path_index,
     _v4_full_text_search_keeps_marks,
+    _v5_post_link_indexes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -372,20 +372,18 @@ class Store:
             found.update(loc for (loc,) in rows)
         return sorted(found)
 
-    def mark_stale(self, keys: Iterable[str]) -> None:
-        """Mark the rewritten copies of articles embedding these posts as out of date."""
-        with write_transaction(self.db):
-            self._mark_stale(keys)
-
     def _mark_stale(self, keys: Iterable[str]) -> None:
-        # A post's rendering changed: the copies showing it are out of date until
-        # mark_rewritten records them again (output_hash). Marked in the transaction
-        # that changes the post, so a crash before they are rewritten loses nothing.
-        for chunk, marks in _in_chunks(keys):
+        # A post's rendering changed: the copies showing it, and those showing a post
+        # that quotes it or replies to it, are out of date until mark_rewritten records
+        # them again (output_hash). Marked in the transaction that changes the post, so
+        # a crash before they are rewritten loses nothing.
+        for chunk, marks in _in_chunks(keys, size=300):  # three uses of each key
             self.db.execute(
                 "UPDATE articles SET output_hash = NULL WHERE removed_at IS NULL AND id IN "
-                f"(SELECT article_id FROM embeds WHERE post_key IN ({marks}))",
-                chunk,
+                f"(SELECT article_id FROM embeds WHERE post_key IN ({marks}) OR post_key IN "
+                f"(SELECT key FROM posts WHERE quoted_post_key IN ({marks}) "
+                f"OR reply_to_post_key IN ({marks})))",
+                [*chunk, *chunk, *chunk],
             )
 
     def stale_article_refs(self) -> list[ArticleRef]:

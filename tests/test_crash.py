@@ -22,6 +22,7 @@ import yaml
 from fakex import FakeX, config_for, make_tweet_payload
 
 from archiver import Archive
+from archiver.models import PostSnapshot
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
@@ -234,3 +235,47 @@ def _status(db: Path, post_id: str) -> str | None:
     finally:
         conn.close()
     return row[0] if row else None
+
+
+def test_a_quoted_post_change_marks_the_quoting_articles_in_its_own_transaction(
+    tmp_path: Path, fakex: FakeX
+) -> None:
+    """Found by the network kill bench (1 failure in 500 kills): a check that finds a
+    quoted post changed commits, and the articles showing the post that quotes it were
+    marked out of date only in a later transaction. A kill between the two left them
+    stale for good. The check's own transaction now marks them."""
+    post, quoted = "1641086480675225601", "1629307668568633344"
+    fakex.add_post(
+        make_tweet_payload(
+            post, "look at this", "sam", "Sam", quoted=make_tweet_payload(quoted, "quote me")
+        )
+    )
+    fakex.add_post(make_tweet_payload(quoted, "quote me"))
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "story.html").write_text(
+        "<html><body><blockquote class='twitter-tweet'><p>look</p>&mdash; Sam (@sam) "
+        f"<a href='https://twitter.com/sam/status/{post}'>March 29, 2023</a>"
+        "</blockquote></body></html>\n"
+    )
+    config = tmp_path / "config.yaml"
+    settings = {
+        "database": "archive.db",
+        "sources": [{"kind": "directory", "path": "articles"}],
+        "output": {"dir": "out"},
+        **config_for(fakex, wayback={"enabled": False}),
+    }
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    with Archive.from_config(config) as archive:
+        archive.run()
+        store = archive.store
+        assert store.stale_article_refs() == []
+        assert store.get_post(f"x:{quoted}", with_related=False).status == "live"  # type: ignore[union-attr]
+        # What a killed run committed last: the quoted post, checked again, is deleted.
+        gone = PostSnapshot(post_id=quoted, status="deleted", source="syndication")
+        outcome = store.record_check(
+            quoted, gone, None, "2999-01-01T00:00:00.000Z", "2026-11-30T00:00:00.000Z"
+        )
+        assert outcome == "updated"
+        # Nothing else ran: the article showing the quoting post is already marked.
+        assert [ref.location for ref in store.stale_article_refs()] == ["articles/story.html"]
