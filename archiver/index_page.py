@@ -39,7 +39,7 @@ from archiver.models import (
     STATUS_UNKNOWN,
     STATUSES,
 )
-from archiver.render import human_date, neutralize_template_syntax
+from archiver.render import human_date, isolate_mentions, neutralize_template_syntax
 from archiver.rewrite import atomic_file, relative_href, write_if_changed
 from archiver.snapshot.sanitize import safe_http_url
 from archiver.storage import Store
@@ -113,11 +113,13 @@ def page_name(number: int, status: str | None = None) -> str:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("archiver", "templates"),
         autoescape=True,  # always: the template name does not end in .html
         undefined=StrictUndefined,
     )
+    env.filters["isolate_mentions"] = isolate_mentions
+    return env
 
 
 def write_index(

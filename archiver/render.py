@@ -183,6 +183,12 @@ def _post_html_filter(value: str | None) -> Markup:
     return Markup(sanitize_post_html(value, rel=LINK_REL))
 
 
+def isolate_mentions(text: str) -> Markup:
+    """Plain text, escaped, with each @mention in its own ``<bdi dir="ltr">``, so that
+    right-to-left text around it cannot show "@newsdesk" as "newsdesk@"."""
+    return Markup(_MENTION.sub(r'<bdi dir="ltr">@\1</bdi>', html.escape(text, quote=True)))
+
+
 def _link_mention(m: re.Match[str]) -> str:
     return f'<a href="https://x.com/{m.group(1)}" rel="{LINK_REL}" dir="ltr">@{m.group(1)}</a>'
 

@@ -14,7 +14,7 @@ from archiver.models import PostSnapshot
 
 # Hindi, Arabic, hostile markup and a name full of quotes: what the archive must survive.
 HINDI_TEXT = "नमस्ते दुनिया, आज चुनाव का परिणाम आया"
-ARABIC_TEXT = "تجربة النشر المباشر من الموقع الجديد اليوم"
+ARABIC_TEXT = "تجربة النشر المباشر من الموقع الجديد اليوم مع @newsdesk"
 HOSTILE_TEXT = "<script>alert('x')</script> & \"quoted\" <img src=x onerror=alert(1)>"
 HOSTILE_NAME = 'Evil "Quote" <b>Name</b>'
 

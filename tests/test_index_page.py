@@ -180,3 +180,17 @@ def test_index_is_rendered_again_only_when_what_it_shows_changed(tmp_path: Path)
     row = soup(index).select_one(f"#post-{POST_ARABIC} .status")
     assert row is not None and row.get_text() == "Deleted"
     assert b"Edited by hand" not in index.read_bytes()
+
+
+def test_mentions_in_right_to_left_excerpts_are_isolated(tmp_path: Path) -> None:
+    """In an Arabic excerpt a bare "@newsdesk" is reordered to "newsdesk@" by the
+    bidirectional algorithm; each mention is isolated left-to-right."""
+    config = build_archive(tmp_path)
+    with Archive.from_config(config) as archive:
+        write_index(archive, archive.config)
+    row = soup(tmp_path / "out" / "embeds" / "index.html").select_one(f"#post-{POST_ARABIC}")
+    assert row is not None
+    text = row.select_one("p.text")
+    assert text is not None
+    mentions = text.select('bdi[dir="ltr"]')
+    assert [m.get_text() for m in mentions] == ["@newsdesk"]
