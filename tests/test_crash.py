@@ -184,23 +184,9 @@ def test_a_post_change_recorded_by_a_killed_run_still_reaches_its_articles(
         )
     )
     fakex.add_tombstone(quoted, "This Post was deleted by the Post author.")
-    folder = tmp_path / "articles"
-    folder.mkdir()
     filler = "<p>" + "Lorem ipsum dolor sit amet. " * 200 + "</p>"
-    for i in range(40):  # enough that rewriting them all takes a while
-        (folder / f"story-{i:03d}.html").write_text(
-            f"<html><body>{filler}<blockquote class='twitter-tweet'><p>look</p>&mdash; "
-            f"Sam (@sam) <a href='https://twitter.com/sam/status/{post}'>March 29, 2023</a>"
-            "</blockquote></body></html>\n"
-        )
-    config = tmp_path / "config.yaml"
-    settings = {
-        "database": "archive.db",
-        "sources": [{"kind": "directory", "path": "articles"}],
-        "output": {"dir": "out"},
-        **config_for(fakex, wayback={"enabled": False}),
-    }
-    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    # Enough articles that rewriting them all takes a while.
+    config = _project(tmp_path, fakex, post, [f"story-{i:03d}.html" for i in range(40)], filler)
     command = [sys.executable, "-m", "archiver", "--config", str(config), "run"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)
@@ -222,6 +208,27 @@ def test_a_post_change_recorded_by_a_killed_run_still_reaches_its_articles(
     subprocess.run(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, check=True)
     stale = [p.name for p in outputs if live in p.read_text(encoding="utf-8")]
     assert stale == [], f"{len(stale)} articles still show the deleted quote as live"
+
+
+def _project(tmp_path: Path, fakex: FakeX, post: str, names: list[str], filler: str = "") -> Path:
+    """A folder of articles that each embed ``post``, and a config fetching from the fake."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_text(
+            f"<html><body>{filler}<blockquote class='twitter-tweet'><p>look</p>&mdash; "
+            f"Sam (@sam) <a href='https://twitter.com/sam/status/{post}'>March 29, 2023</a>"
+            "</blockquote></body></html>\n"
+        )
+    config = tmp_path / "config.yaml"
+    settings = {
+        "database": "archive.db",
+        "sources": [{"kind": "directory", "path": "articles"}],
+        "output": {"dir": "out"},
+        **config_for(fakex, wayback={"enabled": False}),
+    }
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return config
 
 
 def _status(db: Path, post_id: str) -> str | None:
@@ -251,21 +258,7 @@ def test_a_quoted_post_change_marks_the_quoting_articles_in_its_own_transaction(
         )
     )
     fakex.add_post(make_tweet_payload(quoted, "quote me"))
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    (folder / "story.html").write_text(
-        "<html><body><blockquote class='twitter-tweet'><p>look</p>&mdash; Sam (@sam) "
-        f"<a href='https://twitter.com/sam/status/{post}'>March 29, 2023</a>"
-        "</blockquote></body></html>\n"
-    )
-    config = tmp_path / "config.yaml"
-    settings = {
-        "database": "archive.db",
-        "sources": [{"kind": "directory", "path": "articles"}],
-        "output": {"dir": "out"},
-        **config_for(fakex, wayback={"enabled": False}),
-    }
-    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    config = _project(tmp_path, fakex, post, ["story.html"])
     with Archive.from_config(config) as archive:
         archive.run()
         store = archive.store
