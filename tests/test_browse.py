@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from archive_helpers import (
     POST_JACK,
     build_archive,
 )
+from datasette_helpers import wait_until_up
 
 pytest.importorskip("datasette", reason="datasette is not installed (pip install '.[web]')")
 
@@ -56,7 +56,7 @@ def browse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process)
+        wait_until_up(url, process, "browse")
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -65,21 +65,6 @@ def browse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            pytest.fail(f"browse exited with {process.returncode}:\n{output}")
-        try:
-            if httpx.get(f"{url}/-/versions.json", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail("browse did not start within 30s")
 
 
 def get_json(url: str, path: str, **params: str) -> Any:

@@ -6,7 +6,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from archive_helpers import POST_ARABIC, POST_ELECTION, POST_JACK, build_archive, set_status
+from datasette_helpers import wait_until_up
 
 pytest.importorskip("datasette", reason="datasette is not installed (pip install '.[web]')")
 
@@ -39,7 +39,7 @@ def datasette_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process)
+        wait_until_up(url, process, "datasette")
         yield url
     finally:
         process.terminate()
@@ -48,21 +48,6 @@ def datasette_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            pytest.fail(f"datasette exited with {process.returncode}:\n{output}")
-        try:
-            if httpx.get(f"{url}/-/versions.json", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail("datasette did not start within 30s")
 
 
 def get_rows(url: str, path: str, **params: str) -> list[dict[str, Any]]:
