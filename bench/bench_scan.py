@@ -5,6 +5,7 @@
     python bench/bench_scan.py --density 0.1      # one corpus only (repeatable option)
     python bench/bench_scan.py --save-reference   # store today's outputs for later checks
     python bench/bench_scan.py --markup-both      # first run with and without lxml markup
+    python bench/bench_scan.py --articles 500 --density 0.1 --profile   # where the time goes
 
 Each corpus is measured against the read+decode floor taken in the same run on the
 same files, so the ratios hold even on a noisy machine. ``--density`` is the share of
@@ -308,6 +309,27 @@ def render_cost(repeats: int = 3, rounds: int = 2000) -> float:
     return seconds / rounds * 1e6
 
 
+def profile_first_run(articles: Path, tag: str, top: int = 25) -> None:
+    """Print where a first run's time goes: cProfile's top functions by own and total time."""
+    import cProfile
+    import pstats
+
+    from archiver import Archive
+
+    folder = WORK / f"run-{tag}-profile"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    config = write_config(folder, articles)
+    profiler = cProfile.Profile()
+    with Archive.from_config(config) as archive:
+        profiler.enable()
+        archive.run()
+        profiler.disable()
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+
+
 def _now_iso() -> str:
     now = datetime.now(UTC)
     return f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}Z"
@@ -435,11 +457,22 @@ def main() -> None:
         action="store_true",
         help="time the first run with and without the lxml markup path (best of --repeats)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile one first run per corpus with cProfile and print the top functions",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--render-only", action="store_true", help="only the per-embed render cost")
     args = parser.parse_args()
     if args.child:
         child(args.child)
+        return
+    if args.profile:
+        for density in args.density or [None, 0.1]:
+            tag = f"{args.articles}{density_tag(density)}"
+            print(f"== profile of a first run: {tag}")
+            profile_first_run(corpus(args.articles, density), tag)
         return
     per_embed = render_cost(args.repeats)
     if args.render_only:
