@@ -173,9 +173,11 @@ def might_contain_embeds(data: bytes, ssg: SsgOptions | None = None) -> bool:
     ``TWITTER-TWEET``) are caught too; mixed-case ones such as ``Twitter-Tweet`` are not.
     With ``ssg``, the static-site generator forms' markers count too (``detect_ssg``).
     """
-    if ssg is not None and might_contain_ssg(data, ssg):
-        return True
+    # The HTML markers first: they flag most pages (theme JS, follow links name the
+    # class), and for those find_embeds runs the SSG prefilter itself anyway.
     if _has_marker(data):
+        return True
+    if ssg is not None and might_contain_ssg(data, ssg):
         return True
     if not any(hint in data for hint in _UPPER_HINTS):
         return False

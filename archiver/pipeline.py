@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 32
+_JOINED_MEMO = 256
 T = TypeVar("T")
 # Files of the content-addressed media store: <sha256>.<ext>.
 _MEDIA_NAME = re.compile(r"[0-9a-f]{64}\.[a-z0-9]{1,5}")
@@ -96,6 +97,8 @@ class Pipeline:
     # (richer markup, then a check) counts once.
     _new_keys: set[str] = field(default_factory=set)
     _updated_keys: set[str] = field(default_factory=set)
+    # Resolved output paths of the last few articles (see _joined_output).
+    _joined: dict[str, Path] = field(default_factory=dict)
 
     # -- the whole pass ------------------------------------------------------------
 
@@ -490,7 +493,22 @@ class Pipeline:
     def _output_path(self, ref: ArticleRef) -> Path:
         if self.config.output.in_place and ref.path is not None:
             return Path(ref.path)
-        path = safe_join(self.config.output.dir, ref.output_relpath or ref.location)
+        path = self._joined_output(ref.output_relpath or ref.location)
+        if self.store.output_owner(str(path), other_than=ref.location) is None:
+            return path
+        # Another article already writes there (``/story`` and ``/story.html`` of a
+        # site, or two unnamed folders with the same file): this one gets its own name.
+        tag = sha256_hex(ref.location.encode("utf-8"))[:10]
+        return path.with_name(f"{path.stem}-{tag}{path.suffix}")
+
+    def _joined_output(self, relpath: str) -> Path:
+        """``output.dir/relpath``, resolved and checked; remembered for the last few
+        hundred articles, as an article asks up to three times in a pass (skip check,
+        rewrite, record) and each answer costs three ``resolve()`` calls."""
+        path = self._joined.get(relpath)
+        if path is not None:
+            return path
+        path = safe_join(self.config.output.dir, relpath)
         embeds = self.config.embeds_root.resolve()
         if path == embeds or embeds in path.parents:
             # articles/embeds/index.html would overwrite the archive's own index page.
@@ -499,12 +517,10 @@ class Pipeline:
                 f"{self.config.output.embeds_dir}); rename its folder or choose another "
                 "output.embeds_dir"
             )
-        if self.store.output_owner(str(path), other_than=ref.location) is None:
-            return path
-        # Another article already writes there (``/story`` and ``/story.html`` of a
-        # site, or two unnamed folders with the same file): this one gets its own name.
-        tag = sha256_hex(ref.location.encode("utf-8"))[:10]
-        return path.with_name(f"{path.stem}-{tag}{path.suffix}")
+        if len(self._joined) >= _JOINED_MEMO:
+            self._joined.clear()  # bounded: per-pass bookkeeping must not grow
+        self._joined[relpath] = path
+        return path
 
     def _rewrite(self, item: ScannedArticle, report: RunReport) -> bool:
         """Write the article with its embeds replaced; True if a file changed."""
@@ -588,9 +604,11 @@ class Pipeline:
             self.store.mark_rewritten(ref.location, str(out_path), sha256_hex(data), now)
             return True
         changed = write_if_changed(out_path, data, fsync=self.config.output.fsync)
+        # An article without embeds is copied byte for byte: its hash is already known.
+        out_hash = article.content_hash if data is article.data else sha256_hex(data)
         # Recorded even when the bytes were already there: it confirms that the copy
         # on disk is the one of the current scan (see _output_exists).
-        self.store.mark_rewritten(ref.location, str(out_path), sha256_hex(data), now)
+        self.store.mark_rewritten(ref.location, str(out_path), out_hash, now)
         return changed
 
     def _archived_spans(self, data: bytes, article: Article) -> list[EmbedSpan]:

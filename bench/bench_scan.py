@@ -5,6 +5,7 @@
     python bench/bench_scan.py --density 0.1      # one corpus only (repeatable option)
     python bench/bench_scan.py --save-reference   # store today's outputs for later checks
     python bench/bench_scan.py --markup-both      # first run with and without lxml markup
+    python bench/bench_scan.py --no-embed         # + the cost of an article without embeds
     python bench/bench_scan.py --articles 500 --density 0.1 --profile   # where the time goes
 
 Each corpus is measured against the read+decode floor taken in the same run on the
@@ -330,6 +331,23 @@ def profile_first_run(articles: Path, tag: str, top: int = 25) -> None:
     stats.sort_stats("cumulative").print_stats(top)
 
 
+def no_embed_cost(count: int, repeats: int) -> tuple[float, int]:
+    """Milliseconds per article beyond the read+decode floor, on a corpus without embeds.
+
+    Its pages still carry the decoys (theme JavaScript naming the class, follow links),
+    so most pass the prefilter and are lexed, as on a real site. The process is warmed
+    by one run first (imports, template compiles): the figure is the per-article cost.
+    """
+    articles = corpus(count, 0.0)
+    files = files_of(articles)
+    read_decode(files)
+    full_run(articles, f"{count}-noembed-warm")
+    floor = best_of(repeats, lambda: read_decode(files))
+    first = min(full_run(articles, f"{count}-noembed")[0] for _ in range(repeats))
+    flagged = sum(1 for p in files if detect.might_contain_embeds(p.read_bytes()))
+    return (first - floor) / len(files) * 1e3, flagged
+
+
 def _now_iso() -> str:
     now = datetime.now(UTC)
     return f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}Z"
@@ -462,6 +480,11 @@ def main() -> None:
         action="store_true",
         help="profile one first run per corpus with cProfile and print the top functions",
     )
+    parser.add_argument(
+        "--no-embed",
+        action="store_true",
+        help="also measure an article without embeds (a corpus of density 0, warm process)",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--render-only", action="store_true", help="only the per-embed render cost")
     args = parser.parse_args()
@@ -485,6 +508,12 @@ def main() -> None:
     failed = False
     for density in densities:
         failed |= not measure_corpus(args, density)
+    if args.no_embed:
+        cost, flagged = no_embed_cost(args.articles, args.repeats)
+        print(
+            f"article without embeds: {cost:.2f} ms beyond the floor (first run, warm "
+            f"process, {args.articles} articles, {flagged} flagged by the prefilter's decoys)"
+        )
     if None in densities:
         sizes = sorted({max(args.articles // 4, 1), max(args.articles // 2, 1), args.articles})
         rss = {n: child_peak_rss(n) for n in sizes}
@@ -497,6 +526,8 @@ def main() -> None:
         rerun += "".join(f" --density {'dense' if d is None else d}" for d in args.density)
     if args.markup_both:
         rerun += " --markup-both"
+    if args.no_embed:
+        rerun += " --no-embed"
     if args.repeats != 3:
         rerun += f" --repeats {args.repeats}"
     print(f"rerun: {rerun}")
