@@ -6,6 +6,7 @@ transaction, so a crash leaves either the old state or the new one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -770,6 +771,15 @@ class Store:
         return [
             DuePost(pid, handle, bool(has)) for pid, handle, has in self.db.execute(sql, params)
         ]
+
+    def batch(self) -> contextlib.AbstractContextManager[sqlite_utils.Database]:
+        """One write transaction around several units of work (a batch of articles).
+
+        Each method called inside keeps its own unit as a savepoint, so one that fails
+        is undone alone; the batch commits once. The caller must not hold it across a
+        network fetch: it keeps the archive's write lock.
+        """
+        return write_transaction(self.db)
 
     def set_local_paths(self, paths: dict[str, str]) -> None:
         """Record where posts' local copies are (key -> path), in one transaction."""
