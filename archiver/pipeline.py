@@ -109,6 +109,7 @@ class Pipeline:
     _updated_keys: set[str] = field(default_factory=set)
     # Resolved output paths of the last few articles (see _joined_output).
     _joined: dict[str, Path] = field(default_factory=dict)
+    _hrefs: dict[tuple[str, str], str] = field(default_factory=dict)
 
     # -- the whole pass ------------------------------------------------------------
 
@@ -730,9 +731,20 @@ class Pipeline:
         for link in q.articles_of_post(self.store.db, key):
             if link.removed_at is None and link.location not in links:
                 out = self._known_output(link)
-                copy = relative_href(page, out) if out is not None else None
+                copy = self._href(page, out) if out is not None else None
                 links[link.location] = render.EmbeddingArticle(link.location, copy, link.url)
         return list(links.values())
+
+    def _href(self, page: Path, target: Path) -> str:
+        """``relative_href(page, target)``, remembered: every post page of an article
+        links back to it, and relpath cost 30 us a call (bounded memo)."""
+        key = (str(page.parent), str(target))
+        href = self._hrefs.get(key)
+        if href is None:
+            if len(self._hrefs) >= _JOINED_MEMO * 16:
+                self._hrefs.clear()
+            href = self._hrefs[key] = relative_href(page, target)
+        return href
 
     def _known_output(self, link: q.EmbedLink) -> Path | None:
         """Where an article's rewritten copy is (or is about to be, in this pass)."""
