@@ -156,33 +156,36 @@ def write_index(
     ):
         return expected
     generated = utc_now()[:10]
-    written: list[Path] = []
-    jobs = [
-        (status, n, number)
-        for status, n in groups
-        for number in range(1, _page_count(n, per_page) + 1)
-    ]
-    # The first page carries the marker that says the whole index is current: it is
-    # written last, so a process killed halfway leaves a marker that does not match.
-    for status, n, number in [*jobs[1:], jobs[0]]:
-        path = root / page_name(number, status)
-        page = q.indexed_posts_page(store.db, per_page, (number - 1) * per_page, status)
-        html = render_index_page(
-            [index_row(post, articles, path, config.output.dir) for post, articles in page],
-            _pager(number, _page_count(n, per_page), status),
-            n,
-            generated,
-            _filters(groups, total, status),
-            status,
-        )
-        if path == expected[0]:
-            head, _, tail = html.rpartition("</html>")
-            html = f"{head}{marker}</html>{tail}" if head else html + marker
-        if path == expected[0]:
-            # Before the page whose marker says the index is current (see above).
-            write_search_files(store, config)
-        write_if_changed(path, html.encode("utf-8"))
-        written.append(path)
+    written: list[Path] = [expected[0]]
+    first_html = ""
+    for status, n in groups:
+        count = _page_count(n, per_page)
+        # One sorted stream per group (see q.iter_indexed_posts); a group without posts
+        # still has its one, empty, page.
+        pages = q.iter_indexed_posts(store.db, per_page, status)
+        for number in range(1, count + 1):
+            path = root / page_name(number, status)
+            page = next(pages, [])
+            html = render_index_page(
+                [index_row(post, articles, path, config.output.dir) for post, articles in page],
+                _pager(number, count, status),
+                n,
+                generated,
+                _filters(groups, total, status),
+                status,
+            )
+            if path == expected[0]:
+                # The first page carries the marker that says the whole index is
+                # current: it is written last, so a process killed halfway leaves a
+                # marker that does not match.
+                head, _, tail = html.rpartition("</html>")
+                first_html = f"{head}{marker}</html>{tail}" if head else html + marker
+                continue
+            write_if_changed(path, html.encode("utf-8"))
+            written.append(path)
+    # Before the page whose marker says the index is current (see above).
+    write_search_files(store, config)
+    write_if_changed(expected[0], first_html.encode("utf-8"))
     _remove_stale_pages(root, set(written))
     return expected
 
@@ -199,14 +202,13 @@ def write_search_files(store: Store, config: Config) -> None:
     page = root / "index.html"
     with atomic_file(root / SEARCH_INDEX) as handle:
         handle.write(b'embedArchiverSearchIndex({"posts": [\n')
-        offset, first = 0, True
-        while chunk := q.indexed_posts_page(store.db, _SEARCH_CHUNK, offset):
+        first = True
+        for chunk in q.iter_indexed_posts(store.db, _SEARCH_CHUNK):
             for post, articles in chunk:
                 entry = search_entry(index_row(post, articles, page, config.output.dir), post)
                 handle.write(b"" if first else b",\n")
                 handle.write(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
                 first = False
-            offset += len(chunk)
         handle.write(b"\n]});\n")
 
 

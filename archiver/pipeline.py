@@ -464,11 +464,12 @@ class Pipeline:
             return set()
         from archiver.fetch import FetchRequest
 
-        due = self.store.posts_due(utc_now())
+        if only is None:
+            due = self.store.posts_due(utc_now())
+        else:  # a batch's posts only, looked up by key (not every due post, filtered)
+            due = self.store.posts_due_among(utc_now(), only)
         # One check per post per pass, even when a failure makes it due again at once.
         due = [d for d in due if f"x:{d.post_id}" not in self._checked]
-        if only is not None:
-            due = [d for d in due if f"x:{d.post_id}" in only]
         self._checked.update(f"x:{d.post_id}" for d in due)
         if not due:
             return set()
