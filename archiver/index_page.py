@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -158,6 +158,9 @@ def write_index(
     generated = utc_now()[:10]
     written: list[Path] = [expected[0]]
     first_html = ""
+    state = _digests_path(store)
+    before = {} if force else _load_digests(state)
+    after: dict[str, str] = {}
     for status, n in groups:
         count = _page_count(n, per_page)
         # One sorted stream per group (see q.iter_indexed_posts); a group without posts
@@ -166,14 +169,16 @@ def write_index(
         for number in range(1, count + 1):
             path = root / page_name(number, status)
             page = next(pages, [])
-            html = render_index_page(
-                [index_row(post, articles, path, config.output.dir) for post, articles in page],
-                _pager(number, count, status),
-                n,
-                generated,
-                _filters(groups, total, status),
-                status,
-            )
+            rows = [index_row(post, articles, path, config.output.dir) for post, articles in page]
+            pager = _pager(number, count, status)
+            filters = _filters(groups, total, status)
+            digest = _page_digest(rows, pager, n, generated, filters, status)
+            after[str(path)] = digest
+            if path != expected[0] and before.get(str(path)) == digest and path.exists():
+                # What this page shows has not changed: only affected pages are rendered.
+                written.append(path)
+                continue
+            html = render_index_page(rows, pager, n, generated, filters, status)
             if path == expected[0]:
                 # The first page carries the marker that says the whole index is
                 # current: it is written last, so a process killed halfway leaves a
@@ -185,9 +190,48 @@ def write_index(
             written.append(path)
     # Before the page whose marker says the index is current (see above).
     write_search_files(store, config)
+    _save_digests(state, after)
     write_if_changed(expected[0], first_html.encode("utf-8"))
     _remove_stale_pages(root, set(written))
     return expected
+
+
+def _digests_path(store: Store) -> Path:
+    """Where the digests of the index pages are kept: next to the archive, not in the
+    output (nothing a web server would publish)."""
+    return store.path.with_name(store.path.name + ".index-pages.json")
+
+
+def _page_digest(
+    rows: list[dict[str, Any]],
+    pager: Pager,
+    total: int,
+    generated: str,
+    filters: list[Filter],
+    status: str | None,
+) -> str:
+    """A hash of everything one index page shows (its template is fixed by the package)."""
+    shown = [rows, asdict(pager), total, generated, [asdict(f) for f in filters], status]
+    return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _load_digests(path: Path) -> dict[str, str]:
+    """The page digests of the last index written; empty (render everything) if absent
+    or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _save_digests(path: Path, digests: dict[str, str]) -> None:
+    """Written after every page and before the first one (with the marker): a pass killed
+    before this leaves the old digests, so the pages it wrote are rendered again."""
+    with atomic_file(path) as handle:
+        handle.write(json.dumps(digests, sort_keys=True).encode("utf-8"))
 
 
 def write_search_files(store: Store, config: Config) -> None:

@@ -6,13 +6,24 @@ import json
 from pathlib import Path
 from urllib.parse import unquote
 
-from archive_helpers import HOSTILE_NAME, HOSTILE_TEXT, POST_ARABIC, build_archive, set_status
+from archive_helpers import (
+    HOSTILE_NAME,
+    HOSTILE_TEXT,
+    POST_ARABIC,
+    POST_ELECTION,
+    POST_HOSTILE,
+    POST_JACK,
+    build_archive,
+    set_status,
+)
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from archiver import Archive
 from archiver.cli import cli
+from archiver.clock import utc_now
 from archiver.index_page import write_index
+from archiver.models import PostSnapshot
 
 
 def soup(path: Path) -> BeautifulSoup:
@@ -194,3 +205,45 @@ def test_mentions_in_right_to_left_excerpts_are_isolated(tmp_path: Path) -> None
     assert text is not None
     mentions = text.select('bdi[dir="ltr"]')
     assert [m.get_text() for m in mentions] == ["@newsdesk"]
+
+
+def _check_live(config: Path, post_id: str, text: str) -> None:
+    """Record a network check that found the post live, saying ``text``."""
+    with Archive.from_config(config) as archive:
+        post = archive.store.get_post(f"x:{post_id}")
+        assert post is not None
+        snap = PostSnapshot(
+            post_id=post_id,
+            url=post.url,
+            author_handle=post.author_handle,
+            author_name=post.author_name,
+            text=text,
+            html=text,
+            created_at=post.created_at,
+            status="live",
+            source="syndication",
+            http_status=200,
+        )
+        archive.store.record_check(post_id, snap, None, "2099-01-01T00:00:00.000Z", utc_now())
+
+
+def test_only_the_pages_showing_a_changed_post_are_rendered_again(tmp_path: Path) -> None:
+    config = build_archive(tmp_path)
+    for post_id in (POST_ARABIC, POST_ELECTION, POST_HOSTILE, POST_JACK):
+        _check_live(config, post_id, f"first words of {post_id}")
+    embeds = tmp_path / "out" / "embeds"
+    with Archive.from_config(config) as archive:
+        archive.write_index(per_page=1)  # newest first: Arabic, election, hostile, Jack
+    for name in ("index-2.html", "index-4.html"):
+        page = embeds / name
+        page.write_bytes(page.read_bytes().replace(b"Archived posts", b"Edited by hand"))
+    _check_live(config, POST_JACK, "second words of Jack")  # same status, new text
+    with Archive.from_config(config) as archive:
+        archive.write_index(per_page=1)
+        # Jack's page shows the new text; the election's page, whose content did not
+        # change, was not rendered again (the hand edit stands).
+        assert "second words of Jack" in (embeds / "index-4.html").read_text(encoding="utf-8")
+        assert b"Edited by hand" not in (embeds / "index-4.html").read_bytes()
+        assert b"Edited by hand" in (embeds / "index-2.html").read_bytes()
+        archive.write_index(per_page=1, force=True)  # --force renders every page
+    assert b"Edited by hand" not in (embeds / "index-2.html").read_bytes()
