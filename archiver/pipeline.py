@@ -26,7 +26,6 @@ from archiver.config import MEDIA_DIR, Config
 from archiver.detect_ssg import SsgOptions, options_for
 from archiver.errors import ArticleReadError
 from archiver.errors import OutputPathError as OutputPathError
-from archiver.files import safe_join
 from archiver.models import (
     Article,
     ArticleError,
@@ -110,6 +109,7 @@ class Pipeline:
     # Resolved output paths of the last few articles (see _joined_output).
     _joined: dict[str, Path] = field(default_factory=dict)
     _hrefs: dict[tuple[str, str], str] = field(default_factory=dict)
+    _roots: tuple[Path, Path] | None = None  # output.dir and the embeds folder, resolved
 
     # -- the whole pass ------------------------------------------------------------
 
@@ -218,7 +218,7 @@ class Pipeline:
         base = self.config.config_path.parent if self.config.config_path else Path.cwd()
         for index, source in enumerate(self.config.sources):
             name = source_name(source, index)
-            seen: list[str] = []
+            seen: set[str] = set()  # one set, not a list and a set: it holds every article
             try:
                 if source.kind == "directory":
                     refs: Iterator[ArticleRef] = iter_local_articles(
@@ -230,18 +230,16 @@ class Pipeline:
                     continue
                 for ref in refs:
                     ref = _representable_ref(ref)
-                    seen.append(ref.location)
+                    seen.add(ref.location)
                     yield ref
             except Exception as exc:  # a broken source must not stop the others
                 log.error("source %s failed: %s", name, exc)
                 report.errors.append(ArticleError(location=f"source:{name}", reason=str(exc)))
                 continue
             if not self.stop.is_set():
-                seen_set = set(seen)
-                for gone in self.store.article_refs():
-                    if gone.source == name and gone.location not in seen_set:
-                        embeds = self.store.embeds_of(gone.location)
-                        self._pages_stale.update(e.post_key for e in embeds)
+                # Only this source's unseen articles, not a ref of every stored one.
+                for gone in self.store.unseen_articles(name, seen):
+                    self._pages_stale.update(e.post_key for e in self.store.embeds_of(gone))
                 report.articles_removed += self.store.mark_removed(name, seen, utc_now())
 
     def _output_folders(self) -> tuple[Path, ...]:
@@ -553,8 +551,14 @@ class Pipeline:
         path = self._joined.get(relpath)
         if path is not None:
             return path
-        path = safe_join(self.config.output.dir, relpath)
-        embeds = self.config.embeds_root.resolve()
+        if self._roots is None:  # resolved once per pass (a Pipeline serves one pass)
+            self._roots = (self.config.output.dir.resolve(), self.config.embeds_root.resolve())
+        root, embeds = self._roots
+        # safe_join's check, with the root resolved once: an unchanged rerun asks once
+        # per article, and each resolve() is a walk of lstat calls.
+        path = (root / relpath).resolve()
+        if path != root and root not in path.parents:
+            raise ValueError(f"refusing to write outside {self.config.output.dir}: {relpath!r}")
         if path == embeds or embeds in path.parents:
             # articles/embeds/index.html would overwrite the archive's own index page.
             raise OutputPathError(
