@@ -173,9 +173,11 @@ def write_index(
             pager = _pager(number, count, status)
             filters = _filters(groups, total, status)
             digest = _page_digest(rows, pager, n, generated, filters, status)
-            after[str(path)] = digest
-            if path != expected[0] and before.get(str(path)) == digest and path.exists():
-                # What this page shows has not changed: only affected pages are rendered.
+            known = before.get(str(path), "")
+            if path != expected[0] and known.startswith(digest) and _unchanged(path, known):
+                # What this page shows has not changed, and the file is the one written
+                # for it: only affected pages are rendered.
+                after[str(path)] = known
                 written.append(path)
                 continue
             html = render_index_page(rows, pager, n, generated, filters, status)
@@ -186,7 +188,9 @@ def write_index(
                 head, _, tail = html.rpartition("</html>")
                 first_html = f"{head}{marker}</html>{tail}" if head else html + marker
                 continue
-            write_if_changed(path, html.encode("utf-8"))
+            data = html.encode("utf-8")
+            write_if_changed(path, data)
+            after[str(path)] = f"{digest} {hashlib.sha256(data).hexdigest()}"
             written.append(path)
     # Before the page whose marker says the index is current (see above).
     write_search_files(store, config)
@@ -197,9 +201,21 @@ def write_index(
 
 
 def _digests_path(store: Store) -> Path:
-    """Where the digests of the index pages are kept: next to the archive, not in the
-    output (nothing a web server would publish)."""
+    """Where the digests of the index pages are kept (each with the sha256 of the file
+    written for it): next to the archive, not in the output (nothing a web server
+    would publish)."""
     return store.path.with_name(store.path.name + ".index-pages.json")
+
+
+def _unchanged(path: Path, known: str) -> bool:
+    """Whether the page's file holds exactly the bytes recorded with its digest
+    (``"DIGEST SHA256"``): a file restored from a backup, edited or copied from
+    another archive is rendered again, not trusted."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return known.endswith(" " + hashlib.sha256(data).hexdigest())
 
 
 def _page_digest(
