@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archiver import Archive  # noqa: E402
+from archiver.config import ScheduleConfig  # noqa: E402
 from archiver.models import (  # noqa: E402
     STATUS_DELETED,
     STATUS_PROTECTED,
@@ -238,7 +239,7 @@ def in_child(folder: Path, what: str) -> tuple[float, float, str]:
     return float(seconds), float(rss), extra
 
 
-def report(folder: Path, posts: int, seed: int) -> None:
+def report(folder: Path, posts: int, seed: int, index: bool = True) -> None:
     rng = random.Random(seed + 1)
     authors = max(100, posts // 20)
     size = sum(p.stat().st_size for p in folder.glob("archive.db*"))
@@ -286,53 +287,56 @@ def report(folder: Path, posts: int, seed: int) -> None:
     seconds, rss, extra = in_child(folder, "export")
     rows = int(extra.split()[0])
     print(f"  export jsonl: {rows / seconds:,.0f} rows/s ({seconds:.1f} s), peak RSS {rss:.0f} MB")
-    seconds, rss, extra = in_child(folder, "index")
-    print(f"  static index, full: {seconds:.1f} s, peak RSS {rss:.0f} MB ({extra})")
-    with Archive.from_config(folder / "config.yaml") as archive:
-        store = archive.store
-        started = time.perf_counter()
-        archive.write_index()
-        unchanged = time.perf_counter() - started
-        # One post's text changes, its status does not: only the pages showing it
-        # (in the list of all posts and in its status's list) are rendered again.
-        pid = post_id(posts // 2)
-        post = store.get_post(f"x:{pid}")
-        assert post is not None
-        now = iso(int(time.time() * 1000))
-        edited = PostSnapshot(
-            post_id=pid,
-            url=post.url,
-            author_handle=post.author_handle,
-            author_name=post.author_name,
-            text=f"edited {now}",
-            html=f"edited {now}",
-            created_at=post.created_at,
-            status=post.status,
-            source="syndication",
+    if index:
+        seconds, rss, extra = in_child(folder, "index")
+        print(f"  static index, full: {seconds:.1f} s, peak RSS {rss:.0f} MB ({extra})")
+        with Archive.from_config(folder / "config.yaml") as archive:
+            store = archive.store
+            started = time.perf_counter()
+            archive.write_index()
+            unchanged = time.perf_counter() - started
+            # One post's text changes, its status does not: only the pages showing it
+            # (in the list of all posts and in its status's list) are rendered again.
+            pid = post_id(posts // 2)
+            post = store.get_post(f"x:{pid}")
+            assert post is not None
+            now = iso(int(time.time() * 1000))
+            edited = PostSnapshot(
+                post_id=pid,
+                url=post.url,
+                author_handle=post.author_handle,
+                author_name=post.author_name,
+                text=f"edited {now}",
+                html=f"edited {now}",
+                created_at=post.created_at,
+                status=post.status,
+                source="syndication",
+            )
+            store.record_check(pid, edited, None, now, now)
+            started = time.perf_counter()
+            archive.write_index()
+            text_changed = time.perf_counter() - started
+            # One post's status changes: every page shows the counts per status.
+            status = "unavailable" if post.status != "unavailable" else "deleted"
+            store.record_check(
+                pid, PostSnapshot(post_id=pid, status=status, source="syndication"), None, now, now
+            )
+            started = time.perf_counter()
+            archive.write_index()
+            status_changed = time.perf_counter() - started
+        print(
+            f"  static index, nothing changed: {unchanged:.1f} s; one post's text changed: "
+            f"{text_changed:.1f} s; one post's status changed: {status_changed:.1f} s"
         )
-        store.record_check(pid, edited, None, now, now)
-        started = time.perf_counter()
-        archive.write_index()
-        text_changed = time.perf_counter() - started
-        # One post's status changes: every page shows the counts per status.
-        status = "unavailable" if post.status != "unavailable" else "deleted"
-        store.record_check(
-            pid, PostSnapshot(post_id=pid, status=status, source="syndication"), None, now, now
-        )
-        started = time.perf_counter()
-        archive.write_index()
-        status_changed = time.perf_counter() - started
-        interval = archive.config.schedule.scan_interval
-    print(
-        f"  static index, nothing changed: {unchanged:.1f} s; one post's text changed: "
-        f"{text_changed:.1f} s; one post's status changed: {status_changed:.1f} s"
-    )
+    else:
+        print("  static index: not measured (--no-index)")
     seconds, rss, extra = in_child(folder, "pass")
     print(
         f"  service pass over {posts:,} unchanged articles (folder of small files): "
         f"{seconds:.1f} s, peak RSS {rss:.0f} MB ({extra})"
     )
-    print(f"    against the default schedule.scan_interval: {interval}")
+    default = ScheduleConfig().scan_interval
+    print(f"    against the default schedule.scan_interval: {default}")
 
 
 def main() -> None:
@@ -342,6 +346,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--reuse", action="store_true", help="measure the archive built before")
+    parser.add_argument(
+        "--no-index", action="store_true", help="skip the static index (minutes at 1M posts)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -355,8 +362,9 @@ def main() -> None:
         print(
             f"built in {seconds:.0f} s ({args.posts / seconds:,.0f} articles/s through record_scan)"
         )
-    report(folder, args.posts, args.seed)
-    print(f"rerun: python bench/bench_scale.py --posts {args.posts} --reuse")
+    report(folder, args.posts, args.seed, index=not args.no_index)
+    flags = " --no-index" if args.no_index else ""
+    print(f"rerun: python bench/bench_scale.py --posts {args.posts} --reuse{flags}")
 
 
 if __name__ == "__main__":
