@@ -10,6 +10,7 @@ still in memory. Memory stays flat however large the corpus is.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -555,11 +556,13 @@ class Pipeline:
             self._roots = (self.config.output.dir.resolve(), self.config.embeds_root.resolve())
         root, embeds = self._roots
         # safe_join's check, with the root resolved once: an unchanged rerun asks once
-        # per article, and each resolve() is a walk of lstat calls.
+        # per article, and each resolve() is a walk of lstat calls. Both paths are
+        # resolved and absolute, so "inside" is a string prefix ending at a separator
+        # (Path.parents would build a Path per level, for every article).
         path = (root / relpath).resolve()
-        if path != root and root not in path.parents:
+        if not _within(path, root):
             raise ValueError(f"refusing to write outside {self.config.output.dir}: {relpath!r}")
-        if path == embeds or embeds in path.parents:
+        if _within(path, embeds):
             # articles/embeds/index.html would overwrite the archive's own index page.
             raise OutputPathError(
                 f"its output {path} lies in the embeds folder (output.embeds_dir: "
@@ -867,6 +870,12 @@ def _representable_ref(ref: ArticleRef) -> ArticleRef:
     if is_representable(ref.location):
         return ref
     return replace(ref, location=representable(ref.location))
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """``path`` is ``folder`` or lies under it (both resolved, absolute)."""
+    inside, top = str(path), str(folder)
+    return inside == top or inside.startswith(top.rstrip(os.sep) + os.sep)
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
