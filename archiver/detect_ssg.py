@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from archiver.models import FORM_ARCHIVED, PLATFORM_X, EmbedForm, EmbedSpan
-from archiver.status_urls import STATUS_CORE_B
+from archiver.platforms.x.urls import STATUS_CORE_B
 
 __all__ = [
     "FLAVOR_HUGO",

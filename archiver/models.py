@@ -188,6 +188,9 @@ class EmbedSpan:
     # For our own archived forms: how they were written ("hugo", "mdx"; None for the
     # HTML card), so a rerun writes the same kind again.
     flavor: str | None = None
+    # A form of a platform that is only reported (Threads, Instagram, TikTok,
+    # Facebook): listed, never archived or rewritten; its post_id is the URL.
+    reported: bool = False
 
     @property
     def key(self) -> str:

@@ -7,14 +7,21 @@ function, under ``TYPE_CHECKING`` too: a lazy import still ties the two modules 
 The layers, bottom first (a module may import its own layer or a lower one, never a higher one):
 
 0. base: ``errors``, ``clock``, ``models``, ``config``, ``encoding``, ``files``, ``lock``, ``logs``
-1. parse: ``status_urls``, ``snapshot``, ``detect_ssg``, ``detect`` (markup in, plain values out)
-2. io: ``fetch``, ``storage`` (the network and the database)
-3. sources: ``sources`` (what articles there are)
-4. output: ``render``, ``rewrite``, ``ssg_rewrite``, ``index_page``, ``export``
-5. pipeline: ``pipeline``
-6. api: ``api``, ``project``, the ``archiver`` package itself (the public facade)
-7. service: ``service``, ``datasette_plugin``
-8. cli: the ``cli`` package (context, output, and the command modules), ``__main__``
+1. parse: ``snapshot``, ``detect_ssg``, the byte lexer's building blocks
+   (``detect.lexer``, ``detect.walk``), and a platform's pure URL/id/time parsers
+   (``platforms.x.urls``, ``platforms.x.snowflake``) (markup in, plain values out)
+2. io: ``fetch``, ``storage`` (the network and the database), and a platform's
+   fetcher (``platforms.x.fetcher``)
+3. platforms: the ``platforms`` registry, the interface and each platform's entry
+   point and recognisers (a platform package spans layers: its parsers sit in parse,
+   its fetcher in io, and the rest here)
+4. detect: ``detect`` (the lexer, over the registered platforms' recognisers)
+5. sources: ``sources`` (what articles there are)
+6. output: ``render``, ``rewrite``, ``ssg_rewrite``, ``index_page``, ``export``
+7. pipeline: ``pipeline``
+8. api: ``api``, ``project``, the ``archiver`` package itself (the public facade)
+9. service: ``service``, ``datasette_plugin``
+10. cli: the ``cli`` package (context, output, and the command modules), ``__main__``
 
 A new module must be given a layer here (the test says so), which keeps the rule honest.
 """
@@ -43,9 +50,18 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     (
         "parse",
-        ("archiver.status_urls", "archiver.snapshot", "archiver.detect_ssg", "archiver.detect"),
+        (
+            "archiver.snapshot",
+            "archiver.detect_ssg",
+            "archiver.detect.lexer",
+            "archiver.detect.walk",
+            "archiver.platforms.x.urls",
+            "archiver.platforms.x.snowflake",
+        ),
     ),
-    ("io", ("archiver.fetch", "archiver.storage")),
+    ("io", ("archiver.fetch", "archiver.storage", "archiver.platforms.x.fetcher")),
+    ("platforms", ("archiver.platforms",)),
+    ("detect", ("archiver.detect",)),
     ("sources", ("archiver.sources",)),
     (
         "output",
