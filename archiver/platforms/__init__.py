@@ -14,7 +14,6 @@ from __future__ import annotations
 from archiver.errors import ArchiverError
 from archiver.platforms.base import (
     Platform,
-    PlatformFetcher,
     PostRef,
     Recogniser,
     StartTag,
@@ -23,7 +22,6 @@ from archiver.platforms.base import (
 
 __all__ = [
     "Platform",
-    "PlatformFetcher",
     "PostRef",
     "Recogniser",
     "StartTag",

@@ -15,14 +15,34 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from archiver.models import EmbedSpan, PostSnapshot
 
-if TYPE_CHECKING:  # the fetch layer's types; a platform's fetcher lives beside it
-    from archiver.fetch.base import FetchContext, FetchRequest, FetchResult
+# The fetch layer's side of the interface has one definition, in ``archiver.fetch.base``
+# (``PostFetcher`` uses it too): ``PlatformFetcher`` (batch_size, fetch_batch),
+# ``FetchContext``, requests and results. They are re-exported here lazily: importing the
+# fetch package while this registry is being set up would tie the two initialisations.
+_FETCH_NAMES = frozenset({"FetchContext", "FetchRequest", "FetchResult", "PlatformFetcher"})
+if TYPE_CHECKING:
+    from archiver.fetch.base import FetchContext as FetchContext
+    from archiver.fetch.base import FetchRequest as FetchRequest
+    from archiver.fetch.base import FetchResult as FetchResult
+    from archiver.fetch.base import PlatformFetcher as PlatformFetcher
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FETCH_NAMES:
+        from archiver.fetch import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
+    "FetchContext",
+    "FetchRequest",
+    "FetchResult",
     "Platform",
     "PlatformFetcher",
     "PostRef",
@@ -76,17 +96,6 @@ class Recogniser:
     script: re.Pattern[bytes] | None = None  # a following <script src=…> to absorb
     reported: bool = False  # found and recorded, never archived or rewritten
     native: str | None = None  # a built-in lexer handler (see above)
-
-
-class PlatformFetcher(Protocol):
-    """A platform's network side: answers about posts, batched as the platform allows."""
-
-    batch_size: int  # X: 1; Bluesky: 25 (getPosts); Mastodon: 1
-
-    async def fetch_batch(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
-        """One ``FetchResult`` per request, in any order. A failure is
-        ``FetchResult(snapshot=None, error=…)``, never an exception."""
-        ...
 
 
 class Platform(Protocol):

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from archiver.models import PLATFORM_X, EmbedSpan, PostSnapshot
-from archiver.platforms.base import PlatformFetcher, PostRef, Recogniser
+from archiver.platforms.base import PostRef, Recogniser
 from archiver.platforms.x.recognisers import RECOGNISERS
 from archiver.platforms.x.snowflake import created_at_from_id
 from archiver.platforms.x.urls import canonical_status_url, is_post_id, parse_status_url
 
 if TYPE_CHECKING:
-    from archiver.fetch.base import FetchContext
+    from archiver.fetch.base import FetchContext, PlatformFetcher
 
 __all__ = ["X", "XPlatform"]
 
