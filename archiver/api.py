@@ -214,6 +214,7 @@ class Archive:
         if not self.config.x.fetch:
             return None
         if self._fetcher is None:
+            from archiver import platforms
             from archiver.fetch import PostFetcher
 
             self._fetcher = PostFetcher(
@@ -222,6 +223,7 @@ class Archive:
                 http=self.config.http,
                 media=self.config.media,
                 media_root=self.config.media_root,
+                platforms=platforms.all_platforms(),
             )
         return self._fetcher
 

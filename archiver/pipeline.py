@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from archiver import detect, encoding, render, ssg_rewrite
+from archiver import detect, encoding, platforms, render, ssg_rewrite
 from archiver.clock import iso_ms, utc_now
 from archiver.config import MEDIA_DIR, Config
 from archiver.detect_ssg import SsgOptions, options_for
@@ -36,11 +36,9 @@ from archiver.models import (
     PostSnapshot,
     RunOutcome,
     RunReport,
-    is_post_id,
     sha256_hex,
 )
 from archiver.rewrite import relative_href, splice, write_atomic, write_if_changed
-from archiver.snapshot import snapshot_from_markup
 from archiver.sources import article_from_bytes, iter_local_articles, source_name
 from archiver.sources.directory import is_markdown
 from archiver.storage import ArticleState, EmbedRecord, Store
@@ -417,22 +415,33 @@ class Pipeline:
             return set()
         from archiver.fetch import FetchRequest
 
-        due = self.store.posts_due(utc_now())
+        now = utc_now()
+        due = [
+            (platform.name, d)
+            for platform in platforms.all_platforms()
+            for d in self.store.posts_due(now, platform=platform.name)
+        ]
         # One check per post per pass, even when a failure makes it due again at once.
-        due = [d for d in due if f"x:{d.post_id}" not in self._checked]
+        due = [(p, d) for p, d in due if f"{p}:{d.post_id}" not in self._checked]
         if only is not None:
-            due = [d for d in due if f"x:{d.post_id}" in only]
-        self._checked.update(f"x:{d.post_id}" for d in due)
+            due = [(p, d) for p, d in due if f"{p}:{d.post_id}" in only]
+        self._checked.update(f"{p}:{d.post_id}" for p, d in due)
         if not due:
             return set()
         changed: set[str] = set()
         requests = (
-            FetchRequest(d.post_id, d.handle, d.have_content, self._stored_media(d.post_id))
-            for d in due
+            FetchRequest(
+                d.post_id,
+                d.handle,
+                d.have_content,
+                self._stored_media(f"{p}:{d.post_id}"),
+                platform=p,
+            )
+            for p, d in due
         )
         for result in self.fetcher.fetch_many(requests):
             now = utc_now()
-            key = f"x:{result.post_id}"
+            key = f"{result.platform}:{result.post_id}"
             if result.snapshot is None:
                 report.fetch_failures += 1
                 next_at = self._next_check(key, failed=True)
@@ -441,7 +450,7 @@ class Pipeline:
                 report.posts_fetched += 1
                 next_at = self._next_check(key, failed=False)
             outcome = self.store.record_check(
-                result.post_id, result.snapshot, result.error, next_at, now
+                result.post_id, result.snapshot, result.error, next_at, now, result.platform
             )
             if outcome == UPDATED:
                 self._count_changes(report, set(), {key})
@@ -462,12 +471,12 @@ class Pipeline:
         self._updated_keys |= fresh
         report.posts_updated += len(fresh)
 
-    def _stored_media(self, post_id: str) -> frozenset[str]:
+    def _stored_media(self, key: str) -> frozenset[str]:
         """Media URLs of a post whose files are in the store (not to download again)."""
         root = self.config.media_root
         return frozenset(
             url
-            for url, name in self.store.stored_media(f"x:{post_id}")
+            for url, name in self.store.stored_media(key)
             if _MEDIA_NAME.fullmatch(name) and (root / name).is_file()
         )
 
@@ -655,13 +664,20 @@ class Pipeline:
         return page
 
     def _page_path(self, platform: str, post_id: str) -> Path | None:
-        """``embeds/PLATFORM/ID.html``, or None when the key cannot safely name a file:
-        the only place a post's page path is built, so nothing else can escape."""
-        if not (platform.isascii() and platform.isalnum() and platform.islower()):
+        """``embeds/PLATFORM/STEM.html``, or None when the key cannot safely name a file:
+        the only place a post's page path is built, so nothing else can escape. The
+        platform checks its id and names the file (``file_stem``); the stem is checked
+        again here, so a platform's bug cannot escape the folder either."""
+        try:
+            owner = platforms.get(platform)
+        except platforms.UnknownPlatform:
             return None
-        if not is_post_id(post_id):
+        if not owner.is_post_id(post_id):
             return None
-        return self.config.embeds_root / platform / f"{post_id}.html"
+        stem = platforms.safe_stem(owner.file_stem(post_id))
+        if stem is None:
+            return None
+        return self.config.embeds_root / owner.name / f"{stem}.html"
 
     def _article_links(self, page: Path, key: str) -> list[render.EmbeddingArticle]:
         """The live articles embedding a post, linked from its page to their rewritten copies."""
@@ -768,8 +784,16 @@ def scan_article(
         records.append(EmbedRecord(span=span, original=fragment))
         if span.key not in seen_keys:
             seen_keys.add(span.key)
-            snapshots.append(snapshot_from_markup(span, fragment))
+            snapshot = _platform_of(span).snapshot_from_markup(span, fragment)
+            if snapshot is not None:
+                snapshots.append(snapshot)
     return ScanResult(scan_bytes=scan_bytes, spans=spans, records=records, snapshots=snapshots)
+
+
+def _platform_of(span: EmbedSpan) -> platforms.Platform:
+    """The registered platform a span's form belongs to (the lexer only reports forms of
+    registered platforms, so this holds unless one was unregistered mid-run)."""
+    return platforms.get(span.platform)
 
 
 def archive_wide(exc: BaseException) -> bool:

@@ -39,6 +39,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from archiver import platforms
 from archiver.api import Archive
 from archiver.clock import utc_now
 from archiver.config import ScheduleConfig, parse_duration
@@ -218,7 +219,11 @@ class Service:
         add a run row every few minutes for years."""
         if not self.archive.config.x.fetch:
             return None
-        if not self.archive.store.posts_due(utc_now(), limit=1):
+        now = utc_now()
+        if not any(
+            self.archive.store.posts_due(now, limit=1, platform=p.name)
+            for p in platforms.all_platforms()
+        ):
             return None
         return self.archive.recheck()
 
