@@ -324,3 +324,21 @@ def test_x_recognisers_identify_a_single_element_as_the_lexer_does() -> None:
         span.handle,
         span.url,
     )
+
+
+@pytest.mark.slow
+def test_nested_claimed_elements_naming_no_post_stay_linear() -> None:
+    """A claimed element that names no post is skipped whole: each byte is identified
+    once, so 20,000 nested ``div.fb-post`` without a URL cost about what 2,000 do × 10."""
+    import time
+
+    def scan(depth: int) -> float:
+        data = b'<div class="fb-post">' * depth + b"x" + b"</div>" * depth
+        started = time.perf_counter()
+        assert find_embeds(data, reported=True) == []
+        return time.perf_counter() - started
+
+    scan(200)  # warm the lexer cache
+    small, large = scan(2_000), scan(20_000)
+    # Linear: ~10x (measured 11x; 40x before the whole-element skip).
+    assert large < max(small, 0.002) * 25

@@ -358,9 +358,15 @@ def _generic(
     entries: tuple[_Entry, ...],
 ) -> int | None:
     """Ask the recognisers without a built-in handler about one start tag; the end of
-    the span one of them reports, or None if none does."""
+    the span one of them reports, or None if none claims it.
+
+    An element claimed but naming no post is skipped whole: ``identify`` then sees each
+    byte of the page at most once per recogniser, so nested claimed elements (a page of
+    ``<div class="fb-post">`` nested 10,000 deep) stay linear.
+    """
     data = st.data
     start_tag = StartTag(name, tag.attrs, frozenset(_classes(tag)))
+    skipped: int | None = None
     for platform, recogniser in entries:
         if not recogniser.claims(start_tag):
             continue
@@ -376,6 +382,7 @@ def _generic(
             end = close.end
         ref = recogniser.identify(start_tag, data[tag.start : end])
         if ref is None:
+            skipped = end if skipped is None else max(skipped, end)
             continue
         if recogniser.script is not None:
             end = _following_script(data, end, limit, recogniser.script) or end
@@ -392,7 +399,7 @@ def _generic(
             )
         )
         return end
-    return None
+    return skipped
 
 
 def find_embeds(
