@@ -9,7 +9,7 @@ The layers, bottom first (a module may import its own layer or a lower one, neve
 0. base: ``errors``, ``clock``, ``models``, ``config``, ``encoding``, ``files``, ``lock``, ``logs``
 1. parse: ``snapshot``, ``detect_ssg``, the byte lexer's building blocks
    (``detect.lexer``, ``detect.walk``), and a platform's pure URL/id/time parsers
-   (``platforms.x.urls``, ``platforms.x.snowflake``) (markup in, plain values out)
+   (``platforms.x.urls``, ``platforms.x.snowflake``, ``platforms.x.ssg``) (markup in, plain values out)
 2. io: ``fetch``, ``storage`` (the network and the database), and a platform's
    fetcher (``platforms.x.fetcher``)
 3. platforms: the ``platforms`` registry, the interface and each platform's entry
@@ -57,6 +57,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "archiver.detect.walk",
             "archiver.platforms.x.urls",
             "archiver.platforms.x.snowflake",
+            "archiver.platforms.x.ssg",
         ),
     ),
     ("io", ("archiver.fetch", "archiver.storage", "archiver.platforms.x.fetcher")),
