@@ -11,7 +11,8 @@ The layers, bottom first (a module may import its own layer or a lower one, neve
    (``detect.lexer``, ``detect.walk``), and a platform's pure URL/id/time parsers
    (``platforms.x.urls``, ``platforms.x.snowflake``, ``platforms.x.ssg``) (markup in, plain values out)
 2. io: ``fetch``, ``storage`` (the network and the database), and a platform's
-   fetcher (``platforms.x.fetcher``)
+   fetcher and endpoint clients (``platforms.x.fetcher``, ``.syndication``, ``.oembed``,
+   ``.wayback``, ``.token``)
 3. platforms: the ``platforms`` registry, the interface and each platform's entry
    point and recognisers (a platform package spans layers: its parsers sit in parse,
    its fetcher in io, and the rest here)
@@ -60,7 +61,18 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "archiver.platforms.x.ssg",
         ),
     ),
-    ("io", ("archiver.fetch", "archiver.storage", "archiver.platforms.x.fetcher")),
+    (
+        "io",
+        (
+            "archiver.fetch",
+            "archiver.storage",
+            "archiver.platforms.x.fetcher",
+            "archiver.platforms.x.syndication",
+            "archiver.platforms.x.oembed",
+            "archiver.platforms.x.wayback",
+            "archiver.platforms.x.token",
+        ),
+    ),
     ("platforms", ("archiver.platforms",)),
     ("detect", ("archiver.detect",)),
     ("sources", ("archiver.sources",)),
@@ -160,7 +172,8 @@ def test_every_module_has_a_layer() -> None:
 def test_the_graph_sees_the_imports() -> None:
     """A sanity check on the parser itself: relative and aliased imports resolve."""
     graph = _graph()
-    assert "archiver.fetch.http" in graph["archiver.fetch.oembed"]  # from .http import ...
+    assert "archiver.platforms.x.syndication" in graph["archiver.platforms.x.oembed"]  # from .
+    assert "archiver.fetch.http" in graph["archiver.fetch.media"]  # from .http import ...
     assert "archiver.storage.queries" in graph["archiver.api"]  # from archiver.storage import q
     assert "archiver.detect" in graph["archiver.pipeline"]  # from archiver import detect
 

@@ -6,8 +6,8 @@ downloaded, the latest edit followed); a tombstone -> deleted/protected/suspende
 unavailable; ``{}`` or 404 -> not found, go on; an HTML body, 5xx, timeouts -> failure.
 oEmbed, when syndication does not know the post: 200 -> live (poorer) snapshot, 404 ->
 deleted, 403 -> protected. The Wayback Machine, when the post is gone and the archive
-has no text for it. The endpoint clients stay in ``archiver.fetch`` (syndication,
-oembed, wayback), beside the transport they share.
+has no text for it. The endpoint clients are this package's ``syndication`` (with its
+``token``), ``oembed`` and ``wayback``; the transport they share is ``archiver.fetch.http``.
 """
 
 from __future__ import annotations
@@ -20,15 +20,6 @@ from typing import Any
 from archiver.config import WaybackConfig, XConfig
 from archiver.fetch.base import FetchContext, FetchRequest, FetchResult, download_media
 from archiver.fetch.http import Budget, FetchError, HttpSession, Response, utc_now_iso
-from archiver.fetch.oembed import fetch_oembed, parse_oembed
-from archiver.fetch.syndication import (
-    fetch_syndication,
-    snapshot_from_tweet,
-    status_url,
-    tombstone_status,
-    tombstone_text,
-)
-from archiver.fetch.wayback import find_capture
 from archiver.models import (
     GONE_STATUSES,
     SOURCE_OEMBED,
@@ -37,8 +28,17 @@ from archiver.models import (
     STATUS_PROTECTED,
     PostSnapshot,
 )
+from archiver.platforms.x.oembed import fetch_oembed, parse_oembed
 from archiver.platforms.x.snowflake import created_at_from_id
+from archiver.platforms.x.syndication import (
+    fetch_syndication,
+    snapshot_from_tweet,
+    status_url,
+    tombstone_status,
+    tombstone_text,
+)
 from archiver.platforms.x.urls import is_post_id
+from archiver.platforms.x.wayback import find_capture
 
 __all__ = ["XFetcher"]
 
