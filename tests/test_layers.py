@@ -9,7 +9,7 @@ The layers, bottom first (a module may import its own layer or a lower one, neve
 0. base: ``errors``, ``clock``, ``models``, ``config``, ``encoding``, ``files``, ``lock``, ``logs``
 1. parse: ``snapshot``, ``detect_ssg``, the byte lexer's building blocks
    (``detect.lexer``, ``detect.walk``), and a platform's pure URL/id/time parsers
-   (``platforms.x.urls``, ``platforms.x.snowflake``, ``platforms.x.ssg``) (markup in, plain values out)
+   (``platforms.x.urls``, ``.snowflake``, ``.ssg``, ``.markup``, ``.markup_lxml``) (markup in, plain values out)
 2. io: ``fetch``, ``storage`` (the network and the database), and a platform's
    fetcher and endpoint clients (``platforms.x.fetcher``, ``.syndication``, ``.oembed``,
    ``.wayback``, ``.token``)
@@ -59,6 +59,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "archiver.platforms.x.urls",
             "archiver.platforms.x.snowflake",
             "archiver.platforms.x.ssg",
+            "archiver.platforms.x.markup",
+            "archiver.platforms.x.markup_lxml",
         ),
     ),
     (

@@ -1,9 +1,11 @@
 """X (Twitter): the first platform behind the interface of ``archiver.platforms.base``.
 
 What X owns, by module: ``urls`` (status URLs and ids), ``snowflake`` (the time in an
-id, and the markup's date text), ``recognisers`` (embed forms), ``archiver.snapshot.markup``
-(the markup snapshot; it stays in the snapshot package with its lxml fast path), and
-``fetcher`` (syndication, oEmbed and the Wayback Machine as one ``PlatformFetcher``).
+id, and the markup's date text), ``recognisers`` (embed forms; the lexer's built-in
+handlers for them are ``archiver.detect.xforms``), ``ssg`` (its static-site names),
+``markup`` and ``markup_lxml`` (the markup snapshot and its lxml fast path), and
+``fetcher`` with ``syndication``, ``token``, ``oembed`` and ``wayback`` (the network, as
+one ``PlatformFetcher``).
 """
 
 from __future__ import annotations
@@ -59,8 +61,9 @@ class XPlatform:
         return created_at_from_id(post_id)
 
     def snapshot_from_markup(self, span: EmbedSpan, fragment: str) -> PostSnapshot | None:
-        """The markup snapshot (``archiver.snapshot.markup``)."""
-        from archiver.snapshot.markup import snapshot_from_markup
+        """The markup snapshot (``markup``, with its lxml fast path ``markup_lxml``)."""
+        # Imported here: the scraper imports archiver.snapshot, which re-exports it.
+        from archiver.platforms.x.markup import snapshot_from_markup
 
         return snapshot_from_markup(span, fragment)
 

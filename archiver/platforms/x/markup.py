@@ -21,10 +21,10 @@ from archiver.models import (
     EmbedSpan,
     PostSnapshot,
 )
+from archiver.platforms.x import markup_lxml
+from archiver.platforms.x.markup_lxml import FastNode
 from archiver.platforms.x.snowflake import created_at_from_id, parse_date_text
 from archiver.platforms.x.urls import STATUS_CORE, canonical_status_url
-from archiver.snapshot import markup_lxml
-from archiver.snapshot.markup_lxml import FastNode
 from archiver.snapshot.sanitize import (
     html_to_text,
     parse_fragment,
