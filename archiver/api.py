@@ -224,6 +224,7 @@ class Archive:
                 media=self.config.media,
                 media_root=self.config.media_root,
                 platforms=platforms.all_platforms(),
+                config=self.config,
             )
         return self._fetcher
 

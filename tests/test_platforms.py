@@ -70,6 +70,7 @@ class ExampleFetcher:
 class ExamplePlatform:
     answers: dict[str, str]
     batches: list[list[str]] = field(default_factory=list)
+    contexts: list[FetchContext] = field(default_factory=list)
     name: str = "example"
     label: str = "Example"
 
@@ -111,6 +112,7 @@ class ExamplePlatform:
         )
 
     def fetcher(self, ctx: FetchContext) -> ExampleFetcher:
+        self.contexts.append(ctx)
         return ExampleFetcher(self.answers, self.batches)
 
 
@@ -173,6 +175,9 @@ def test_a_platform_registered_by_a_test_is_archived_rewritten_and_paged(
     assert sorted(len(b) for b in example.batches) == [1, 2]
     assert sorted(p for b in example.batches for p in b) == ["abc", "def", "ghi"]
     assert fakex.requests == []  # nothing went to X
+    # The fetcher was handed the run's shared pieces, the loaded config among them.
+    (ctx,) = example.contexts
+    assert ctx.config is not None and ctx.config.http is ctx.http
 
     out = (tmp_path / "out" / "a.html").read_text()
     assert "example-post" not in out and "example.test/embed.js" not in out

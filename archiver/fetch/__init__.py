@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from archiver.config import HttpConfig, MediaConfig, WaybackConfig, XConfig
+from archiver.config import Config, HttpConfig, MediaConfig, WaybackConfig, XConfig
 
 from .base import (
     FetchContext,
@@ -61,10 +61,12 @@ class PostFetcher:
         backoff_cap: float = DEFAULT_BACKOFF_CAP,
         platforms: Sequence[FetcherSource] | None = None,
         sections: Mapping[str, Any] | None = None,
+        config: Config | None = None,
     ) -> None:
         """``platforms``: whose posts can be fetched (the registry's, from the caller;
         default X alone). ``sections``: platform config sections by name, beyond
-        ``x`` and ``wayback`` (e.g. ``bluesky``), handed to the fetchers."""
+        ``x`` and ``wayback``; ``config``: the whole loaded config. Both are handed to
+        the fetchers (``FetchContext``)."""
         self.x = x
         self.wayback = wayback
         self.http = http
@@ -74,6 +76,7 @@ class PostFetcher:
         self.backoff_cap = backoff_cap
         self.platforms = tuple(platforms) if platforms is not None else None
         self.sections: dict[str, Any] = {"x": x, "wayback": wayback, **(sections or {})}
+        self.config = config
         self._closed = False
 
     def __enter__(self) -> PostFetcher:
@@ -139,7 +142,7 @@ class PostFetcher:
             self.http, backoff_base=self.backoff_base, backoff_cap=self.backoff_cap
         ) as session:
             media = MediaStore(session, self.media, self.media_root)
-            ctx = FetchContext(session, media, self.http, self.media, self.sections)
+            ctx = FetchContext(session, media, self.http, self.media, self.sections, self.config)
             fetchers = self._fetchers(ctx)
 
             def launch(platform: str) -> None:

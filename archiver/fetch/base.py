@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from archiver.config import HttpConfig, MediaConfig
+from archiver.config import Config, HttpConfig, MediaConfig
 from archiver.models import PLATFORM_X, MediaItem, PostSnapshot
 
 from .http import Budget, HttpSession
@@ -66,8 +66,11 @@ class FetchContext:
     media: MediaStore
     http: HttpConfig
     media_config: MediaConfig
-    # Each platform's config section by name ("x", "wayback", "bluesky"…).
+    # Each platform's config section by name ("x", "wayback"…), as PostFetcher was given.
     sections: Mapping[str, Any] = field(default_factory=dict)
+    # The whole loaded config when the caller has one (Archive does): a platform reads
+    # its own section from it (``ctx.config.bluesky``).
+    config: Config | None = None
 
     def budget(self) -> Budget:
         """A fresh per-post budget: ``http.post_deadline`` from now."""
