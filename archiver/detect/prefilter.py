@@ -1,0 +1,102 @@
+"""What the lexer asks of the registry, and the prefilter built from it.
+
+``_view`` turns the registered recognisers (``archiver.platforms.recognisers``) into
+what the prefilter and the lexer use, once per registry change: the built-in X handlers
+in use with their markers, and every other recogniser. ``might_contain_embeds`` is the
+union of their markers, tested with plain substring searches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from archiver import platforms
+from archiver.detect_ssg import SsgOptions, might_contain_ssg
+from archiver.platforms.base import Recogniser
+from archiver.platforms.x.recognisers import GATED_MARKERS, UPPER_HINTS
+
+_Entry = tuple[str, Recogniser]  # (platform name, recogniser)
+
+
+@dataclass(frozen=True)
+class _View:
+    """The registered recognisers, as the prefilter and the lexer use them."""
+
+    natives: frozenset[str]  # the built-in handlers in use ("x.blockquote"…)
+    native_elements: tuple[bytes, ...]  # their elements, in registration order
+    # Lower-case markers of the built-in forms, tested with ``bytes in`` (a fast
+    # substring search, 2-5 GB/s; longer needles skip faster). Each marker is one pass
+    # over an embed-free page, so related markers share a pass where possible.
+    native_markers: tuple[bytes, ...]
+    gated: tuple[tuple[bytes, tuple[bytes, ...]], ...]  # Gutenberg comments (with figures)
+    generic: tuple[_Entry, ...]  # every other recogniser
+
+
+_VIEWS: dict[tuple[int, bool], _View] = {}
+
+
+def _view(reported: bool) -> _View:
+    key = (platforms.generation(), reported)
+    view = _VIEWS.get(key)
+    if view is None:
+        if len(_VIEWS) > 64:
+            _VIEWS.clear()  # a test suite registering and unregistering platforms
+        view = _VIEWS[key] = _build_view(platforms.recognisers(reported=reported))
+    return view
+
+
+def _build_view(entries: Sequence[_Entry]) -> _View:
+    natives = [r for _, r in entries if r.native]
+    names = frozenset(r.native for r in natives if r.native)
+    return _View(
+        natives=names,
+        native_elements=tuple(dict.fromkeys(r.element for r in natives)),
+        native_markers=tuple(dict.fromkeys(m for r in natives for m in r.markers)),
+        gated=GATED_MARKERS if "x.figure" in names else (),
+        generic=tuple(e for e in entries if not e[1].native),
+    )
+
+
+def _has_marker(data: bytes, view: _View) -> bool:
+    for marker in view.native_markers:
+        if marker in data:
+            return True
+    for gate, markers in view.gated:
+        if gate in data:
+            for marker in markers:
+                if marker in data:
+                    return True
+    return False
+
+
+def _marked(data: bytes, recogniser: Recogniser) -> bool:
+    """Whether ``data`` holds one of the recogniser's markers, in lower case or in
+    capitals (mixed case is missed, as for X's markers)."""
+    return any(m in data or m.upper() in data for m in recogniser.markers)
+
+
+def might_contain_embeds(
+    data: bytes, ssg: SsgOptions | None = None, *, reported: bool = False
+) -> bool:
+    """Fast prefilter: False means ``find_embeds(data, reported=reported)`` finds nothing.
+
+    Plain substring tests for the markers every registered form carries. For X: class
+    names (twitter-tweet, twitter-video, wp-block-embed-twitter/-x), ``amp-twitter``,
+    ``data-tweet-id``, ``data-archived-post``, ``platform.twitter.com/embed`` and
+    ``platform.x.com/embed``, and Gutenberg ``wp:embed`` / ``wp:core-embed/twitter``
+    block comments. All-capitals spellings (``<AMP-TWITTER``, ``TWITTER-TWEET``) are
+    caught too; mixed-case ones such as ``Twitter-Tweet`` are not. With ``ssg``, the
+    static-site generator forms' markers count too (``detect_ssg``).
+    """
+    if ssg is not None and might_contain_ssg(data, ssg):
+        return True
+    view = _view(reported)
+    if _has_marker(data, view):
+        return True
+    for _, recogniser in view.generic:
+        if _marked(data, recogniser):
+            return True
+    if not view.natives or not any(hint in data for hint in UPPER_HINTS):
+        return False
+    return _has_marker(data.lower(), view)
