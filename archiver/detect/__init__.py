@@ -40,6 +40,7 @@ from archiver.detect.lexer import (
     _raw_close,
     _State,
     _Tag,
+    inner_lexer,
 )
 from archiver.detect.prefilter import _Entry, _marked, _View, _view, might_contain_embeds
 from archiver.detect.walk import _find_close, _skip
@@ -116,6 +117,8 @@ def _build_lexer(view: _View, generic: tuple[_Entry, ...]) -> _Lexer:
     by_element: dict[bytes, tuple[_Entry, ...]] = {}
     for entry in generic:
         by_element[entry[1].element] = (*by_element.get(entry[1].element, ()), entry)
+        if entry[1].element not in _RAW_TEXT:
+            inner_lexer(entry[1].element)  # the content walk of its elements
     return _Lexer(
         main=re.compile(pattern),
         main_no_figure=re.compile(pattern.replace(rb"figure(?=", rb"figure(?!)(?=")),

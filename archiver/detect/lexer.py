@@ -72,7 +72,8 @@ def _inner_re(name: bytes, *, anchors: bool) -> re.Pattern[bytes]:
 
 # Content lexers by element name. Containers that can hold a post's links lex ``<a``
 # tags; the others (figure, template) only count nesting. Other elements a recogniser
-# names get theirs on first use (``inner_lexer``).
+# names get theirs when the top-level lexer for them is built (``inner_lexer``), so
+# the content walk, which asks for one at every token, only subscripts this dict.
 _INNER: Final[dict[bytes, re.Pattern[bytes]]] = {
     b"blockquote": _inner_re(b"blockquote", anchors=True),
     b"amp-twitter": _inner_re(b"amp-twitter", anchors=True),

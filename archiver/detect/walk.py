@@ -17,6 +17,7 @@ from archiver.detect.lexer import (
     _CDATA_CLOSE_RE,
     _COMMENT_CLOSE_RE,
     _COMMENT_OPEN_RE,
+    _INNER,
     _RAW_CLOSE,
     _RAW_ELEMENT,
     _TAG_TAIL_RE,
@@ -26,7 +27,6 @@ from archiver.detect.lexer import (
     _raw_close,
     _script_states,
     _State,
-    inner_lexer,
 )
 from archiver.platforms.x.urls import status_from_bytes
 
@@ -94,7 +94,7 @@ def _token(st: _State, name: bytes, pos: int, limit: int) -> _Token:
     ``start`` is -1 when there is none.  ``resume`` is where the content lexer goes on
     (for an end tag: just after its name, as nested end tags are counted there).
     """
-    m = inner_lexer(name).search(st.data, pos, limit)
+    m = _INNER[name].search(st.data, pos, limit)
     if m is None:
         return -1, _DEAD, limit, None
     return _token_of(st, m, limit)
@@ -175,7 +175,7 @@ def _walk(st: _State, name: bytes, pos: int, limit: int) -> tuple[int, int, list
     since = _CHECKPOINT  # remember the first token
     steps = 0
     data = st.data
-    rx = inner_lexer(name)
+    rx = _INNER[name]
     start, kind, resume, payload = _token(st, name, pos, limit)
     while True:
         steps += 1
