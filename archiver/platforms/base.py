@@ -89,7 +89,11 @@ class Recogniser:
     """
 
     element: bytes  # the element the form starts at: b"blockquote", b"iframe", b"div"
-    markers: tuple[bytes, ...]  # prefilter: a page holding none of these cannot hold the form
+    # Prefilter: a page holding none of these (lower-case, matched as written) cannot hold
+    # the form. Each marker is one substring pass over every page that has no embed
+    # (~20 ms per 75 MB here, a quarter of X's whole detection time; see
+    # bench/bench_prefilter.py): give few, long, distinctive ones.
+    markers: tuple[bytes, ...]
     form: str  # value recorded in embeds.form (an EmbedForm member or a new one)
     claims: Callable[[StartTag], bool]  # cheap test on the start tag only
     identify: Callable[[StartTag, bytes], PostRef | None]  # which post (None: not a post)
