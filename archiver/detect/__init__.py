@@ -42,7 +42,7 @@ from archiver.detect.lexer import (
     _Tag,
     inner_lexer,
 )
-from archiver.detect.prefilter import _Entry, _marked, _View, _view, might_contain_embeds
+from archiver.detect.prefilter import _Entry, _View, _view, might_contain_embeds
 from archiver.detect.walk import _find_close, _skip
 from archiver.detect.xforms import (
     _amp,
@@ -133,10 +133,21 @@ _LEXERS: dict[tuple[int, bool, tuple[int, ...]], _Lexer] = {}
 
 
 def _lexer_for(data: bytes, reported: bool) -> _Lexer:
-    """The lexer for this page: the built-in forms, and the other recognisers whose
-    markers the page holds (a page without them lexes exactly as with X alone)."""
+    """The lexer for this page: the built-in forms, the other recognisers of elements the
+    lexer stops at anyway (blockquote, iframe: their start tags are parsed already, so
+    asking ``claims`` costs no pass over the page), and those of other elements (div)
+    whose markers the page holds."""
     view = _view(reported)
-    active = tuple(i for i, (_, r) in enumerate(view.generic) if _marked(data, r))
+    active = view.always
+    if view.gated_markers:
+        # Each distinct marker once (recognisers of one platform often share them).
+        present = frozenset(m for m in view.gated_markers if m in data)
+        if present:
+            active = tuple(
+                i
+                for i, (_, r) in enumerate(view.generic)
+                if i in view.always or not present.isdisjoint(r.markers)
+            )
     key = (platforms.generation(), reported, active)
     lexer = _LEXERS.get(key)
     if lexer is None:

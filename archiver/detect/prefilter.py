@@ -33,7 +33,14 @@ class _View:
     generic: tuple[_Entry, ...]  # every other recogniser
     # Their markers for the prefilter, each once, without those that contain a native
     # marker: the prefilter only gets to them on a page without any native marker.
+    # Markers are matched as written: embed snippets write their class names and URLs in
+    # lower case, and each marker is a pass over every page (bench/bench_prefilter.py),
+    # so no capitals variant is tried (X keeps its one-hint all-capitals fallback).
     generic_markers: tuple[bytes, ...]
+    # The lexer's view: generic recognisers of elements it parses anyway are always on
+    # (indexes into ``generic``); the others are on for pages holding one of their markers.
+    always: tuple[int, ...]
+    gated_markers: tuple[bytes, ...]
 
 
 _VIEWS: dict[tuple[int, bool], _View] = {}
@@ -54,6 +61,8 @@ def _build_view(entries: Sequence[_Entry]) -> _View:
     names = frozenset(r.native for r in natives if r.native)
     native_markers = tuple(dict.fromkeys(m for r in natives for m in r.markers))
     generic = tuple(e for e in entries if not e[1].native)
+    parsed = {r.element for r in natives}
+    always = tuple(i for i, (_, r) in enumerate(generic) if r.element in parsed)
     return _View(
         natives=names,
         native_elements=tuple(dict.fromkeys(r.element for r in natives)),
@@ -64,6 +73,12 @@ def _build_view(entries: Sequence[_Entry]) -> _View:
             m
             for m in dict.fromkeys(m for _, r in generic for m in r.markers)
             if not any(n in m for n in native_markers)
+        ),
+        always=always,
+        gated_markers=tuple(
+            dict.fromkeys(
+                m for i, (_, r) in enumerate(generic) if i not in always for m in r.markers
+            )
         ),
     )
 
@@ -78,16 +93,6 @@ def _has_marker(data: bytes, view: _View) -> bool:
                 if marker in data:
                     return True
     return False
-
-
-def _marked(data: bytes, recogniser: Recogniser) -> bool:
-    """Whether ``data`` holds one of the recogniser's markers, as written (lower case).
-
-    Embed snippets write their class names and URLs in lower case; unlike X's markers
-    (an all-capitals fallback behind one hint), no capitals variant is tried: each
-    marker is a pass over every page without embeds (see bench/bench_prefilter.py).
-    """
-    return any(m in data for m in recogniser.markers)
 
 
 def might_contain_embeds(

@@ -13,10 +13,12 @@ drive the lexer with it.
 from __future__ import annotations
 
 import bisect
+import html
 import re
 from dataclasses import dataclass
 from typing import Final
 
+from archiver import platforms
 from archiver.detect.lexer import (
     _classes,
     _comment_end,
@@ -97,6 +99,10 @@ def _blockquote(st: _State, tag: _Tag, limit: int, out: list[EmbedSpan]) -> int:
     archived = tag.attrs.get(b"data-archived-post")
     archived_id = ARCHIVED_RE.fullmatch(archived) if archived is not None else None
     if archived_id is None:
+        if archived is not None:
+            other = _other_archived(archived)
+            if other is not None:
+                return _archived_card(st, tag, limit, out, *other)
         classes = _classes(tag)
         if b"twitter-tweet" not in classes and b"twitter-video" not in classes:
             return tag.end
@@ -116,6 +122,36 @@ def _blockquote(st: _State, tag: _Tag, limit: int, out: list[EmbedSpan]) -> int:
     end = _following_script(st.data, close.end, limit, WIDGETS_SRC_RE) or close.end
     out.append(EmbedSpan(tag.start, end, FORM_BLOCKQUOTE, post_id, PLATFORM_X, handle, url))
     return end
+
+
+def _other_archived(value: bytes) -> tuple[platforms.Platform, str] | None:
+    """``(platform, id)`` of our own archived card of another registered platform's post
+    (``data-archived-post="NAME:ID"``), or None. Found here, with X's, so that the
+    marker X's prefilter already tests covers every platform's cards."""
+    name, colon, raw_id = html.unescape(value.decode("utf-8", "replace")).strip().partition(":")
+    if not colon or name == PLATFORM_X:
+        return None
+    try:
+        platform = platforms.get(name)
+    except platforms.UnknownPlatform:
+        return None
+    return (platform, raw_id) if platform.is_post_id(raw_id) else None
+
+
+def _archived_card(
+    st: _State,
+    tag: _Tag,
+    limit: int,
+    out: list[EmbedSpan],
+    platform: platforms.Platform,
+    post_id: str,
+) -> int:
+    close = _find_close(st, b"blockquote", tag.end, limit)
+    if close is None:
+        return tag.end  # unclosed: not an embed, and never extended to EOF
+    url = platform.canonical_url(post_id, None)
+    out.append(EmbedSpan(tag.start, close.end, FORM_ARCHIVED, post_id, platform.name, None, url))
+    return close.end
 
 
 def _amp(st: _State, tag: _Tag, limit: int, out: list[EmbedSpan]) -> int:

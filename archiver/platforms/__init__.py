@@ -6,15 +6,14 @@ fetcher and the CLI; ``recognisers()`` gives the byte lexer every registered for
 the name of the platform it belongs to (``reported`` forms too, see ``reported.py``).
 
 A test can register a platform of its own and ``unregister`` it afterwards: nothing
-else in the archiver needs to change for a new platform.
+else in the archiver needs to change for a new platform. Our own archived card of any
+registered platform's post (``data-archived-post="NAME:ID"``) is found again by the
+lexer (``archiver.detect.xforms``), under that platform.
 """
 
 from __future__ import annotations
 
-import html
-
 from archiver.errors import ArchiverError
-from archiver.models import FORM_ARCHIVED
 from archiver.platforms.base import (
     Platform,
     PostRef,
@@ -89,50 +88,11 @@ def recognisers(*, reported: bool = False) -> tuple[tuple[str, Recogniser], ...]
     """``(platform name, recogniser)`` for every registered form, in registration order;
     with ``reported``, the reported-only forms (Threads, Instagram, TikTok, Facebook) too."""
     found = [(p.name, r) for p in _PLATFORMS.values() for r in p.recognisers]
-    # Our own archived card (``data-archived-post="NAME:ID"``) is found again for every
-    # platform; X's built-in handler already does it for X.
-    found.extend(
-        (p.name, _archived_recogniser(p))
-        for p in _PLATFORMS.values()
-        if not any(r.native for r in p.recognisers)
-    )
     if reported:
         from archiver.platforms.reported import REPORTED
 
         found.extend(REPORTED)
     return tuple(found)
-
-
-_ARCHIVED_CACHE: dict[int, tuple[Platform, Recogniser]] = {}
-
-
-def _archived_recogniser(platform: Platform) -> Recogniser:
-    """The recogniser of our own archived card for ``platform``'s posts."""
-    cached = _ARCHIVED_CACHE.get(id(platform))
-    if cached is not None and cached[0] is platform:
-        return cached[1]
-    prefix = platform.name.encode("ascii") + b":"
-
-    def claims(tag: StartTag) -> bool:
-        value = tag.attrs.get(b"data-archived-post")
-        return value is not None and value.strip().startswith(prefix)
-
-    def identify(tag: StartTag, element: bytes) -> PostRef | None:
-        value = tag.attrs.get(b"data-archived-post", b"").strip()[len(prefix) :]
-        post_id = html.unescape(value.decode("utf-8", "replace"))
-        if not platform.is_post_id(post_id):
-            return None
-        return PostRef(post_id, None, platform.canonical_url(post_id, None))
-
-    recogniser = Recogniser(
-        element=b"blockquote",
-        markers=(b"data-archived-post",),
-        form=FORM_ARCHIVED,
-        claims=claims,
-        identify=identify,
-    )
-    _ARCHIVED_CACHE[id(platform)] = (platform, recogniser)
-    return recogniser
 
 
 def _register_defaults() -> None:

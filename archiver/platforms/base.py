@@ -90,9 +90,12 @@ class Recogniser:
 
     element: bytes  # the element the form starts at: b"blockquote", b"iframe", b"div"
     # Prefilter: a page holding none of these (lower-case, matched as written) cannot hold
-    # the form. Each marker is one substring pass over every page that has no embed
-    # (~20 ms per 75 MB here, a quarter of X's whole detection time; see
-    # bench/bench_prefilter.py): give few, long, distinctive ones.
+    # the form; spellings ``claims`` accepts but no marker matches (capitals) are missed
+    # by the prefilter, as X's mixed-case ones are. Each marker is one substring pass
+    # over the pages without an X marker, and, for a form starting at an element the
+    # lexer does not parse anyway (div), over every page it lexes (bench/
+    # bench_prefilter.py: ~2% or ~20% of X's detection time per marker): few, long,
+    # distinctive ones.
     markers: tuple[bytes, ...]
     form: str  # value recorded in embeds.form (an EmbedForm member or a new one)
     claims: Callable[[StartTag], bool]  # cheap test on the start tag only
