@@ -6,7 +6,8 @@ function, under ``TYPE_CHECKING`` too: a lazy import still ties the two modules 
 
 The layers, bottom first (a module may import its own layer or a lower one, never a higher one):
 
-0. base: ``errors``, ``clock``, ``models``, ``config``, ``encoding``, ``files``, ``lock``, ``logs``
+0. base: ``errors``, ``clock``, ``models``, ``config``, ``encoding``, ``files``, ``lock``, ``logs``,
+   ``decide`` (pure policy: plain values in, plain values out)
 1. parse: ``status_urls``, ``snapshot``, ``detect_ssg``, ``detect`` (markup in, plain values out)
 2. io: ``fetch``, ``storage`` (the network and the database)
 3. sources: ``sources`` (what articles there are)
@@ -39,6 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "archiver.files",
             "archiver.lock",
             "archiver.logs",
+            "archiver.decide",
         ),
     ),
     (
