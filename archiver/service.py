@@ -43,7 +43,6 @@ from archiver.api import Archive
 from archiver.clock import utc_now
 from archiver.config import ScheduleConfig, parse_duration
 from archiver.models import RunReport
-from archiver.storage.status import failed_posts
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +291,7 @@ class Service:
                 extra={"job": kind, "article": error["article"], "reason": error["reason"]},
             )
         if report.fetch_failures:
-            for post in failed_posts(store, MAX_FAILURE_LINES, since=started_at):
+            for post in store.failed_posts(MAX_FAILURE_LINES, since=started_at):
                 log.warning(
                     "post %s: %s",
                     post["key"],

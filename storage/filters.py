@@ -27,7 +27,6 @@ _ORDER_SQL = {
 }
 
 
-
 @dataclass
 @dataclass
 class PostFilter:
@@ -49,7 +48,6 @@ class PostFilter:
     offset: int = 0
     order: str = "created"
     desc: bool = False
-
 
 
 # -- dates -------------------------------------------------------------------------

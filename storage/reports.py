@@ -239,7 +239,6 @@ def read_post_detail(conn: sqlite3.Connection, key: str) -> PostDetail | None:
     return post_detail(sqlite_utils.Database(conn), key)
 
 
-
 __all__ = [
     "ARTICLE_FACET_SQL",
     "EMBEDDED_IN_SQL",

@@ -41,7 +41,12 @@ class RunsMixin(Connection):
                 "runs",
                 "id",
                 run_id,
-                {"finished_at": now, "outcome": outcome, "summary": to_json(summary), "error": error},
+                {
+                    "finished_at": now,
+                    "outcome": outcome,
+                    "summary": to_json(summary),
+                    "error": error,
+                },
             )
 
     def mark_stale_runs(self, now: str) -> int:

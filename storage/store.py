@@ -14,6 +14,7 @@ transaction, so a crash leaves either the old state or the new one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from archiver.decide import Change, MarkupRank, content_hash, markup_rank
 from archiver.models import STATUS_LIVE, ArticleRef, PostSnapshot
 from archiver.storage.articles import (
