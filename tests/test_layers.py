@@ -177,3 +177,55 @@ def test_only_the_cli_imports_click() -> None:
         name for name in files if _layer(name) != cli_layer and "click" in _third_party(name, files)
     )
     assert not offenders, f"click imported below the CLI: {offenders}"
+
+
+# Modules outside storage/ that may still touch the database directly, each with why.
+# (None today: the Datasette plugin reads through storage.reports.read_post_detail, the
+# CLI and the pipeline name database errors through storage.errors.)
+DATABASE_EXCEPTIONS: dict[str, str] = {}
+
+
+def _database_uses(name: str, files: dict[str, Path]) -> list[str]:
+    """Where ``name`` imports sqlite3 or sqlite_utils, or reads the ``.db`` of a store."""
+    tree = ast.parse(files[name].read_text(encoding="utf-8"), filename=str(files[name]))
+    found = [
+        f"imports {package}"
+        for package in sorted(_third_party(name, files) & {"sqlite3", "sqlite_utils"})
+    ]
+    found += [
+        f"reads .db at line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "db"
+    ]
+    return found
+
+
+def test_only_storage_touches_the_database() -> None:
+    """The rest of the code goes through the ArchiveStorage protocol: no module outside
+    storage/ imports sqlite3 or sqlite_utils, or reaches for ``store.db``."""
+    files = _module_files()
+    offenders = [
+        f"{name}: {use}"
+        for name in sorted(files)
+        if not (name == "archiver.storage" or name.startswith("archiver.storage."))
+        and name not in DATABASE_EXCEPTIONS
+        for use in _database_uses(name, files)
+    ]
+    assert not offenders, "database reached outside storage/:\n" + "\n".join(offenders)
+
+
+def test_only_the_api_names_the_sqlite_store() -> None:
+    """Code above storage/ takes an ``ArchiveStorage``; only ``Archive`` (archiver.api),
+    which opens the archive, names the SQLite class ``Store``."""
+    files = _module_files()
+    offenders = []
+    for name in sorted(files):
+        if name.startswith("archiver.storage") or name == "archiver.api":
+            continue
+        tree = ast.parse(files[name].read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "archiver.storage"
+            ):
+                offenders += [f"{name} imports Store" for a in node.names if a.name == "Store"]
+    assert not offenders, "\n".join(offenders)
