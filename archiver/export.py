@@ -21,9 +21,9 @@ from typing import IO, Any
 
 from archiver import detect, encoding
 from archiver.detect_ssg import options_for
-from archiver.files import safe_join
+from archiver.files import atomic_file, safe_join, write_atomic
 from archiver.models import FORM_ARCHIVED, EmbedSpan, sha256_hex
-from archiver.rewrite import atomic_file, splice, write_atomic
+from archiver.rewrite import splice
 from archiver.sources.directory import is_markdown
 from archiver.storage import ArchiveStorage, PostFilter, StoredEmbed
 from archiver.storage.fsnames import representable

@@ -30,6 +30,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from archiver.clock import utc_now
 from archiver.config import Config
+from archiver.files import atomic_file, write_if_changed
 from archiver.models import (
     STATUS_DELETED,
     STATUS_LIVE,
@@ -40,7 +41,7 @@ from archiver.models import (
     STATUSES,
 )
 from archiver.render import human_date, isolate_mentions, neutralize_template_syntax
-from archiver.rewrite import atomic_file, relative_href, write_if_changed
+from archiver.rewrite import relative_href
 from archiver.snapshot.sanitize import safe_http_url
 from archiver.storage import ArchiveStorage
 

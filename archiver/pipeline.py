@@ -34,7 +34,7 @@ from archiver.decide import (
 from archiver.detect_ssg import SsgOptions, options_for
 from archiver.errors import ArticleReadError
 from archiver.errors import OutputPathError as OutputPathError
-from archiver.files import safe_join
+from archiver.files import safe_join, write_atomic, write_if_changed
 from archiver.models import (
     Article,
     ArticleError,
@@ -47,7 +47,7 @@ from archiver.models import (
     is_post_id,
     sha256_hex,
 )
-from archiver.rewrite import relative_href, splice, write_atomic, write_if_changed
+from archiver.rewrite import relative_href, splice
 from archiver.snapshot import snapshot_from_markup
 from archiver.sources import article_from_bytes, iter_local_articles, source_name
 from archiver.sources.directory import is_markdown
