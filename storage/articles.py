@@ -63,6 +63,7 @@ class ArticlesMixin(Connection):
     """The ``articles`` and ``embeds`` tables."""
 
     def get_article(self, location: str) -> ArticleState | None:
+        """What the archive remembers of the article at ``location``, or None."""
         row = self.db.execute(
             "SELECT id, location, content_hash, size, mtime_ns, output_path, output_hash, "
             "etag, last_modified, removed_at, error, embed_count, last_scanned_at "
@@ -81,10 +82,12 @@ class ArticlesMixin(Connection):
             self._upsert_article(ref, {"error": reason, "last_scanned_at": now}, now)
 
     def record_article_unchanged(self, ref: ArticleRef, now: str) -> None:
+        """Record a pass that found the article unchanged (it is live again if it was gone)."""
         with write_transaction(self.db):
             self._upsert_article(ref, {"last_scanned_at": now, "removed_at": None}, now)
 
     def mark_rewritten(self, location: str, output_path: str, output_hash: str, now: str) -> None:
+        """Record the rewritten copy written for an article, with the hash it was made from."""
         with write_transaction(self.db):
             self.db.execute(
                 "UPDATE articles SET output_path = ?, output_hash = ?, last_rewritten_at = ? "
@@ -120,6 +123,7 @@ class ArticlesMixin(Connection):
         return len(gone)
 
     def article_locations(self, include_removed: bool = False) -> list[str]:
+        """Locations of stored articles (live ones, or all), in order."""
         sql = "SELECT location FROM articles"
         if not include_removed:
             sql += " WHERE removed_at IS NULL"
@@ -178,6 +182,7 @@ class ArticlesMixin(Connection):
         return str(row[0]) if row else None
 
     def embeds_of(self, location: str) -> list[StoredEmbed]:
+        """The embeds stored for an article, in their order in it."""
         rows = self.db.execute(
             "SELECT a.location, e.post_key, e.ordinal, e.form, e.original FROM embeds e "
             "JOIN articles a ON a.id = e.article_id WHERE a.location = ? ORDER BY e.ordinal",

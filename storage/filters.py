@@ -93,6 +93,7 @@ def upper_bound(value: str | date | datetime) -> str:
 
 
 def where_clause(filters: PostFilter) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause (with its leading space, or empty) and parameters of a filter."""
     clauses: list[str] = []
     params: list[Any] = []
     if filters.author:
@@ -122,6 +123,7 @@ def where_clause(filters: PostFilter) -> tuple[str, list[Any]]:
 
 
 def expand_statuses(statuses: Iterable[str]) -> list[str]:
+    """Statuses with "gone" spelled out as every gone status, sorted and unique."""
     expanded: list[str] = []
     for status in statuses:
         expanded.extend(GONE_STATUSES if status == "gone" else (status,))
@@ -129,6 +131,7 @@ def expand_statuses(statuses: Iterable[str]) -> list[str]:
 
 
 def order_limit(filters: PostFilter) -> tuple[str, list[Any]]:
+    """The ``ORDER BY`` and ``LIMIT``/``OFFSET`` clauses of a filter, and their parameters."""
     if filters.order not in _ORDER_SQL:
         raise QueryError(f"unknown order {filters.order!r}; use one of {', '.join(ORDERS)}")
     sql = " ORDER BY " + _ORDER_SQL[filters.order].format(dir="DESC" if filters.desc else "ASC")

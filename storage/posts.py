@@ -258,10 +258,12 @@ class PostsMixin(MediaMixin):
         return found
 
     def check_failures(self, key: str) -> int:
+        """How many network checks of a post have failed in a row."""
         row = self.db.execute("SELECT check_failures FROM posts WHERE key = ?", [key]).fetchone()
         return int(row[0] or 0) if row else 0
 
     def check_count(self, key: str) -> int:
+        """How many network checks of a post have succeeded."""
         row = self.db.execute("SELECT check_count FROM posts WHERE key = ?", [key]).fetchone()
         return int(row[0]) if row else 0
 
@@ -331,6 +333,7 @@ class PostsMixin(MediaMixin):
         return None
 
     def post_keys(self) -> list[str]:
+        """Every post key in the archive, in order."""
         return [k for (k,) in self.db.execute("SELECT key FROM posts ORDER BY key")]
 
 
