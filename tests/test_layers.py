@@ -146,7 +146,7 @@ def test_the_graph_sees_the_imports() -> None:
     """A sanity check on the parser itself: relative and aliased imports resolve."""
     graph = _graph()
     assert "archiver.fetch.http" in graph["archiver.fetch.oembed"]  # from .http import ...
-    assert "archiver.storage.queries" in graph["archiver.api"]  # from archiver.storage import q
+    assert "archiver.storage.queries" in graph["archiver.api"]  # from archiver.storage.queries
     assert "archiver.detect" in graph["archiver.pipeline"]  # from archiver import detect
 
 
