@@ -60,7 +60,7 @@ class SnapshotSource(StrEnum):
 
 
 # Where a snapshot's content came from, best first: a richer source is never
-# replaced in ``posts`` by a poorer one (see storage.Store.save_snapshot).
+# replaced in ``posts`` by a poorer one (see archiver.decide.plan_snapshot).
 SOURCE_SYNDICATION = SnapshotSource.SYNDICATION
 SOURCE_WAYBACK = SnapshotSource.WAYBACK
 SOURCE_OEMBED = SnapshotSource.OEMBED

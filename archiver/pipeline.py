@@ -11,22 +11,30 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from archiver import detect, encoding, platforms, render, ssg_rewrite
-from archiver.clock import iso_ms, utc_now
+from archiver.clock import utc_now
 from archiver.config import MEDIA_DIR, Config
+from archiver.decide import (
+    Change,
+    KnownArticle,
+    clash_free_path,
+    in_folder,
+    next_check_at,
+    unchanged_content,
+    unchanged_on_disk,
+)
 from archiver.detect_ssg import SsgOptions, options_for
 from archiver.errors import ArticleReadError
 from archiver.errors import OutputPathError as OutputPathError
-from archiver.files import safe_join
+from archiver.files import safe_join, write_atomic, write_if_changed
 from archiver.models import (
     Article,
     ArticleError,
@@ -38,13 +46,18 @@ from archiver.models import (
     RunReport,
     sha256_hex,
 )
-from archiver.rewrite import relative_href, splice, write_atomic, write_if_changed
+from archiver.rewrite import relative_href, splice
 from archiver.sources import article_from_bytes, iter_local_articles, source_name
 from archiver.sources.directory import is_markdown
-from archiver.storage import ArticleState, EmbedRecord, Store
-from archiver.storage import queries as q
+from archiver.storage import (
+    ArchiveStorage,
+    ArticleState,
+    DatabaseError,
+    EmbedRecord,
+    OperationalError,
+)
 from archiver.storage.fsnames import is_representable, representable
-from archiver.storage.store import NEW, UPDATED
+from archiver.storage.results import EmbedLink
 
 if TYPE_CHECKING:
     from archiver.fetch import PostFetcher
@@ -71,7 +84,7 @@ class Pipeline:
     """Runs passes over a config's sources against one archive."""
 
     config: Config
-    store: Store
+    store: ArchiveStorage
     fetcher: PostFetcher | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     progress: Callable[[str], None] | None = None
@@ -304,11 +317,8 @@ class Pipeline:
         report.articles_scanned += 1
         if self.progress:
             self.progress(ref.location)
-        if (
-            previous
-            and previous.content_hash == article.content_hash
-            and previous.error is None
-            and self._output_exists(ref, previous)
+        if previous is not None and unchanged_content(
+            _known(previous), article.content_hash, lambda: self._output_exists(ref, previous)
         ):
             self._record_unchanged(ref, previous, now)
             return None
@@ -333,7 +343,7 @@ class Pipeline:
         )
         report.embeds_found += len(result.spans)
         self._count_changes(report, outcome.new_keys, outcome.updated)
-        # Richer markup of a post (see storage.store.markup_rank): every article showing
+        # Richer markup of a post (see archiver.decide.markup_rank): every article showing
         # it, and every post quoting it, is rendered again in this pass.
         self._content_changed(outcome.updated)
         return ScannedArticle(article=article, spans=result.spans, scan_bytes=result.scan_bytes)
@@ -351,24 +361,8 @@ class Pipeline:
 
     def _unchanged_on_disk(self, ref: ArticleRef, previous: ArticleState) -> bool:
         """Same size and mtime (or an older lastmod) as last time, and its output is there:
-        skip without reading."""
-        if ref.path is None:
-            return (
-                ref.updated is not None
-                and previous.last_scanned_at is not None
-                and previous.error is None
-                and ref.updated <= previous.last_scanned_at
-                and self._output_exists(ref, previous)
-            )
-        return (
-            ref.path is not None
-            and previous.error is None
-            and ref.size is not None
-            and ref.size == previous.size
-            and ref.mtime_ns == previous.mtime_ns
-            and previous.content_hash is not None
-            and self._output_exists(ref, previous)
-        )
+        skip without reading (``archiver.decide.unchanged_on_disk``)."""
+        return unchanged_on_disk(ref, _known(previous), lambda: self._output_exists(ref, previous))
 
     def _record_unchanged(self, ref: ArticleRef, previous: ArticleState | None, now: str) -> None:
         self.store.record_article_unchanged(ref, now)
@@ -452,10 +446,10 @@ class Pipeline:
             outcome = self.store.record_check(
                 result.post_id, result.snapshot, result.error, next_at, now, result.platform
             )
-            if outcome == UPDATED:
+            if outcome == Change.UPDATED:
                 self._count_changes(report, set(), {key})
                 changed.add(key)
-            elif outcome == NEW:
+            elif outcome == Change.NEW:
                 self._count_changes(report, {key}, set())
                 changed.add(key)
             if self.stop.is_set():
@@ -481,18 +475,9 @@ class Pipeline:
         )
 
     def _next_check(self, key: str, failed: bool) -> str:
-        """Back off as a post ages: the n-th check waits ``recheck[n]`` (last one repeats).
-
-        Failures back off too (``recheck[0]``, doubling, up to the last interval), so a
-        source that keeps blocking us is not hammered.
-        """
-        intervals = self.config.recheck_seconds
-        if failed:
-            wait = min(intervals[0] * 2 ** min(self.store.check_failures(key), 20), intervals[-1])
-        else:
-            done = self.store.check_count(key)
-            wait = intervals[min(done, len(intervals) - 1)]
-        return iso_ms(datetime.now(UTC) + timedelta(seconds=wait))
+        """When a post just checked is next due (``archiver.decide.check_wait``)."""
+        count = self.store.check_failures(key) if failed else self.store.check_count(key)
+        return next_check_at(self.config.recheck_seconds, failed, count, datetime.now(UTC))
 
     # -- rewriting -----------------------------------------------------------------
 
@@ -501,19 +486,16 @@ class Pipeline:
             return Path(ref.path)
         path = safe_join(self.config.output.dir, ref.output_relpath or ref.location)
         embeds = self.config.embeds_root.resolve()
-        if path == embeds or embeds in path.parents:
+        if in_folder(path, embeds):
             # articles/embeds/index.html would overwrite the archive's own index page.
             raise OutputPathError(
                 f"its output {path} lies in the embeds folder (output.embeds_dir: "
                 f"{self.config.output.embeds_dir}); rename its folder or choose another "
                 "output.embeds_dir"
             )
-        if self.store.output_owner(str(path), other_than=ref.location) is None:
-            return path
-        # Another article already writes there (``/story`` and ``/story.html`` of a
-        # site, or two unnamed folders with the same file): this one gets its own name.
-        tag = sha256_hex(ref.location.encode("utf-8"))[:10]
-        return path.with_name(f"{path.stem}-{tag}{path.suffix}")
+        # Another article may already write there: see archiver.decide.clash_free_path.
+        taken = self.store.output_owner(str(path), other_than=ref.location) is not None
+        return clash_free_path(path, ref.location, taken)
 
     def _rewrite(self, item: ScannedArticle, report: RunReport) -> bool:
         """Write the article with its embeds replaced; True if a file changed."""
@@ -653,7 +635,7 @@ class Pipeline:
             post,
             "../media/",
             articles=self._article_links(page, post.key),
-            versions=q.snapshots_of(self.store.db, post.key),
+            versions=self.store.snapshots_of(post.key),
         )
         write_if_changed(page, html.encode("utf-8"), fsync=self.config.output.fsync)
         relative = page.relative_to(self.config.output.dir).as_posix()
@@ -682,14 +664,14 @@ class Pipeline:
     def _article_links(self, page: Path, key: str) -> list[render.EmbeddingArticle]:
         """The live articles embedding a post, linked from its page to their rewritten copies."""
         links: dict[str, render.EmbeddingArticle] = {}
-        for link in q.articles_of_post(self.store.db, key):
+        for link in self.store.articles_of_post(key):
             if link.removed_at is None and link.location not in links:
                 out = self._known_output(link)
                 copy = relative_href(page, out) if out is not None else None
                 links[link.location] = render.EmbeddingArticle(link.location, copy, link.url)
         return list(links.values())
 
-    def _known_output(self, link: q.EmbedLink) -> Path | None:
+    def _known_output(self, link: EmbedLink) -> Path | None:
         """Where an article's rewritten copy is (or is about to be, in this pass)."""
         if not link.output_path:
             return None
@@ -800,7 +782,18 @@ def archive_wide(exc: BaseException) -> bool:
     """True for a failure of the archive itself, not of one article: a database that is
     locked past the busy timeout, full, read-only, corrupt or unreadable. Failing every
     article one by one would hide it; the pass stops and says so."""
-    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+    return isinstance(exc, OperationalError) or type(exc) is DatabaseError
+
+
+def _known(state: ArticleState) -> KnownArticle:
+    """The facts of a stored article that the unchanged rules look at."""
+    return KnownArticle(
+        size=state.size,
+        mtime_ns=state.mtime_ns,
+        content_hash=state.content_hash,
+        error=state.error,
+        last_scanned_at=state.last_scanned_at,
+    )
 
 
 def _representable_ref(ref: ArticleRef) -> ArticleRef:
