@@ -21,9 +21,18 @@ from archiver.errors import NotFoundError as NotFoundError
 from archiver.lock import ArchiveLock
 from archiver.models import Post, RunOutcome, RunReport
 from archiver.pipeline import Pipeline
-from archiver.storage import Store
-from archiver.storage import queries as q
-from archiver.storage.queries import MARK_END, MARK_START, ORDERS, PostDetail, QueryError
+from archiver.storage import ArchiveStorage, Store
+from archiver.storage.queries import (
+    MARK_END,
+    MARK_START,
+    ORDERS,
+    ArticleDetail,
+    ArticleSummary,
+    PostDetail,
+    PostFilter,
+    QueryError,
+    SearchHit,
+)
 
 if TYPE_CHECKING:
     from archiver.export import RestoreResult
@@ -36,7 +45,8 @@ class Archive:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.store = Store(config.database)
+        # Everything below depends on the interface; Store is its SQLite implementation.
+        self.store: ArchiveStorage = Store(config.database)
         self.stop = threading.Event()
         self._fetcher: PostFetcher | None = None
         self._remote: RemoteSources | None = None
@@ -115,7 +125,7 @@ class Archive:
             locations = [
                 row["location"]
                 for article_id in self._article_ids(locations)
-                if (row := q.article_row(self.store.db, article_id)) is not None
+                if (row := self.store.article_row(article_id)) is not None
             ]
         return self._recorded("regenerate", lambda p: p.regenerate(locations), progress)
 
@@ -214,6 +224,7 @@ class Archive:
         if not self.config.x.fetch:
             return None
         if self._fetcher is None:
+            from archiver import platforms
             from archiver.fetch import PostFetcher
 
             self._fetcher = PostFetcher(
@@ -222,10 +233,12 @@ class Archive:
                 http=self.config.http,
                 media=self.config.media,
                 media_root=self.config.media_root,
+                platforms=platforms.all_platforms(),
+                config=self.config,
             )
         return self._fetcher
 
-    # -- queries, export, restore, index (SQL lives in storage/queries.py) ----------
+    # -- queries, export, restore, index (SQL lives in storage/) ----------
 
     def post(self, ref: str) -> PostDetail | None:
         """A post by key (``x:ID``), bare id, or status URL, with its full history.
@@ -237,10 +250,8 @@ class Archive:
         post = self.store.get_post(key) if key else None
         if post is None:
             return None
-        return q.PostDetail.from_post(
-            post,
-            q.snapshots_of(self.store.db, post.key),
-            q.articles_of_post(self.store.db, post.key),
+        return PostDetail.from_post(
+            post, self.store.snapshots_of(post.key), self.store.articles_of_post(post.key)
         )
 
     def post_keys(self) -> list[str]:
@@ -260,18 +271,18 @@ class Archive:
         limit: int | None = None,
         order: str = "created",
         desc: bool = False,
-    ) -> q.PostFilter:
+    ) -> PostFilter:
         """Build a post filter; raise ``NotFoundError`` if ``article`` matches no article.
 
         Bad dates or orders raise ``QueryError`` when the filter is used.
         """
         article_id = None
         if article is not None:
-            article_id = q.find_article_id(self.store.db, article)
+            article_id = self.store.find_article_id(article)
             if article_id is None:
                 raise NotFoundError(f"no article matches {article!r}")
         statuses = (status,) if isinstance(status, str) else tuple(status or ())
-        filters = q.PostFilter(
+        filters = PostFilter(
             author=author,
             since=since,
             until=until,
@@ -286,27 +297,27 @@ class Archive:
         )
         return filters
 
-    def posts(self, filters: q.PostFilter | None = None, **criteria: Any) -> list[Post]:
+    def posts(self, filters: PostFilter | None = None, **criteria: Any) -> list[Post]:
         """Archived posts matching ``filters`` (or keyword criteria, see ``post_filter``).
 
         ``archive.posts(author="jack", since="2024-01-01", status="deleted", limit=20)``
         """
         if filters is None:
             filters = self.post_filter(**criteria)
-        return q.list_posts(self.store.db, filters)
+        return self.store.list_posts(filters)
 
-    def count_posts(self, filters: q.PostFilter | None = None) -> int:
-        return q.count_posts(self.store.db, filters)
+    def count_posts(self, filters: PostFilter | None = None) -> int:
+        return self.store.count_posts(filters)
 
     def search(
         self,
         query: str,
         *,
         raw: bool = False,
-        filters: q.PostFilter | None = None,
+        filters: PostFilter | None = None,
         limit: int | None = 20,
         **criteria: Any,
-    ) -> list[q.SearchHit]:
+    ) -> list[SearchHit]:
         """Full-text search over post text, author names and handles, best match first.
 
         Words are searched as quoted phrases (``AND``, ``"`` and ``-`` are plain text);
@@ -315,32 +326,32 @@ class Archive:
         """
         if filters is None:
             filters = self.post_filter(limit=limit, **criteria)
-        return q.search_posts(self.store.db, query, filters, raw=raw)
+        return self.store.search_posts(query, filters, raw=raw)
 
     def articles(
         self,
         status: str | Iterable[str] | None = None,
         include_removed: bool = False,
         limit: int | None = None,
-    ) -> list[q.ArticleSummary]:
+    ) -> list[ArticleSummary]:
         """Articles with counts of their embeds by post status.
 
         ``status="deleted"`` lists only articles embedding a deleted post ("gone" means
         deleted, protected, suspended or unavailable).
         """
         statuses = (status,) if isinstance(status, str) else tuple(status or ())
-        return q.list_articles(self.store.db, statuses, include_removed, limit)
+        return self.store.list_articles(statuses, include_removed, limit)
 
-    def article(self, ref: str) -> q.ArticleDetail | None:
+    def article(self, ref: str) -> ArticleDetail | None:
         """An article by location, URL, path or unique suffix, with each embed and its post."""
-        article_id = q.find_article_id(self.store.db, ref)
-        return q.article_detail(self.store.db, article_id) if article_id is not None else None
+        article_id = self.store.find_article_id(ref)
+        return self.store.article_detail(article_id) if article_id is not None else None
 
     def export(
         self,
         output: str | os.PathLike[str] | IO[str],
         fmt: str = "jsonl",
-        filters: q.PostFilter | None = None,
+        filters: PostFilter | None = None,
         advance: Callable[[], None] | None = None,
     ) -> int:
         """Write posts with their latest snapshot as JSONL or CSV; return the count.
@@ -353,7 +364,7 @@ class Archive:
 
     def stats(self, top: int = 10) -> dict[str, Any]:
         """Counts by status, platform and author (top N), and the archive's size on disk."""
-        data = q.stats(self.store.db, top)
+        data = self.store.stats(top)
         db_path = self.store.path
         data["db_bytes"] = sum(
             p.stat().st_size
@@ -373,9 +384,7 @@ class Archive:
         from archiver.export import restore_article
 
         ids = (
-            q.rewritten_article_ids(self.store.db)
-            if articles is None
-            else self._article_ids(articles)
+            self.store.rewritten_article_ids() if articles is None else self._article_ids(articles)
         )
         output_dir = None if self.config.output.in_place else self.config.output.dir
         with self.lock():  # a run must not rewrite the files while we put originals back
@@ -388,7 +397,7 @@ class Archive:
         """
         ids = []
         for ref in articles:
-            article_id = q.find_article_id(self.store.db, ref)
+            article_id = self.store.find_article_id(ref)
             if article_id is None:
                 raise NotFoundError(f"no article matches {ref!r}")
             ids.append(article_id)

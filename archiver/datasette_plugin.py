@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
 from datasette import hookimpl
 from datasette.facets import Facet
 from datasette.filters import FilterArguments
@@ -30,7 +29,8 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from archiver import render
-from archiver.storage import queries as q
+from archiver.storage.reports import ARTICLE_FACET_SQL, EMBEDDED_IN_SQL, read_post_detail
+from archiver.storage.results import PostDetail
 
 PLUGIN = "embed-archiver"
 ROUTE = "/-/embed-archiver"
@@ -59,7 +59,7 @@ def render_cell(
 
     async def card() -> Markup | None:
         db = datasette.get_database(database)
-        detail = await db.execute_fn(lambda conn: q.post_detail(sqlite_utils.Database(conn), key))
+        detail = await db.execute_fn(lambda conn: read_post_detail(conn, key))
         if detail is None:
             return None
         return _post_html(detail, lambda id_: datasette.urls.row(database, "articles", id_))
@@ -67,7 +67,7 @@ def render_cell(
     return card
 
 
-def _post_html(detail: q.PostDetail, article_href: Callable[[int], str]) -> Markup:
+def _post_html(detail: PostDetail, article_href: Callable[[int], str]) -> Markup:
     card = render.render_embed(detail, copy_href="", media_href_prefix=MEDIA_PREFIX, style=False)
     versions = "".join(
         f"<li>{escape(s.captured_at)}: {escape(s.source)}, {escape(s.status)}</li>"
@@ -131,7 +131,7 @@ def filters_from_request(request: Any, database: str, table: str) -> FilterArgum
     if table != "posts" or location is None:
         return None
     return FilterArguments(
-        [q.EMBEDDED_IN_SQL.format(param="eab_article")],
+        [EMBEDDED_IN_SQL.format(param="eab_article")],
         params={"eab_article": location},
         human_descriptions=[f'embedded in "{location}"'],
     )
@@ -151,7 +151,7 @@ class ArticleFacet(Facet):
         size = self.get_facet_size()
         rows = await self.ds.execute(
             self.database,
-            q.ARTICLE_FACET_SQL.format(sql=self.sql, limit=size + 1),
+            ARTICLE_FACET_SQL.format(sql=self.sql, limit=size + 1),
             self.params,
             truncate=False,
             custom_time_limit=self.ds.setting("facet_time_limit_ms"),

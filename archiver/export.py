@@ -21,12 +21,11 @@ from typing import IO, Any
 
 from archiver import detect, encoding
 from archiver.detect_ssg import options_for
-from archiver.files import safe_join
+from archiver.files import atomic_file, safe_join, write_atomic
 from archiver.models import FORM_ARCHIVED, EmbedSpan, sha256_hex
-from archiver.rewrite import atomic_file, splice, write_atomic
+from archiver.rewrite import splice
 from archiver.sources.directory import is_markdown
-from archiver.storage import Store, StoredEmbed
-from archiver.storage import queries as q
+from archiver.storage import ArchiveStorage, PostFilter, StoredEmbed
 from archiver.storage.fsnames import representable
 
 FORMATS = ("jsonl", "csv")
@@ -72,19 +71,19 @@ def csv_header(post_cols: list[str], snap_cols: list[str]) -> list[str]:
 
 
 def write_export(
-    store: Store,
+    store: ArchiveStorage,
     out: IO[str],
     fmt: str,
-    filters: q.PostFilter | None = None,
+    filters: PostFilter | None = None,
     advance: Callable[[], None] | None = None,
 ) -> int:
     """Write matching posts to ``out`` in ``fmt``; return how many were written."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    rows = q.iter_export_rows(store.db, filters)
+    rows = store.iter_export_rows(filters)
     writer = None
     if fmt == "csv":
-        post_cols, snap_cols = q.export_columns(store.db)
+        post_cols, snap_cols = store.export_columns()
         writer = csv.writer(out)
         writer.writerow(csv_header(post_cols, snap_cols))
     written = 0
@@ -106,10 +105,10 @@ def write_export(
 
 
 def export_to(
-    store: Store,
+    store: ArchiveStorage,
     output: str | os.PathLike[str] | IO[str],
     fmt: str,
-    filters: q.PostFilter | None = None,
+    filters: PostFilter | None = None,
     advance: Callable[[], None] | None = None,
 ) -> int:
     """Export to a file path (atomically) or an open text stream."""
@@ -162,9 +161,11 @@ def current_file(row: dict[str, Any], output_dir: Path | None) -> Path | None:
     return safe_join(output_dir, recorded)
 
 
-def restore_article(store: Store, article_id: int, output_dir: Path | None) -> RestoreResult:
+def restore_article(
+    store: ArchiveStorage, article_id: int, output_dir: Path | None
+) -> RestoreResult:
     """Put the original embed markup back into one article's current file."""
-    row = q.article_row(store.db, article_id)
+    row = store.article_row(article_id)
     if row is None:
         raise LookupError(f"no article with id {article_id}")
     location = row["location"]

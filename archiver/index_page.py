@@ -30,6 +30,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from archiver.clock import utc_now
 from archiver.config import Config
+from archiver.files import atomic_file, write_if_changed
 from archiver.models import (
     STATUS_DELETED,
     STATUS_LIVE,
@@ -40,17 +41,16 @@ from archiver.models import (
     STATUSES,
 )
 from archiver.render import human_date, isolate_mentions, neutralize_template_syntax
-from archiver.rewrite import atomic_file, relative_href, write_if_changed
+from archiver.rewrite import relative_href
 from archiver.snapshot.sanitize import safe_http_url
-from archiver.storage import Store
-from archiver.storage import queries as q
+from archiver.storage import ArchiveStorage
 
 
 class _HasStore(Protocol):
     """An open archive (``archiver.Archive``), named by shape so this module stays below it."""
 
     @property
-    def store(self) -> Store: ...
+    def store(self) -> ArchiveStorage: ...
 
 
 PER_PAGE = 100
@@ -123,7 +123,10 @@ def _env() -> Environment:
 
 
 def write_index(
-    source: Store | _HasStore, config: Config, per_page: int = PER_PAGE, force: bool = False
+    source: ArchiveStorage | _HasStore,
+    config: Config,
+    per_page: int = PER_PAGE,
+    force: bool = False,
 ) -> list[Path]:
     """Write the paginated index under ``config.embeds_root``; return every page's path.
 
@@ -134,12 +137,12 @@ def write_index(
     ``force`` is set, nothing is rendered when a fingerprint of what the index shows
     matches the one in ``index.html``.
     """
-    store = source if isinstance(source, Store) else source.store
+    store = source if isinstance(source, ArchiveStorage) else source.store
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
     root = config.embeds_root
-    total = q.count_indexed_posts(store.db)
-    counts = {s: n for s, n in q.indexed_status_counts(store.db).items() if s in STATUSES}
+    total = store.count_indexed_posts()
+    counts = {s: n for s, n in store.indexed_status_counts().items() if s in STATUSES}
     groups: list[tuple[str | None, int]] = [(None, total)]
     groups += [(s, counts[s]) for s in STATUS_LABELS if counts.get(s)]
     expected = [
@@ -163,9 +166,9 @@ def write_index(
     after: dict[str, str] = {}
     for status, n in groups:
         count = _page_count(n, per_page)
-        # One sorted stream per group (see q.iter_indexed_posts); a group without posts
+        # One sorted stream per group (see ArchiveStorage.iter_indexed_posts); a group without posts
         # still has its one, empty, page.
-        pages = q.iter_indexed_posts(store.db, per_page, status)
+        pages = store.iter_indexed_posts(per_page, status)
         for number in range(1, count + 1):
             path = root / page_name(number, status)
             page = next(pages, [])
@@ -200,7 +203,7 @@ def write_index(
     return expected
 
 
-def _digests_path(store: Store) -> Path:
+def _digests_path(store: ArchiveStorage) -> Path:
     """Where the digests of the index pages are kept (each with the sha256 of the file
     written for it): next to the archive, not in the output (nothing a web server
     would publish)."""
@@ -250,7 +253,7 @@ def _save_digests(path: Path, digests: dict[str, str]) -> None:
         handle.write(json.dumps(digests, sort_keys=True).encode("utf-8"))
 
 
-def write_search_files(store: Store, config: Config) -> None:
+def write_search_files(store: ArchiveStorage, config: Config) -> None:
     """Write ``search.js`` and ``search-index.js`` next to the index pages.
 
     The index is streamed from the database in chunks into an atomic file, so memory
@@ -263,7 +266,7 @@ def write_search_files(store: Store, config: Config) -> None:
     with atomic_file(root / SEARCH_INDEX) as handle:
         handle.write(b'embedArchiverSearchIndex({"posts": [\n')
         first = True
-        for chunk in q.iter_indexed_posts(store.db, _SEARCH_CHUNK):
+        for chunk in store.iter_indexed_posts(_SEARCH_CHUNK):
             for post, articles in chunk:
                 entry = search_entry(index_row(post, articles, page, config.output.dir), post)
                 handle.write(b"" if first else b",\n")
@@ -331,12 +334,12 @@ def _filters(groups: list[tuple[str | None, int]], total: int, current: str | No
     return out
 
 
-def _fingerprint(store: Store, root: Path) -> str:
+def _fingerprint(store: ArchiveStorage, root: Path) -> str:
     """A hash of what the index shows, independent of where the archive lives on disk
     (article files count by their link from the index, not by absolute path)."""
     digest = hashlib.sha256()
     index = root / "index.html"
-    for row in q.index_source_rows(store.db):
+    for row in store.index_source_rows():
         if row[0] == "article" and row[-1]:
             row = (*row[:-1], relative_href(index, Path(row[-1])))
         digest.update(json.dumps(row, ensure_ascii=False).encode("utf-8"))

@@ -61,7 +61,7 @@ class SnapshotSource(StrEnum):
 
 
 # Where a snapshot's content came from, best first: a richer source is never
-# replaced in ``posts`` by a poorer one (see storage.Store.save_snapshot).
+# replaced in ``posts`` by a poorer one (see archiver.decide.plan_snapshot).
 SOURCE_SYNDICATION = SnapshotSource.SYNDICATION
 SOURCE_WAYBACK = SnapshotSource.WAYBACK
 SOURCE_OEMBED = SnapshotSource.OEMBED
@@ -191,6 +191,9 @@ class EmbedSpan:
     # For our own archived forms: how they were written ("hugo", "mdx"; None for the
     # HTML card), so a rerun writes the same kind again.
     flavor: str | None = None
+    # A form of a platform that is only reported (Threads, Instagram, TikTok,
+    # Facebook): listed, never archived or rewritten; its post_id is the URL.
+    reported: bool = False
 
     @property
     def key(self) -> str:

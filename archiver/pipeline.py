@@ -12,21 +12,29 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from archiver import detect, encoding, render, ssg_rewrite
-from archiver.clock import iso_ms, utc_now
+from archiver import detect, encoding, platforms, render, ssg_rewrite
+from archiver.clock import utc_now
 from archiver.config import MEDIA_DIR, Config
+from archiver.decide import (
+    Change,
+    KnownArticle,
+    clash_free_path,
+    next_check_at,
+    unchanged_content,
+    unchanged_on_disk,
+)
 from archiver.detect_ssg import SsgOptions, options_for
 from archiver.errors import ArticleReadError
 from archiver.errors import OutputPathError as OutputPathError
+from archiver.files import write_atomic, write_if_changed
 from archiver.models import (
     Article,
     ArticleError,
@@ -36,17 +44,20 @@ from archiver.models import (
     PostSnapshot,
     RunOutcome,
     RunReport,
-    is_post_id,
     sha256_hex,
 )
-from archiver.rewrite import relative_href, splice, write_atomic, write_if_changed
-from archiver.snapshot import snapshot_from_markup
+from archiver.rewrite import relative_href, splice
 from archiver.sources import article_from_bytes, iter_local_articles, source_name
 from archiver.sources.directory import is_markdown
-from archiver.storage import ArticleState, EmbedRecord, Store
-from archiver.storage import queries as q
+from archiver.storage import (
+    ArchiveStorage,
+    ArticleState,
+    DatabaseError,
+    EmbedRecord,
+    OperationalError,
+)
 from archiver.storage.fsnames import is_representable, representable
-from archiver.storage.store import NEW, UPDATED
+from archiver.storage.results import EmbedLink
 
 if TYPE_CHECKING:
     from archiver.fetch import PostFetcher
@@ -84,7 +95,7 @@ class Pipeline:
     """Runs passes over a config's sources against one archive."""
 
     config: Config
-    store: Store
+    store: ArchiveStorage
     fetcher: PostFetcher | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     progress: Callable[[str], None] | None = None
@@ -323,11 +334,8 @@ class Pipeline:
         report.articles_scanned += 1
         if self.progress:
             self.progress(ref.location)
-        if (
-            previous
-            and previous.content_hash == article.content_hash
-            and previous.error is None
-            and self._output_exists(ref, previous)
+        if previous is not None and unchanged_content(
+            _known(previous), article.content_hash, lambda: self._output_exists(ref, previous)
         ):
             return LoadedArticle(ref, previous, None, now)
         return LoadedArticle(ref, previous, article, now)
@@ -381,7 +389,7 @@ class Pipeline:
         )
         report.embeds_found += len(result.spans)
         self._count_changes(report, outcome.new_keys, outcome.updated)
-        # Richer markup of a post (see storage.store.markup_rank): every article showing
+        # Richer markup of a post (see archiver.decide.markup_rank): every article showing
         # it, and every post quoting it, is rendered again in this pass.
         self._content_changed(outcome.updated)
         return ScannedArticle(article=article, spans=result.spans, scan_bytes=result.scan_bytes)
@@ -399,24 +407,8 @@ class Pipeline:
 
     def _unchanged_on_disk(self, ref: ArticleRef, previous: ArticleState) -> bool:
         """Same size and mtime (or an older lastmod) as last time, and its output is there:
-        skip without reading."""
-        if ref.path is None:
-            return (
-                ref.updated is not None
-                and previous.last_scanned_at is not None
-                and previous.error is None
-                and ref.updated <= previous.last_scanned_at
-                and self._output_exists(ref, previous)
-            )
-        return (
-            ref.path is not None
-            and previous.error is None
-            and ref.size is not None
-            and ref.size == previous.size
-            and ref.mtime_ns == previous.mtime_ns
-            and previous.content_hash is not None
-            and self._output_exists(ref, previous)
-        )
+        skip without reading (``archiver.decide.unchanged_on_disk``)."""
+        return unchanged_on_disk(ref, _known(previous), lambda: self._output_exists(ref, previous))
 
     def _record_unchanged(self, ref: ArticleRef, previous: ArticleState | None, now: str) -> None:
         self.store.record_article_unchanged(ref, now)
@@ -463,23 +455,36 @@ class Pipeline:
             return set()
         from archiver.fetch import FetchRequest
 
-        if only is None:
-            due = self.store.posts_due(utc_now())
-        else:  # a batch's posts only, looked up by key (not every due post, filtered)
-            due = self.store.posts_due_among(utc_now(), only)
+        now = utc_now()
+        due = [
+            (platform.name, d)
+            for platform in platforms.all_platforms()
+            for d in (
+                self.store.posts_due(now, platform=platform.name)
+                if only is None
+                # A batch's posts only, looked up by key (not every due post, filtered).
+                else self.store.posts_due_among(now, only, platform=platform.name)
+            )
+        ]
         # One check per post per pass, even when a failure makes it due again at once.
-        due = [d for d in due if f"x:{d.post_id}" not in self._checked]
-        self._checked.update(f"x:{d.post_id}" for d in due)
+        due = [(p, d) for p, d in due if f"{p}:{d.post_id}" not in self._checked]
+        self._checked.update(f"{p}:{d.post_id}" for p, d in due)
         if not due:
             return set()
         changed: set[str] = set()
         requests = (
-            FetchRequest(d.post_id, d.handle, d.have_content, self._stored_media(d.post_id))
-            for d in due
+            FetchRequest(
+                d.post_id,
+                d.handle,
+                d.have_content,
+                self._stored_media(f"{p}:{d.post_id}"),
+                platform=p,
+            )
+            for p, d in due
         )
         for result in self.fetcher.fetch_many(requests):
             now = utc_now()
-            key = f"x:{result.post_id}"
+            key = f"{result.platform}:{result.post_id}"
             if result.snapshot is None:
                 report.fetch_failures += 1
                 next_at = self._next_check(key, failed=True)
@@ -488,12 +493,12 @@ class Pipeline:
                 report.posts_fetched += 1
                 next_at = self._next_check(key, failed=False)
             outcome = self.store.record_check(
-                result.post_id, result.snapshot, result.error, next_at, now
+                result.post_id, result.snapshot, result.error, next_at, now, result.platform
             )
-            if outcome == UPDATED:
+            if outcome == Change.UPDATED:
                 self._count_changes(report, set(), {key})
                 changed.add(key)
-            elif outcome == NEW:
+            elif outcome == Change.NEW:
                 self._count_changes(report, {key}, set())
                 changed.add(key)
             if self.stop.is_set():
@@ -509,28 +514,19 @@ class Pipeline:
         self._updated_keys |= fresh
         report.posts_updated += len(fresh)
 
-    def _stored_media(self, post_id: str) -> frozenset[str]:
+    def _stored_media(self, key: str) -> frozenset[str]:
         """Media URLs of a post whose files are in the store (not to download again)."""
         root = self.config.media_root
         return frozenset(
             url
-            for url, name in self.store.stored_media(f"x:{post_id}")
+            for url, name in self.store.stored_media(key)
             if _MEDIA_NAME.fullmatch(name) and (root / name).is_file()
         )
 
     def _next_check(self, key: str, failed: bool) -> str:
-        """Back off as a post ages: the n-th check waits ``recheck[n]`` (last one repeats).
-
-        Failures back off too (``recheck[0]``, doubling, up to the last interval), so a
-        source that keeps blocking us is not hammered.
-        """
-        intervals = self.config.recheck_seconds
-        if failed:
-            wait = min(intervals[0] * 2 ** min(self.store.check_failures(key), 20), intervals[-1])
-        else:
-            done = self.store.check_count(key)
-            wait = intervals[min(done, len(intervals) - 1)]
-        return iso_ms(datetime.now(UTC) + timedelta(seconds=wait))
+        """When a post just checked is next due (``archiver.decide.check_wait``)."""
+        count = self.store.check_failures(key) if failed else self.store.check_count(key)
+        return next_check_at(self.config.recheck_seconds, failed, count, datetime.now(UTC))
 
     # -- rewriting -----------------------------------------------------------------
 
@@ -538,12 +534,9 @@ class Pipeline:
         if self.config.output.in_place and ref.path is not None:
             return Path(ref.path)
         path = self._joined_output(ref.output_relpath or ref.location)
-        if self.store.output_owner(str(path), other_than=ref.location) is None:
-            return path
-        # Another article already writes there (``/story`` and ``/story.html`` of a
-        # site, or two unnamed folders with the same file): this one gets its own name.
-        tag = sha256_hex(ref.location.encode("utf-8"))[:10]
-        return path.with_name(f"{path.stem}-{tag}{path.suffix}")
+        # Another article may already write there: see archiver.decide.clash_free_path.
+        taken = self.store.output_owner(str(path), other_than=ref.location) is not None
+        return clash_free_path(path, ref.location, taken)
 
     def _joined_output(self, relpath: str) -> Path:
         """``output.dir/relpath``, resolved and checked; remembered for the last few
@@ -714,7 +707,7 @@ class Pipeline:
             post,
             "../media/",
             articles=self._article_links(page, post.key),
-            versions=q.snapshots_of(self.store.db, post.key),
+            versions=self.store.snapshots_of(post.key),
         )
         write_if_changed(page, html.encode("utf-8"), fsync=self.config.output.fsync)
         relative = page.relative_to(self.config.output.dir).as_posix()
@@ -725,18 +718,25 @@ class Pipeline:
         return page
 
     def _page_path(self, platform: str, post_id: str) -> Path | None:
-        """``embeds/PLATFORM/ID.html``, or None when the key cannot safely name a file:
-        the only place a post's page path is built, so nothing else can escape."""
-        if not (platform.isascii() and platform.isalnum() and platform.islower()):
+        """``embeds/PLATFORM/STEM.html``, or None when the key cannot safely name a file:
+        the only place a post's page path is built, so nothing else can escape. The
+        platform checks its id and names the file (``file_stem``); the stem is checked
+        again here, so a platform's bug cannot escape the folder either."""
+        try:
+            owner = platforms.get(platform)
+        except platforms.UnknownPlatform:
             return None
-        if not is_post_id(post_id):
+        if not owner.is_post_id(post_id):
             return None
-        return self.config.embeds_root / platform / f"{post_id}.html"
+        stem = platforms.safe_stem(owner.file_stem(post_id))
+        if stem is None:
+            return None
+        return self.config.embeds_root / owner.name / f"{stem}.html"
 
     def _article_links(self, page: Path, key: str) -> list[render.EmbeddingArticle]:
         """The live articles embedding a post, linked from its page to their rewritten copies."""
         links: dict[str, render.EmbeddingArticle] = {}
-        for link in q.articles_of_post(self.store.db, key):
+        for link in self.store.articles_of_post(key):
             if link.removed_at is None and link.location not in links:
                 out = self._known_output(link)
                 copy = self._href(page, out) if out is not None else None
@@ -754,7 +754,7 @@ class Pipeline:
             href = self._hrefs[key] = relative_href(page, target)
         return href
 
-    def _known_output(self, link: q.EmbedLink) -> Path | None:
+    def _known_output(self, link: EmbedLink) -> Path | None:
         """Where an article's rewritten copy is (or is about to be, in this pass)."""
         if not link.output_path:
             return None
@@ -849,15 +849,34 @@ def scan_article(
         records.append(EmbedRecord(span=span, original=fragment))
         if span.key not in seen_keys:
             seen_keys.add(span.key)
-            snapshots.append(snapshot_from_markup(span, fragment))
+            snapshot = _platform_of(span).snapshot_from_markup(span, fragment)
+            if snapshot is not None:
+                snapshots.append(snapshot)
     return ScanResult(scan_bytes=scan_bytes, spans=spans, records=records, snapshots=snapshots)
+
+
+def _platform_of(span: EmbedSpan) -> platforms.Platform:
+    """The registered platform a span's form belongs to (the lexer only reports forms of
+    registered platforms, so this holds unless one was unregistered mid-run)."""
+    return platforms.get(span.platform)
 
 
 def archive_wide(exc: BaseException) -> bool:
     """True for a failure of the archive itself, not of one article: a database that is
     locked past the busy timeout, full, read-only, corrupt or unreadable. Failing every
     article one by one would hide it; the pass stops and says so."""
-    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+    return isinstance(exc, OperationalError) or type(exc) is DatabaseError
+
+
+def _known(state: ArticleState) -> KnownArticle:
+    """The facts of a stored article that the unchanged rules look at."""
+    return KnownArticle(
+        size=state.size,
+        mtime_ns=state.mtime_ns,
+        content_hash=state.content_hash,
+        error=state.error,
+        last_scanned_at=state.last_scanned_at,
+    )
 
 
 def _representable_ref(ref: ArticleRef) -> ArticleRef:

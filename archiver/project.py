@@ -20,7 +20,7 @@ import yaml
 
 from archiver.config import DEFAULT_CONFIG, ConfigError, config_from_dict
 from archiver.errors import ProjectError as ProjectError
-from archiver.rewrite import atomic_file
+from archiver.files import atomic_file
 
 ARTICLES_PLACEHOLDER = "__ARTICLES__"
 KEPT_SOURCE = "added"  # the urls source `add --keep` appends to

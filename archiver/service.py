@@ -39,11 +39,12 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from archiver import platforms
 from archiver.api import Archive
 from archiver.clock import utc_now
 from archiver.config import ScheduleConfig, parse_duration
+from archiver.files import is_temp_name
 from archiver.models import RunReport
-from archiver.storage.status import failed_posts
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,10 @@ def recheck_trigger(schedule: ScheduleConfig) -> BaseTrigger:
 def sweep_temp_files(output_dir: Path, media_root: Path, older_than: float) -> int:
     """Remove temp files a killed process left behind; return how many.
 
-    ``write_atomic`` writes ``.<name>.<random>.tmp`` next to its target and media
-    downloads write ``.part-*`` in the media store; a ``kill -9`` between create
-    and rename leaves them. They are never referenced, so removing them is safe.
+    Every file is written through ``archiver.files.TempFile`` (a temp file beside its
+    target, renamed once complete); a ``kill -9`` between create and rename leaves
+    one, which ``is_temp_name`` recognises. They are never referenced, so removing
+    them is safe.
     """
     if not output_dir.is_dir():
         return 0
@@ -82,10 +84,7 @@ def sweep_temp_files(output_dir: Path, media_root: Path, older_than: float) -> i
     for folder, _dirs, files in os.walk(output_dir):
         in_media = Path(folder) == media_root
         for name in files:
-            stale = (name.startswith(".") and name.endswith(".tmp")) or (
-                in_media and name.startswith(".part-")
-            )
-            if not stale:
+            if not is_temp_name(name, in_media_store=in_media):
                 continue
             path = Path(folder) / name
             try:
@@ -218,7 +217,11 @@ class Service:
         add a run row every few minutes for years."""
         if not self.archive.config.x.fetch:
             return None
-        if not self.archive.store.posts_due(utc_now(), limit=1):
+        now = utc_now()
+        if not any(
+            self.archive.store.posts_due(now, limit=1, platform=p.name)
+            for p in platforms.all_platforms()
+        ):
             return None
         return self.archive.recheck()
 
@@ -292,7 +295,7 @@ class Service:
                 extra={"job": kind, "article": error["article"], "reason": error["reason"]},
             )
         if report.fetch_failures:
-            for post in failed_posts(store, MAX_FAILURE_LINES, since=started_at):
+            for post in store.failed_posts(MAX_FAILURE_LINES, since=started_at):
                 log.warning(
                     "post %s: %s",
                     post["key"],

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Final
 
 from archiver.detect_ssg import FLAVOR_HUGO, FLAVOR_MDX, FORM_SHORTCODE
+from archiver.files import write_if_changed
 from archiver.models import FORM_ARCHIVED, EmbedSpan
-from archiver.rewrite import write_if_changed
 
 __all__ = [
     "FLAVOR_HUGO",

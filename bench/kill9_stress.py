@@ -66,6 +66,8 @@ from fakex import (  # noqa: E402 - the fake lives with the tests
     tiny_png,
 )
 
+from archiver.files import is_temp_name  # noqa: E402 - after the path set-up, as fakex
+
 MODES = ("offline", "network")
 # Posts embedded by v1 articles; v2 adds NEW_POSTS more (fetched during the killed runs).
 POOL = 120
@@ -557,7 +559,9 @@ def _stress(
                     result.kills_during_fetch += fetch
                     result.kills_during_media += media
                     media_dir = victim / "out" / "embeds" / "media"
-                    if media_dir.is_dir() and any(media_dir.glob(".part-*")):
+                    if media_dir.is_dir() and any(
+                        is_temp_name(p.name, in_media_store=True) for p in media_dir.iterdir()
+                    ):
                         result.kills_leaving_part_files += 1
                 evidence = workdir / "evidence" / f"kill-{result.kills}"
                 counts: dict[str, int] = {}

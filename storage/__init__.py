@@ -1,20 +1,26 @@
-"""The archive: SQLite through sqlite-utils. All SQL of the project lives here."""
+"""The archive: SQLite through sqlite-utils. All SQL of the project lives here.
 
+The rest of the code depends on ``ArchiveStorage`` (``storage.protocol``); ``Store`` is
+its SQLite implementation, opened with ``Store(path)``.
+"""
+
+from archiver.storage.articles import ArticleState, EmbedRecord, StoredEmbed
+from archiver.storage.errors import DatabaseError, OperationalError
+from archiver.storage.filters import PostFilter
+from archiver.storage.posts import DuePost
+from archiver.storage.protocol import ArchiveStorage
 from archiver.storage.schema import SCHEMA_VERSION, migrate
-from archiver.storage.store import (
-    ArticleState,
-    DuePost,
-    EmbedRecord,
-    Store,
-    StoredEmbed,
-    content_hash,
-)
+from archiver.storage.store import Store, content_hash
 
 __all__ = [
     "SCHEMA_VERSION",
+    "ArchiveStorage",
     "ArticleState",
+    "DatabaseError",
     "DuePost",
     "EmbedRecord",
+    "OperationalError",
+    "PostFilter",
     "Store",
     "StoredEmbed",
     "content_hash",

@@ -10,7 +10,13 @@ from fakex import TINY_GIF, FakeX, make_fetcher, make_tweet_payload, tiny_jpeg, 
 
 from archiver.fetch import FetchRequest
 from archiver.fetch.media import host_allowed, sniff_media_type
+from archiver.files import is_temp_name
 from archiver.models import PostSnapshot
+
+
+def _temp_files(root: Path) -> list[Path]:
+    """Temp files of downloads left in the media store (none once a download ends)."""
+    return [p for p in root.glob(".*") if is_temp_name(p.name, in_media_store=True)]
 
 
 def snapshot_of(fake: FakeX, media_root: Path, post_id: str, **overrides: Any) -> PostSnapshot:
@@ -52,7 +58,7 @@ def test_photo_video_and_avatar_are_stored_by_hash(fakex: FakeX, tmp_path: Path)
     assert kinds["photo"].alt_text == "a cat" and kinds["photo"].content_type == "image/jpeg"
     assert kinds["video"].content_type == "video/mp4"
     assert kinds["video"].poster_local_path == hashlib.sha256(tiny_jpeg(2)).hexdigest() + ".jpg"
-    assert not [p for p in root.iterdir() if p.name.startswith(".part-")]
+    assert not _temp_files(root)
 
 
 def test_identical_bytes_are_stored_once(fakex: FakeX, tmp_path: Path) -> None:
@@ -108,7 +114,7 @@ def test_oversized_media_is_rejected_post_kept(fakex: FakeX, tmp_path: Path) -> 
     snap = snapshot_of(fakex, root, "1700000000000000206", media={"max_bytes": 10_000})
     assert snap.text == "big" and snap.media[0].local_path is None
     assert fakex.count("/media/big.png") == 1  # not retried
-    assert not list(root.glob("*.png")) and not list(root.glob(".part-*"))
+    assert not list(root.glob("*.png")) and not _temp_files(root)
 
 
 def test_oversized_without_content_length_is_cut_while_streaming(
@@ -122,7 +128,7 @@ def test_oversized_without_content_length_is_cut_while_streaming(
     fakex.add_post(make_tweet_payload("1700000000000000207", "big", media=[{"url": big}]))
     root = tmp_path / "media"
     snap = snapshot_of(fakex, root, "1700000000000000207", media={"max_bytes": 10_000})
-    assert snap.media[0].local_path is None and not list(root.glob(".part-*"))
+    assert snap.media[0].local_path is None and not _temp_files(root)
     assert fakex.count("/media/big2.png") == 1
 
 
@@ -132,7 +138,7 @@ def test_wrong_magic_bytes_are_rejected(fakex: FakeX, tmp_path: Path) -> None:
     root = tmp_path / "media"
     snap = snapshot_of(fakex, root, "1700000000000000208")
     assert snap.media[0].local_path is None
-    assert not list(root.glob("*.jpg")) and not list(root.glob(".part-*"))
+    assert not list(root.glob("*.jpg")) and not _temp_files(root)
 
 
 def test_media_404_and_5xx_do_not_fail_the_post(fakex: FakeX, tmp_path: Path) -> None:

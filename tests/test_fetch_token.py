@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from archiver.fetch.token import js_radix_string, syndication_token
+from archiver.platforms.x.token import js_radix_string, syndication_token
 
 
 @pytest.mark.parametrize(

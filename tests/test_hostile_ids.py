@@ -18,8 +18,8 @@ from fakex import FakeX, config_for, make_tweet_payload
 
 from archiver import Archive
 from archiver.clock import utc_now
-from archiver.fetch.syndication import snapshot_from_tweet
 from archiver.models import PostSnapshot, is_post_id
+from archiver.platforms.x.syndication import snapshot_from_tweet
 
 POST = "1641086480675225601"
 QUOTED = "1629307668568633344"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -23,6 +22,8 @@ import click
 from archiver.api import Archive
 from archiver.config import load_config
 from archiver.errors import ArchiverError, LockHeld
+from archiver.storage.errors import DatabaseError, OperationalError
+from archiver.storage.errors import Error as StorageError
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +54,20 @@ class Context:
                 archive = self._open_database(self.db_path)
             else:
                 archive = self._open_config(writes)
-        except (sqlite3.DatabaseError, OSError) as exc:
+        except (DatabaseError, OSError) as exc:
             _fail(_setup_error(exc, self._database), EXIT_USAGE)
         try:
             yield archive
         except BrokenPipeError:
             raise  # the reader of our output left: not an error (see _Group)
-        except (sqlite3.DatabaseError, OSError) as exc:
+        except (DatabaseError, OSError) as exc:
             # What stops a whole command (one bad article never does): a damaged
             # database, a full disk, an output folder that cannot be written. One
             # line saying what to do; -vv logs the traceback.
             log.debug("command failed", exc_info=True)
             _fail(_setup_error(exc, str(archive.config.database)), EXIT_USAGE)
         finally:
-            with suppress(sqlite3.Error, OSError):  # closing a damaged database may fail too
+            with suppress(StorageError, OSError):  # closing a damaged database may fail too
                 archive.close()
 
     def _open_config(self, writes: bool) -> Archive:
@@ -125,16 +126,16 @@ def _closed_pipe() -> NoReturn:
 def _setup_error(exc: BaseException, database: str | None) -> str:
     """A one-line message for an error that stops a whole command, with what to do."""
     where = f" {database}" if database else ""
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+    if isinstance(exc, OperationalError) and "locked" in str(exc):
         return (
             f"the archive database{where} is busy ({exc}); run again once the other writer is done"
         )
-    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+    if isinstance(exc, OperationalError) and "full" in str(exc):
         return (
             f"no space left for the archive database{where} ({exc}); free some space and "
             "run again (the last committed state is kept)"
         )
-    if isinstance(exc, sqlite3.DatabaseError):
+    if isinstance(exc, DatabaseError):
         return (
             f"the archive database{where} is damaged or not an embed-archiver database ({exc}); "
             "restore it from a backup, or move it away to start a new archive"

@@ -50,10 +50,8 @@ def serve(ctx: Context, stop_timeout: float) -> None:
 @pass_context
 def status(ctx: Context, as_json: bool, run_count: int) -> None:
     """Show the last runs, what is due next, and recent failures (read-only, no lock)."""
-    from archiver.storage.status import status_report
-
     with ctx.archive() as archive:
-        report = status_report(archive.store, utc_now(), runs=run_count)
+        report = archive.store.status_report(utc_now(), runs=run_count)
         pid = holder_alive(lock_path_for(archive.config.database))
         fetching = archive.config.x.fetch
     report["service"] = {"running": pid is not None, "pid": pid}

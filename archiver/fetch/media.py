@@ -13,13 +13,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from archiver.config import MediaConfig
+from archiver.files import TempFile
 
 from .errors import Refused
 from .http import Budget, FetchError, HttpSession
@@ -28,6 +26,8 @@ from .policy import host_allowed
 log = logging.getLogger(__name__)
 
 _SNIFF_BYTES = 12
+# The temp file of a download is named for this (its final name is its hash).
+_DOWNLOAD_NAME = "download"
 
 
 class MediaRejected(Refused):
@@ -64,8 +64,7 @@ class _FileSink:
 
     def __init__(self, root: Path) -> None:
         self._root = root
-        self._file: IO[bytes] | None = None
-        self.path: Path | None = None
+        self._temp: TempFile | None = None
         self.hash = hashlib.sha256()
         self.size = 0
         self.head = b""
@@ -76,14 +75,12 @@ class _FileSink:
             self.head += chunk[: _SNIFF_BYTES - len(self.head)]
             if len(self.head) >= _SNIFF_BYTES:
                 self._check_type()
-        if self._file is None:
-            # Temp file in the store itself, so the final rename is atomic.
-            # Closed in commit()/discard(); a context manager cannot span the stream.
-            self._file = tempfile.NamedTemporaryFile(  # noqa: SIM115
-                dir=self._root, prefix=".part-", delete=False
-            )
-            self.path = Path(self._file.name)
-        self._file.write(chunk)
+        if self._temp is None:
+            # Temp file in the store itself, so the final rename is atomic. Committed
+            # or discarded in commit()/discard(): a context manager cannot span the
+            # stream, and the file's name (its hash) is only known at the end.
+            self._temp = TempFile(self._root, _DOWNLOAD_NAME)
+        self._temp.handle.write(chunk)
         self.hash.update(chunk)
         self.size += len(chunk)
 
@@ -93,28 +90,24 @@ class _FileSink:
             raise MediaRejected(f"not an accepted media type (starts {self.head[:8]!r})")
 
     def discard(self) -> None:
-        if self._file is not None:
-            self._file.close()
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
+        if self._temp is not None:
+            self._temp.discard()
 
     def commit(self) -> StoredFile:
         """Move the temp file to ``<sha256>.<ext>``; identical bytes end up in one file."""
         try:
             if self.kind is None:
                 self._check_type()  # bodies shorter than the sniff window
-            if self._file is None or self.path is None or self.kind is None:
+            if self._temp is None or self.kind is None:
                 raise MediaRejected("empty body")
-            self._file.close()
             digest = self.hash.hexdigest()
             content_type, ext = self.kind
             name = f"{digest}.{ext}"
             final = self._root / name
             if final.exists():
-                self.path.unlink(missing_ok=True)
+                self._temp.discard()
             else:
-                os.chmod(self.path, 0o644)  # temp files are 0600; the copies are served
-                os.replace(self.path, final)
+                self._temp.commit(final, mode=0o644)  # temp files are 0600; copies are served
             return StoredFile(name=name, sha256=digest, size=self.size, content_type=content_type)
         except BaseException:
             self.discard()

@@ -1,6 +1,12 @@
-"""Snapshots of posts: from embed markup now, from network sources later."""
+"""Snapshots of posts: what every platform shares (sanitizing, dates).
 
-from archiver.snapshot.markup import STATUS_URL_RE, canonical_url, snapshot_from_markup
+X's markup scraper moved to the X platform (``archiver.platforms.x.markup`` and its
+lxml fast path ``markup_lxml``); its names stay importable from here, looked up on
+first use (importing it eagerly would tie this package's initialisation to X's).
+"""
+
+from typing import Any
+
 from archiver.snapshot.sanitize import (
     html_to_text,
     parse_fragment,
@@ -15,6 +21,21 @@ from archiver.snapshot.snowflake import (
     parse_date_text,
     utc_now_iso,
 )
+
+_X_MARKUP = frozenset({"STATUS_URL_RE", "canonical_url", "snapshot_from_markup"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _X_MARKUP:
+        from archiver.platforms.x import markup
+
+        return getattr(markup, name)
+    if name == "markup_lxml":
+        from archiver.platforms.x import markup_lxml
+
+        return markup_lxml
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "STATUS_URL_RE",

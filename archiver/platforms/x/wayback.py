@@ -19,9 +19,7 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from archiver.config import WaybackConfig
-from archiver.models import SOURCE_WAYBACK, PostSnapshot
-
-from .http import (
+from archiver.fetch.http import (
     Budget,
     FetchError,
     HttpSession,
@@ -29,6 +27,8 @@ from .http import (
     best_created_at,
     safe_http_url,
 )
+from archiver.models import SOURCE_WAYBACK, PostSnapshot
+
 from .syndication import HANDLE_RE, snapshot_from_tweet, status_url
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,16 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from archiver.config import XConfig
+from archiver.fetch.http import (
+    Budget,
+    FetchError,
+    HttpSession,
+    Response,
+    created_at_from_id,
+    safe_http_url,
+)
 from archiver.models import SOURCE_OEMBED, STATUS_LIVE, PostSnapshot
 
-from .http import Budget, FetchError, HttpSession, Response, created_at_from_id, safe_http_url
 from .syndication import HANDLE_RE, decode_json_body, status_url
 
 _MEDIA_LINK = re.compile(r"^(?:https?://)?pic\.(?:twitter|x)\.com/", re.I)

@@ -19,6 +19,16 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from archiver.config import XConfig
+from archiver.fetch.http import (
+    Budget,
+    FetchError,
+    HttpSession,
+    Response,
+    best_created_at,
+    iso_from_epoch_ms,
+    parse_time_ms,
+    safe_http_url,
+)
 from archiver.models import (
     SOURCE_SYNDICATION,
     STATUS_DELETED,
@@ -31,16 +41,6 @@ from archiver.models import (
     is_post_id,
 )
 
-from .http import (
-    Budget,
-    FetchError,
-    HttpSession,
-    Response,
-    best_created_at,
-    iso_from_epoch_ms,
-    parse_time_ms,
-    safe_http_url,
-)
 from .token import syndication_token
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,50}$")

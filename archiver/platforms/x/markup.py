@@ -21,31 +21,25 @@ from archiver.models import (
     EmbedSpan,
     PostSnapshot,
 )
-from archiver.snapshot import markup_lxml
-from archiver.snapshot.markup_lxml import FastNode
+from archiver.platforms.x import markup_lxml
+from archiver.platforms.x.markup_lxml import FastNode
+from archiver.platforms.x.snowflake import created_at_from_id, parse_date_text
+from archiver.platforms.x.urls import STATUS_CORE, canonical_status_url
 from archiver.snapshot.sanitize import (
     html_to_text,
     parse_fragment,
     sanitize_post_html,
     text_to_html,
 )
-from archiver.snapshot.snowflake import created_at_from_id, parse_date_text
 
 __all__ = ["STATUS_URL_RE", "canonical_url", "snapshot_from_markup"]
 
-# A status permalink, on any host form X has used (see notes/markup.md). Matched on
-# raw attribute values and raw text, hence ``&`` in the lookahead.
+# A status permalink, on any host form X has used: X's one URL grammar
+# (``archiver.platforms.x.urls``), matched on raw attribute values and raw text, hence
+# the explicit ``//`` and ``&`` in the lookahead.
 STATUS_URL_RE = re.compile(
-    r"""
-    (?:https?:)?//(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com/
-    (?:\#!/)?                                       # 2010-12 hashbang URLs
-    (?:(?P<handle>[A-Za-z0-9_]{1,15})|i(?:/web)?)   # /i/status/ID has no handle
-    /status(?:es)?/
-    (?P<id>[0-9]{1,20})
-    (?:/(?:photo|video)/[0-9]+)?
-    (?=[/?#"'<\s&\\]|$)
-    """,
-    re.I | re.X,
+    r"(?:https?:)?//" + STATUS_CORE + r"(?:/(?:photo|video)/[0-9]+)?" + r"""(?=[/?#"'<\s&\\]|$)""",
+    re.I,
 )
 
 # The author in the attribution line: the last "(@handle)".
@@ -67,7 +61,7 @@ class _Permalink:
 
 def canonical_url(post_id: str, handle: str | None) -> str:
     """``https://x.com/HANDLE/status/ID``, or ``https://x.com/i/status/ID`` without a handle."""
-    return f"https://x.com/{handle or 'i'}/status/{post_id}"
+    return canonical_status_url(handle, post_id)
 
 
 def _handle_of(m: re.Match[str]) -> str | None:

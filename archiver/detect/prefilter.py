@@ -1,0 +1,124 @@
+"""What the lexer asks of the registry, and the prefilter built from it.
+
+``_view`` turns the registered recognisers (``archiver.platforms.recognisers``) into
+what the prefilter and the lexer use, once per registry change: the built-in X handlers
+in use with their markers, and every other recogniser. ``might_contain_embeds`` is the
+union of their markers, tested with plain substring searches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from archiver import platforms
+from archiver.detect_ssg import SsgOptions, might_contain_ssg
+from archiver.platforms.base import Recogniser
+from archiver.platforms.x.recognisers import GATED_MARKERS, UPPER_HINTS
+
+_Entry = tuple[str, Recogniser]  # (platform name, recogniser)
+
+
+@dataclass(frozen=True)
+class _View:
+    """The registered recognisers, as the prefilter and the lexer use them."""
+
+    natives: frozenset[str]  # the built-in handlers in use ("x.blockquote"…)
+    native_elements: tuple[bytes, ...]  # their elements, in registration order
+    # Lower-case markers of the built-in forms, tested with ``bytes in`` (a fast
+    # substring search, 2-5 GB/s; longer needles skip faster). Each marker is one pass
+    # over an embed-free page, so related markers share a pass where possible.
+    native_markers: tuple[bytes, ...]
+    gated: tuple[tuple[bytes, tuple[bytes, ...]], ...]  # Gutenberg comments (with figures)
+    generic: tuple[_Entry, ...]  # every other recogniser
+    # Their markers for the prefilter, each once, without those that contain a native
+    # marker: the prefilter only gets to them on a page without any native marker.
+    # Markers are matched as written: embed snippets write their class names and URLs in
+    # lower case, and each marker is a pass over every page (bench/bench_prefilter.py),
+    # so no capitals variant is tried (X keeps its one-hint all-capitals fallback).
+    generic_markers: tuple[bytes, ...]
+    # The lexer's view: generic recognisers of elements it parses anyway are always on
+    # (indexes into ``generic``); the others are on for pages holding one of their markers.
+    always: tuple[int, ...]
+    gated_markers: tuple[bytes, ...]
+
+
+_VIEWS: dict[tuple[int, bool], _View] = {}
+
+
+def _view(reported: bool) -> _View:
+    key = (platforms.generation(), reported)
+    view = _VIEWS.get(key)
+    if view is None:
+        if len(_VIEWS) > 64:
+            _VIEWS.clear()  # a test suite registering and unregistering platforms
+        view = _VIEWS[key] = _build_view(platforms.recognisers(reported=reported))
+    return view
+
+
+def _build_view(entries: Sequence[_Entry]) -> _View:
+    natives = [r for _, r in entries if r.native]
+    names = frozenset(r.native for r in natives if r.native)
+    native_markers = tuple(dict.fromkeys(m for r in natives for m in r.markers))
+    generic = tuple(e for e in entries if not e[1].native)
+    parsed = {r.element for r in natives}
+    always = tuple(i for i, (_, r) in enumerate(generic) if r.element in parsed)
+    return _View(
+        natives=names,
+        native_elements=tuple(dict.fromkeys(r.element for r in natives)),
+        native_markers=native_markers,
+        gated=GATED_MARKERS if "x.figure" in names else (),
+        generic=generic,
+        generic_markers=tuple(
+            m
+            for m in dict.fromkeys(m for _, r in generic for m in r.markers)
+            if not any(n in m for n in native_markers)
+        ),
+        always=always,
+        gated_markers=tuple(
+            dict.fromkeys(
+                m for i, (_, r) in enumerate(generic) if i not in always for m in r.markers
+            )
+        ),
+    )
+
+
+def _has_marker(data: bytes, view: _View) -> bool:
+    for marker in view.native_markers:
+        if marker in data:
+            return True
+    for gate, markers in view.gated:
+        if gate in data:
+            for marker in markers:
+                if marker in data:
+                    return True
+    return False
+
+
+def might_contain_embeds(
+    data: bytes, ssg: SsgOptions | None = None, *, reported: bool = False
+) -> bool:
+    """Fast prefilter: False means ``find_embeds(data, reported=reported)`` finds nothing.
+
+    Plain substring tests for the markers every registered form carries. For X: class
+    names (twitter-tweet, twitter-video, wp-block-embed-twitter/-x), ``amp-twitter``,
+    ``data-tweet-id``, ``data-archived-post``, ``platform.twitter.com/embed`` and
+    ``platform.x.com/embed``, and Gutenberg ``wp:embed`` / ``wp:core-embed/twitter``
+    block comments. All-capitals spellings (``<AMP-TWITTER``, ``TWITTER-TWEET``) are
+    caught too; mixed-case ones such as ``Twitter-Tweet`` are not. Other platforms'
+    markers are matched as written. With ``ssg``, the static-site generator forms'
+    markers count too (``detect_ssg``).
+    """
+    view = _view(reported)
+    # The HTML markers first: they flag most pages (theme JS, follow links name the
+    # class), and for those find_embeds runs the SSG prefilter itself anyway.
+    if _has_marker(data, view):
+        return True
+    if ssg is not None and might_contain_ssg(data, ssg):
+        return True
+    for marker in view.generic_markers:
+        if marker in data:
+            return True
+    if not view.natives or not any(hint in data for hint in UPPER_HINTS):
+        return False
+    return _has_marker(data.lower(), view)

@@ -1,0 +1,259 @@
+"""Articles: what the archive remembers of each one, its embeds, and its rewritten copy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from archiver.models import FORM_ARCHIVED, ArticleRef, EmbedSpan
+from archiver.storage.connection import Connection, in_chunks
+from archiver.storage.fsnames import path_from_db, path_to_db
+from archiver.storage.transaction import write_transaction
+
+
+@dataclass
+class ArticleState:
+    """What the archive remembers of an article, to decide whether to rescan it."""
+
+    id: int
+    location: str
+    content_hash: str | None
+    size: int | None
+    mtime_ns: int | None
+    output_path: str | None
+    output_hash: str | None
+    etag: str | None
+    last_modified: str | None
+    removed_at: str | None
+    error: str | None
+    embed_count: int
+    last_scanned_at: str | None
+
+
+@dataclass
+class EmbedRecord:
+    """One embed occurrence to store: where it is and its markup as found."""
+
+    span: EmbedSpan
+    original: str
+
+
+@dataclass
+class StoredEmbed:
+    """One embed of an article as stored: the post, its place, and its original markup."""
+
+    article_location: str
+    post_key: str
+    ordinal: int
+    form: str
+    original: str
+
+
+@dataclass
+class ScanCounts:
+    """What storing one article's markup did to the posts it embeds."""
+
+    new: int = 0
+    updated: set[str] = field(default_factory=set)  # keys whose content changed
+    new_keys: set[str] = field(default_factory=set)  # keys of the posts counted in ``new``
+
+
+class ArticlesMixin(Connection):
+    """The ``articles`` and ``embeds`` tables."""
+
+    def get_article(self, location: str) -> ArticleState | None:
+        """What the archive remembers of the article at ``location``, or None."""
+        row = self.db.execute(
+            "SELECT id, location, content_hash, size, mtime_ns, output_path, output_hash, "
+            "etag, last_modified, removed_at, error, embed_count, last_scanned_at "
+            "FROM articles WHERE location = ?",
+            [location],
+        ).fetchone()
+        if not row:
+            return None
+        state = ArticleState(*row)
+        state.output_path = path_from_db(state.output_path)
+        return state
+
+    def record_article_error(self, ref: ArticleRef, reason: str, now: str) -> None:
+        """Remember that an article could not be read; its embeds stay as they were."""
+        with write_transaction(self.db):
+            self._upsert_article(ref, {"error": reason, "last_scanned_at": now}, now)
+
+    def record_article_unchanged(self, ref: ArticleRef, now: str) -> None:
+        """Record a pass that found the article unchanged (it is live again if it was gone)."""
+        with write_transaction(self.db):
+            self._upsert_article(ref, {"last_scanned_at": now, "removed_at": None}, now)
+
+    def mark_rewritten(self, location: str, output_path: str, output_hash: str, now: str) -> None:
+        """Record the rewritten copy written for an article, with the hash it was made from."""
+        with write_transaction(self.db):
+            self.db.execute(
+                "UPDATE articles SET output_path = ?, output_hash = ?, last_rewritten_at = ? "
+                "WHERE location = ?",
+                [path_to_db(output_path), output_hash, now, location],
+            )
+
+    def record_restored(self, location: str, size: int, mtime_ns: int, content_hash: str) -> None:
+        """An in-place article whose original embeds were put back: its file is now the
+        restored one, so the next pass sees it unchanged and leaves it (as it leaves a
+        restored copy in the output folder) until it is edited or regenerated."""
+        with write_transaction(self.db):
+            self.db.execute(
+                "UPDATE articles SET size = ?, mtime_ns = ?, content_hash = ? WHERE location = ?",
+                [size, mtime_ns, content_hash, location],
+            )
+
+    def mark_removed(self, source: str, seen: Iterable[str], now: str) -> int:
+        """Mark articles of ``source`` that were not seen this pass as removed.
+
+        They are never deleted: their embeds and posts stay in the archive.
+        """
+        seen_set = set(seen)
+        rows = self.db.execute(
+            "SELECT location FROM articles WHERE source = ? AND removed_at IS NULL", [source]
+        ).fetchall()
+        gone = [loc for (loc,) in rows if loc not in seen_set]
+        with write_transaction(self.db):
+            for location in gone:
+                self.db.execute(
+                    "UPDATE articles SET removed_at = ? WHERE location = ?", [now, location]
+                )
+        return len(gone)
+
+    def unseen_articles(self, source: str, seen: Iterable[str]) -> list[str]:
+        """Live articles of ``source`` not in ``seen``: those ``mark_removed`` would mark."""
+        seen_set = seen if isinstance(seen, (set, frozenset)) else set(seen)
+        rows = self.db.execute(
+            "SELECT location FROM articles WHERE source = ? AND removed_at IS NULL", [source]
+        )
+        return [loc for (loc,) in rows if loc not in seen_set]
+
+    def article_locations(self, include_removed: bool = False) -> list[str]:
+        """Locations of stored articles (live ones, or all), in order."""
+        sql = "SELECT location FROM articles"
+        if not include_removed:
+            sql += " WHERE removed_at IS NULL"
+        return [loc for (loc,) in self.db.execute(sql + " ORDER BY location").fetchall()]
+
+    def article_refs(self, locations: Iterable[str] | None = None) -> list[ArticleRef]:
+        """The refs of stored articles (all live ones, or those named)."""
+        sql = (
+            "SELECT location, source, path, url, output_path FROM articles "
+            "WHERE removed_at IS NULL ORDER BY location"
+        )
+        wanted = set(locations) if locations is not None else None
+        refs = []
+        for location, source, path, url, output_path in self.db.execute(sql).fetchall():
+            if wanted is not None and location not in wanted:
+                continue
+            refs.append(
+                ArticleRef(
+                    location=location,
+                    source=source or "",
+                    path=path_from_db(path),
+                    url=url,
+                    output_relpath=path_from_db(output_path) or "",
+                )
+            )
+        return refs
+
+    def articles_embedding(self, keys: Iterable[str]) -> list[str]:
+        """Locations of live articles that embed any of these posts."""
+        found: set[str] = set()
+        for chunk, marks in in_chunks(keys):
+            rows = self.db.execute(
+                f"SELECT DISTINCT a.location FROM embeds e JOIN articles a ON a.id = e.article_id "
+                f"WHERE a.removed_at IS NULL AND e.post_key IN ({marks})",
+                chunk,
+            )
+            found.update(loc for (loc,) in rows)
+        return sorted(found)
+
+    def stale_article_refs(self) -> list[ArticleRef]:
+        """Live articles whose rewritten copy is out of date (or was never confirmed)
+        and whose last scan did not fail."""
+        rows = self.db.execute(
+            "SELECT location FROM articles WHERE output_hash IS NULL AND removed_at IS NULL "
+            "AND error IS NULL"
+        ).fetchall()
+        return self.article_refs([location for (location,) in rows]) if rows else []
+
+    def output_owner(self, output_path: str, other_than: str) -> str | None:
+        """The live article, other than ``other_than``, whose rewritten copy is this file."""
+        row = self.db.execute(
+            "SELECT location FROM articles WHERE output_path = ? AND removed_at IS NULL "
+            "AND location != ? LIMIT 1",
+            [path_to_db(output_path), other_than],
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def embeds_of(self, location: str) -> list[StoredEmbed]:
+        """The embeds stored for an article, in their order in it."""
+        rows = self.db.execute(
+            "SELECT a.location, e.post_key, e.ordinal, e.form, e.original FROM embeds e "
+            "JOIN articles a ON a.id = e.article_id WHERE a.location = ? ORDER BY e.ordinal",
+            [location],
+        ).fetchall()
+        return [StoredEmbed(*row) for row in rows]
+
+    def _upsert_article(self, ref: ArticleRef, values: dict[str, Any], now: str) -> int:
+        row = self.db.execute(
+            "SELECT id FROM articles WHERE location = ?", [ref.location]
+        ).fetchone()
+        base = {
+            "source": ref.source,
+            "path": path_to_db(ref.path),
+            "url": ref.url,
+            "output_path": path_to_db(ref.output_relpath or None),
+            "size": ref.size,
+            "mtime_ns": ref.mtime_ns,
+        }
+        base.update(values)
+        if row:
+            self._update("articles", "id", row[0], base)
+            return int(row[0])
+        base.update({"location": ref.location, "first_seen_at": now})
+        return self._insert("articles", base)
+
+    def _replace_embeds(self, article_id: int, embeds: Sequence[EmbedRecord], now: str) -> None:
+        previous = {
+            (key, ordinal): (form, original, found_at)
+            for key, ordinal, form, original, found_at in self.db.execute(
+                "SELECT post_key, ordinal, form, original, found_at FROM embeds "
+                "WHERE article_id = ?",
+                [article_id],
+            ).fetchall()
+        }
+        by_key = {key: value for (key, _), value in previous.items()}
+        self.db.execute("DELETE FROM embeds WHERE article_id = ?", [article_id])
+        rows = []
+        for ordinal, record in enumerate(embeds):
+            span = record.span
+            form, original, found_at = span.form, record.original, now
+            if span.form == FORM_ARCHIVED:
+                # Our own rewritten embed: keep the markup it replaced, so
+                # `restore` can put the original back byte for byte.
+                kept = previous.get((span.key, ordinal)) or by_key.get(span.key)
+                if kept:
+                    form, original, found_at = kept
+            elif (span.key, ordinal) in previous:
+                found_at = previous[(span.key, ordinal)][2]
+            rows.append(
+                {
+                    "article_id": article_id,
+                    "post_key": span.key,
+                    "ordinal": ordinal,
+                    "form": form,
+                    "start": span.start,
+                    "end": span.end,
+                    "original": original,
+                    "found_at": found_at,
+                }
+            )
+        if rows:
+            self._insert_many("embeds", rows)
+
+
+__all__ = ["ArticleState", "ArticlesMixin", "EmbedRecord", "ScanCounts", "StoredEmbed"]
