@@ -304,8 +304,8 @@ def _from_view(
     author = _dict(view.get("author"))
     did = _str(author.get("did"), 300)
     handle = _str(author.get("handle"), 253)
-    text = record.get("text") if isinstance(record.get("text"), str) else ""
-    text = text[:_MAX_TEXT]
+    raw_text = record.get("text")
+    text = raw_text[:_MAX_TEXT] if isinstance(raw_text, str) else ""
     langs = [lang for lang in _list(record.get("langs"), 3) if isinstance(lang, str)]
     rkey = post_id.rpartition("/")[2]
     snap = PostSnapshot(
@@ -336,6 +336,8 @@ def _from_view(
     embeds = view.get(embeds_key)
     for embed in _list(embeds, 1) if isinstance(embeds, list) else [embeds]:
         _embed(snap, _dict(embed), depth)
+    if snap.author_avatar_url:
+        snap.media.append(MediaItem(kind="avatar", url=snap.author_avatar_url))
     return snap
 
 
