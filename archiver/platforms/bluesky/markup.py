@@ -19,6 +19,7 @@ from archiver.snapshot.sanitize import (
     parse_fragment,
     safe_http_url,
     sanitize_post_html,
+    strip_tracking_params,
 )
 
 from .tid import created_at_from_rkey
@@ -147,6 +148,6 @@ def snapshot_from_markup(span: EmbedSpan, fragment: bytes | str) -> PostSnapshot
             snap.card = {
                 "type": "omitted",
                 "label": PLACEHOLDER_TEXT,
-                "url": safe_http_url(placeholder),
+                "url": safe_http_url(strip_tracking_params(placeholder)),
             }
     return snap
