@@ -218,6 +218,7 @@ class FakeBsky:
         self._posts: dict[str, dict[str, Any]] = {}
         self._handles: dict[str, str] = {}
         self._files: dict[str, _Reply] = {}
+        self._raw: dict[str, _Reply] = {}
         self._faults: list[tuple[Fault, str | None]] = []
         self._server: _Server | None = None
         self._port: int | None = None
@@ -267,6 +268,10 @@ class FakeBsky:
         self._files[path] = _Reply(200, data, content_type)
         return self.base_url + path
 
+    def set_raw(self, path: str, status: int, body: bytes, content_type: str) -> None:
+        """Answer every request for ``path`` with this, whatever it asks."""
+        self._raw[path] = _Reply(status, body, content_type)
+
     def add_fault(self, fault: Fault, *, path: str | None = None) -> Fault:
         self._faults.append((fault, path))
         return fault
@@ -278,6 +283,8 @@ class FakeBsky:
 
     # request handling (server threads)
     def _route(self, path: str, query: dict[str, list[str]]) -> _Reply:
+        if path in self._raw:
+            return self._raw[path]
         if path == GET_POSTS:
             uris = query.get("uris", [])
             with self._lock:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from fakebsky import (
@@ -41,7 +42,6 @@ from archiver.detect import _classes, _parse_tag
 from archiver.models import EmbedSpan, PostSnapshot
 from archiver.platforms.base import StartTag
 from archiver.platforms.bluesky import BLUESKY
-from archiver.platforms.bluesky.markup import snapshot_from_markup
 from archiver.platforms.bluesky.payload import facets_html, snapshot_from_post_view
 from archiver.platforms.bluesky.recognisers import RECOGNISERS
 from archiver.platforms.bluesky.tid import created_at_from_rkey, tid_iso_micros
@@ -137,8 +137,6 @@ def _unstem(stem: str) -> str:
 
     def unescape(value: str) -> str:
         raw = re.sub(r"_([0-9A-F]{2})", lambda m: f"%{m.group(1)}", value)
-        from urllib.parse import unquote
-
         return unquote(raw)
 
     return f"did:{method}:{unescape(ident)}/{unescape(rkey)}"
@@ -584,3 +582,212 @@ def test_a_hostile_view_is_refused_or_bounded() -> None:
     snap = live(view)
     assert snap.author_avatar_url is None and snap.lang is None and snap.like_count is None
     assert snap.author_name == "<img src=x>"  # plain text: escaped wherever it is shown
+
+
+# --- the fetcher against the fake AppView --------------------------------------------
+
+
+def rkey(n: int) -> str:
+    """A distinct valid TID for post n."""
+    alphabet = "234567abcdefghijklmnopqrstuvwxyz"
+    tail = ""
+    for _ in range(4):
+        n, digit = divmod(n, 32)
+        tail = alphabet[digit] + tail
+    return "3lbv5is6h" + tail
+
+
+def test_posts_are_batched_25_to_a_request(fake: FakeBsky, tmp_path: Path) -> None:
+    ids = [fake.add_post(make_post_view(ALICE, rkey(n), f"post {n}")) for n in range(60)]
+    results = fetch_posts(fake, tmp_path / "media", ids, media={"download": False})
+    assert [r.snapshot.text if r.snapshot else r.error for r in results] == [
+        f"post {n}" for n in range(60)
+    ]
+    assert all(r.snapshot and r.snapshot.status == "live" for r in results)
+    assert [len(call) for call in fake.get_posts_calls] == [25, 25, 10]
+    assert fake.count() == 3  # ≤ 1/20 request per post
+    assert sum(r.attempts for r in results) == 3
+
+
+def test_a_post_missing_from_a_valid_answer_is_deleted(fake: FakeBsky, tmp_path: Path) -> None:
+    kept = fake.add_post(make_post_view(ALICE, rkey(1), "still here"))
+    gone = f"{ALICE}/{rkey(2)}"
+    results = fetch_posts(fake, tmp_path / "media", [kept, gone], media={"download": False})
+    snaps = [r.snapshot for r in results]
+    assert [(s.post_id, s.status) for s in snaps if s] == [(kept, "live"), (gone, "deleted")]
+    deleted = snaps[1]
+    assert deleted is not None and deleted.text is None
+    assert deleted.created_at == created_at_from_rkey(rkey(2))
+    assert deleted.source_url is not None and "getPosts" in deleted.source_url
+    assert len(fake.get_posts_calls) == 1
+
+
+def test_labels_make_protected_suspended_and_unavailable(fake: FakeBsky, tmp_path: Path) -> None:
+    ids = [
+        fake.add_post(
+            make_post_view(ALICE, rkey(1), "secret", author_labels=["!no-unauthenticated"])
+        ),
+        fake.add_post(make_post_view(BOB, rkey(2), "banned", author_labels=["!takedown"])),
+        fake.add_post(make_post_view(CAROL, rkey(3), "removed", labels=["!takedown"])),
+    ]
+    results = fetch_posts(fake, tmp_path / "media", ids, media={"download": False})
+    snaps = [r.snapshot for r in results]
+    assert [(s.status, s.text) for s in snaps if s] == [
+        ("protected", None),
+        ("suspended", None),
+        ("unavailable", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        (Fault(status_5xx=10), "HTTP 503"),
+        (Fault(html=1), "not JSON"),
+        (Fault(rate_limit=10, retry_after="0"), "429"),
+    ],
+)
+def test_a_failed_answer_fails_the_whole_batch_never_deleted(
+    fake: FakeBsky, tmp_path: Path, fault: Fault, expected: str
+) -> None:
+    ids = [fake.add_post(make_post_view(ALICE, rkey(n), f"p{n}")) for n in range(3)]
+    ids.append(f"{ALICE}/{rkey(9)}")  # absent: would be "deleted" in a valid answer
+    fake.add_fault(fault, path=GET_POSTS)
+    results = fetch_posts(fake, tmp_path / "media", ids, media={"download": False})
+    assert all(r.snapshot is None for r in results)
+    assert all(r.error and expected in r.error for r in results), [r.error for r in results]
+
+
+def test_invalid_json_and_an_error_status_are_failures(fake: FakeBsky, tmp_path: Path) -> None:
+    post_id = fake.add_post(make_post_view(ALICE, rkey(1), "x"))
+    for status, body, problem in (
+        (200, b'{"posts": [', "invalid JSON"),
+        (200, b'{"feed": []}', "no 'posts' list"),
+        (200, b"[]", "not an object"),
+        (400, b'{"error": "InvalidRequest"}', "HTTP 400"),
+        (404, b"<html>gone</html>", "HTTP 404"),
+    ):
+        fake.set_raw(GET_POSTS, status, body, "application/json")
+        (result,) = fetch_posts(fake, tmp_path / "media", [post_id], media={"download": False})
+        assert result.snapshot is None and problem in (result.error or ""), result.error
+
+
+def test_bursts_within_the_retries_and_a_429_are_waited_out(fake: FakeBsky, tmp_path: Path) -> None:
+    post_id = fake.add_post(make_post_view(ALICE, rkey(1), "patience"))
+    fake.add_fault(Fault(status_5xx=1), path=GET_POSTS)
+    fake.add_fault(Fault(rate_limit=1, retry_after="1"), path=GET_POSTS)
+    (result,) = fetch_posts(fake, tmp_path / "media", [post_id], media={"download": False})
+    assert result.snapshot is not None and result.snapshot.text == "patience"
+    assert fake.count(GET_POSTS) == 3 and result.attempts == 3
+
+
+def test_handles_are_resolved_once_per_run(fake: FakeBsky, tmp_path: Path) -> None:
+    fake.add_handle("alice.example.com", ALICE)
+    ids = [fake.add_post(make_post_view(ALICE, rkey(n), f"p{n}")) for n in range(30)]
+    handle_ids = [f"alice.example.com/{rkey(n)}" for n in range(30)]
+    results = fetch_posts(
+        fake, tmp_path / "media", [*handle_ids, "gone.example.com/self"], media={"download": False}
+    )
+    assert [r.post_id for r in results] == [*handle_ids, "gone.example.com/self"]
+    # The answer is keyed by the DID: the pipeline records the embed under it.
+    assert [r.snapshot.post_id for r in results[:30] if r.snapshot] == ids
+    assert results[30].snapshot is None and "does not resolve" in (results[30].error or "")
+    assert fake.count(RESOLVE_HANDLE) == 2  # alice once for both batches, gone once
+    assert [len(call) for call in fake.get_posts_calls] == [25, 5]
+
+
+def test_reply_parents_come_with_one_more_request(fake: FakeBsky, tmp_path: Path) -> None:
+    parent = fake.add_post(make_post_view(BOB, rkey(1), "the question", handle="bob.example.org"))
+    ids = [
+        fake.add_post(
+            make_post_view(ALICE, rkey(n), f"answer {n}", reply_parent=at_uri(BOB, rkey(1)))
+        )
+        for n in range(2, 5)
+    ]
+    results = fetch_posts(fake, tmp_path / "media", ids, media={"download": False})
+    for result in results:
+        assert result.snapshot is not None and result.snapshot.reply_to_post_id == parent
+        assert [(r.post_id, r.text) for r in result.snapshot.related] == [(parent, "the question")]
+    assert len(fake.get_posts_calls) == 2
+
+
+def test_media_are_downloaded_bounded_and_the_video_stream_is_not(
+    fake: FakeBsky, tmp_path: Path
+) -> None:
+    base = fake.base_url
+    for n, path in enumerate(
+        [
+            f"/img/feed_fullsize/plain/{ALICE}/c1@jpeg",
+            f"/img/avatar/plain/{ALICE}/av@jpeg",
+            f"/watch/{ALICE.replace(':', '%3A')}/v1/thumbnail.jpg",
+            "/img/card@jpeg",
+        ]
+    ):
+        fake.add_media(path, tiny_jpeg(n))
+    avatar = f"{base}/img/avatar/plain/{ALICE}/av@jpeg"
+    photo = fake.add_post(
+        make_post_view(
+            ALICE, rkey(1), "pic", avatar=avatar, embed=images_view(base, ALICE, ["c1"], ["alt"])
+        )
+    )
+    clip = fake.add_post(
+        make_post_view(ALICE, rkey(2), "clip", embed=video_view(base, ALICE, "v1"))
+    )
+    card = fake.add_post(
+        make_post_view(
+            ALICE,
+            rkey(3),
+            "link",
+            embed=external_view("https://news.example/", "T", "D", f"{base}/img/card@jpeg"),
+        )
+    )
+    media_root = tmp_path / "media"
+    results = fetch_posts(fake, media_root, [photo, clip, card])
+    snaps = {r.post_id: r.snapshot for r in results}
+    pic = snaps[photo]
+    assert pic is not None
+    assert all(m.local_path and (media_root / m.local_path).is_file() for m in pic.media)
+    video = snaps[clip]
+    assert video is not None
+    (item,) = video.media
+    assert item.local_path is None and item.poster_local_path is not None
+    assert not any(r.path.endswith(".m3u8") for r in fake.requests)
+    link = snaps[card]
+    assert link is not None and link.card is not None and link.card["image"]
+    # A host outside media.allowed_hosts is never contacted.
+    fake.requests.clear()
+    other = fake.add_post(
+        make_post_view(
+            BOB, rkey(4), "x", embed=images_view("https://cdn.evil.example", BOB, ["c9"], ["a"])
+        )
+    )
+    (result,) = fetch_posts(fake, tmp_path / "media2", [other])
+    assert result.snapshot is not None and result.snapshot.media[0].local_path is None
+
+
+def test_a_malformed_id_fails_alone(fake: FakeBsky, tmp_path: Path) -> None:
+    good = fake.add_post(make_post_view(ALICE, rkey(1), "ok"))
+    results = fetch_posts(
+        fake, tmp_path / "media", ["../../etc/passwd", good], media={"download": False}
+    )
+    assert results[0].snapshot is None and results[0].error == "not a Bluesky post id"
+    assert results[1].snapshot is not None and results[1].snapshot.status == "live"
+
+
+def test_disabled_bluesky_sends_nothing(fake: FakeBsky, tmp_path: Path) -> None:
+    post_id = fake.add_post(make_post_view(ALICE, rkey(1), "x"))
+    (result,) = fetch_posts(fake, tmp_path / "media", [post_id], bluesky={"enabled": False})
+    assert result.snapshot is None and fake.count() == 0
+
+
+# --- configuration -------------------------------------------------------------------
+
+
+def test_bluesky_config_defaults_and_validation(tmp_path: Path) -> None:
+    assert BlueskyConfig().appview == "https://public.api.bsky.app"
+    config = config_from_dict({"bluesky": {"appview": "https://appview.example/"}}, base=tmp_path)
+    assert config.bluesky.appview == "https://appview.example"
+    assert "cdn.bsky.app" in config.media.allowed_hosts
+    for bad in ("ftp://appview.example", "https://user@appview.example", "not a url"):
+        with pytest.raises(ConfigError, match=r"bluesky\.appview"):
+            config_from_dict({"bluesky": {"appview": bad}}, base=tmp_path)
