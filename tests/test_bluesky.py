@@ -791,3 +791,34 @@ def test_bluesky_config_defaults_and_validation(tmp_path: Path) -> None:
     for bad in ("ftp://appview.example", "https://user@appview.example", "not a url"):
         with pytest.raises(ConfigError, match=r"bluesky\.appview"):
             config_from_dict({"bluesky": {"appview": bad}}, base=tmp_path)
+
+
+def test_a_quoted_post_kept_from_logged_out_readers_is_not_archived() -> None:
+    quoted = make_post_view(
+        BOB, "3kqmooj3ems2w", "members only", author_labels=["!no-unauthenticated"]
+    )
+    snap = live(make_post_view(ALICE, TID, "look", embed=quote_view(quoted)))
+    assert snap.quoted_post_id == f"{BOB}/3kqmooj3ems2w"
+    assert [(r.status, r.text) for r in snap.related] == [("protected", None)]
+
+
+def test_gone_reply_parents_get_their_status(fake: FakeBsky, tmp_path: Path) -> None:
+    fake.add_post(make_post_view(BOB, rkey(1), "hidden", author_labels=["!no-unauthenticated"]))
+    replies = [
+        fake.add_post(
+            make_post_view(ALICE, rkey(2), "to hidden", reply_parent=at_uri(BOB, rkey(1)))
+        ),
+        fake.add_post(
+            make_post_view(ALICE, rkey(3), "to gone", reply_parent=at_uri(CAROL, rkey(9)))
+        ),
+    ]
+    results = fetch_posts(fake, tmp_path / "media", replies, media={"download": False})
+    related = [
+        [(r.post_id, r.status, r.text) for r in res.snapshot.related]
+        for res in results
+        if res.snapshot
+    ]
+    assert related == [
+        [(f"{BOB}/{rkey(1)}", "protected", None)],
+        [(f"{CAROL}/{rkey(9)}", "deleted", None)],
+    ]

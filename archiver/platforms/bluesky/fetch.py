@@ -36,6 +36,7 @@ from archiver.models import STATUS_DELETED, MediaItem, PostSnapshot
 from archiver.platforms.base import FetchContext
 
 from .payload import (
+    GONE_NOTICES,
     PLATFORM,
     SOURCE_APPVIEW,
     gone_status,
@@ -54,12 +55,6 @@ GET_POSTS = "/xrpc/app.bsky.feed.getPosts"
 RESOLVE_HANDLE = "/xrpc/com.atproto.identity.resolveHandle"
 # A getPosts answer for 25 posts is tens of kB; this only bounds a hostile one.
 MAX_JSON_BYTES = 5_000_000
-_GONE_NOTICES = {
-    "protected": "The author shows this post to signed-in users only.",
-    "suspended": "The author's account was taken down or suspended.",
-    "unavailable": "This post was taken down.",
-    "deleted": "This post was deleted.",
-}
 
 
 class BadAnswer(FetchError):
@@ -239,7 +234,7 @@ class BlueskyFetcher:
             source_url=self._source_url(post_id),
             http_status=200,
             fetched_at=fetched_at,
-            notice=_GONE_NOTICES[status],
+            notice=GONE_NOTICES[status],
         )
 
     async def _add_parents(self, snaps: list[PostSnapshot], budget: Budget) -> None:
@@ -255,19 +250,17 @@ class BlueskyFetcher:
             log.info("reply parents not fetched: %s", exc)
             return
         fetched_at = utc_now_iso()
-        for snap in snaps:
-            view = views.get(snap.reply_to_post_id or "")
-            if view is None or gone_status(view) is not None:
-                continue
-            parent = snapshot_from_post_view(
-                view,
-                raw=json.dumps(view, ensure_ascii=False),
-                source_url=self._source_url(snap.reply_to_post_id or ""),
-                fetched_at=fetched_at,
+        answers: dict[str, PostSnapshot] = {}
+        for parent_id in parents:
+            # Absent from this valid answer: the parent was deleted, as for any post.
+            parent = self._answer(
+                parent_id, views.get(parent_id), FetchRequest(parent_id), fetched_at
             )
-            if parent is not None:
-                parent.related = []  # the parent's own quote is not archived with it
-                snap.related.append(parent)
+            parent.related = []  # the parent's own quote is not archived with it
+            answers[parent_id] = parent
+        for snap in snaps:
+            if snap.reply_to_post_id in answers:
+                snap.related.append(answers[snap.reply_to_post_id])
 
     async def _download_all(
         self, results: list[FetchResult], requests: Sequence[FetchRequest], budget: Budget

@@ -28,6 +28,7 @@ from .tid import created_at_from_rkey
 from .urls import canonical_url, is_did, is_post_id, parse_url
 
 __all__ = [
+    "GONE_NOTICES",
     "PLATFORM",
     "SOURCE_APPVIEW",
     "facets_html",
@@ -246,6 +247,12 @@ def _media_view(snap: PostSnapshot, view: dict[str, Any]) -> None:
         snap.card = _external(view)
 
 
+GONE_NOTICES = {
+    "protected": "The author shows this post to signed-in users only.",
+    "suspended": "The author's account was taken down or suspended.",
+    "unavailable": "This post was taken down.",
+    "deleted": "This post was deleted.",
+}
 _QUOTE_GONE = {
     "app.bsky.embed.record#viewNotFound": ("deleted", "The quoted post was deleted."),
     "app.bsky.embed.record#viewBlocked": ("protected", "The quoted post is not available."),
@@ -264,23 +271,30 @@ def _quote(snap: PostSnapshot, record_view: dict[str, Any], depth: int) -> None:
         return  # a quoted list, feed generator or starter pack: not a post
     snap.quoted_post_id = quoted_id
     kind = inner.get("$type")
-    if kind == "app.bsky.embed.record#viewRecord" and depth == 0:
-        quoted = _from_view(inner, depth + 1, value_key="value", embeds_key="embeds")
-        if quoted is not None:
-            snap.related.append(quoted)
-    elif kind in _QUOTE_GONE:
-        status, notice = _QUOTE_GONE[kind]
-        gone = PostSnapshot(
-            post_id=quoted_id,
-            platform=PLATFORM,
-            url=canonical_url(quoted_id),
-            created_at=created_at_from_rkey(quoted_id.rpartition("/")[2]),
-            status=status,
-            source=snap.source,
-            fetched_at=snap.fetched_at,
-            notice=notice,
+    gone = _QUOTE_GONE.get(str(kind))
+    if kind == "app.bsky.embed.record#viewRecord":
+        status = gone_status(inner)
+        if status is not None:
+            # Quoted, but its author (or a moderator) keeps it from logged-out readers.
+            gone = (status, GONE_NOTICES[status])
+        elif depth == 0:
+            quoted = _from_view(inner, depth + 1, value_key="value", embeds_key="embeds")
+            if quoted is not None:
+                snap.related.append(quoted)
+    if gone is not None:
+        status, notice = gone
+        snap.related.append(
+            PostSnapshot(
+                post_id=quoted_id,
+                platform=PLATFORM,
+                url=canonical_url(quoted_id),
+                created_at=created_at_from_rkey(quoted_id.rpartition("/")[2]),
+                status=status,
+                source=snap.source,
+                fetched_at=snap.fetched_at,
+                notice=notice,
+            )
         )
-        snap.related.append(gone)
 
 
 def _embed(snap: PostSnapshot, view: dict[str, Any], depth: int) -> None:
