@@ -22,6 +22,7 @@ from archiver.snapshot.sanitize import (
     strip_tracking_params,
 )
 
+from .payload import PLATFORM
 from .tid import created_at_from_rkey
 from .urls import canonical_url, is_handle, parse_post_id, parse_url
 
@@ -117,7 +118,7 @@ def snapshot_from_markup(span: EmbedSpan, fragment: bytes | str) -> PostSnapshot
     text_in = fragment.decode("utf-8", "replace") if isinstance(fragment, bytes) else fragment
     snap = PostSnapshot(
         post_id=span.post_id,
-        platform=span.platform,
+        platform=PLATFORM,
         url=canonical_url(span.post_id),
         author_handle=span.handle,
         created_at=created_at_from_rkey(parts[1]),
