@@ -122,18 +122,27 @@ class BlueskyFetcher:
     async def _batch(self, requests: Sequence[FetchRequest], budget: Budget) -> list[FetchResult]:
         results: dict[int, FetchResult] = {}
         wanted: dict[str, list[int]] = {}  # DID-form id -> indexes of its requests
+        parsed = {i: parse_post_id(r.post_id) for i, r in enumerate(requests)}
+        # The batch's handles, resolved together (each once per run).
+        handles = sorted({p[0] for p in parsed.values() if p and not is_did(p[0])})
+        outcomes = await asyncio.gather(
+            *(self._resolve(h, budget) for h in handles), return_exceptions=True
+        )
+        dids = dict(zip(handles, outcomes, strict=True))
         for index, request in enumerate(requests):
-            parts = parse_post_id(request.post_id)
+            parts = parsed[index]
             if parts is None:
                 results[index] = FetchResult(request.post_id, None, "not a Bluesky post id")
                 continue
             author, rkey = parts
             if not is_did(author):
-                try:
-                    author = await self._resolve(author, budget)
-                except FetchError as exc:
-                    results[index] = FetchResult(request.post_id, None, str(exc))
+                did = dids[author]
+                if isinstance(did, FetchError):
+                    results[index] = FetchResult(request.post_id, None, str(did))
                     continue
+                if isinstance(did, BaseException):
+                    raise did
+                author = did
             wanted.setdefault(f"{author}/{rkey}", []).append(index)
         if wanted:
             try:
