@@ -119,6 +119,10 @@ def test_is_post_id_accepts_only_the_did_form() -> None:
     assert is_post_id(f"{PLC}/{TID}")
     assert is_post_id(f"did:web:news.example/{TID}")
     assert is_post_id("did:web:localhost%3A8080/self")
+    assert not is_post_id("did:web:localhost%3a8080/self")  # one spelling per DID
+    assert not is_post_id("did:web:News.Example/self")
+    ref = parse_url("at://did:web:News.Example%3a8080/app.bsky.feed.post/self")
+    assert ref is not None and ref.post_id == "did:web:news.example%3A8080/self"
     assert not is_post_id(f"alice.example.com/{TID}")
     assert not is_post_id(f"{PLC.upper()}/{TID}")
     assert not is_post_id(f"{PLC}/{'a' * 513}")

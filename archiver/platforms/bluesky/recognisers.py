@@ -28,7 +28,8 @@ __all__ = ["RECOGNISERS", "identify_blockquote", "identify_div", "identify_ifram
 
 _CLASS = b"bluesky-embed"
 _URI_ATTR = b"data-bluesky-uri"
-# embed.js, with scheme or protocol-relative, as the src value of the following script.
+# embed.js, with scheme or protocol-relative: matched against the ``src`` value of the
+# script that follows the blockquote (as detect matches widgets.js).
 EMBED_JS_RE = re.compile(rb"\s*(?:https?:)?//embed\.bsky\.app/static/embed\.js(?:[?#]|\s*$)", re.I)
 # A post permalink in raw markup (an href value; ``&amp;`` may follow).
 _PERMALINK_RE = re.compile(

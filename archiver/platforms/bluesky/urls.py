@@ -45,9 +45,9 @@ _PLC_RE = re.compile(r"did:plc:[a-z2-7]{24}")
 # did:web names a host (lower-case here: host names are case-insensitive and the id
 # must have one spelling), optionally with a percent-encoded port.
 _WEB_RE = re.compile(
-    r"did:web:(?=.{1,253}(?:%3[aA]|$))"
+    r"did:web:(?=[^%]{1,253}(?:%3A|$))"
     r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-    r"(?:%3[aA][0-9]{1,5})?"
+    r"(?:%3A[0-9]{1,5})?"  # one spelling: upper-case, as parse_url writes it
 )
 # atproto handle syntax (a DNS name with at least two labels, last not numeric-first).
 _HANDLE_RE = re.compile(
