@@ -325,6 +325,9 @@ def test_other_blockquotes_and_iframes_are_not_claimed() -> None:
     # Claimed but naming no post: a lookalike host, or a Ghost card without a permalink.
     fake_host = '<blockquote class="bluesky-embed"><a href="https://bsky.app.evil.example/profile/a.b/post/x">d</a></blockquote>'
     assert recognise(fake_host) == ("blockquote", None)
+    # A mangled URI falls back to the date link.
+    mangled = SNIPPET.replace(f"at://{PLC}/", "at://did:plc:TRUNC/")
+    assert recognise(element_of(mangled, "blockquote")) == ("blockquote", f"{PLC}/{TID}")
 
 
 @pytest.mark.skipif(not SHARED_EMBEDS.is_dir(), reason="../shared reference corpus not present")

@@ -51,11 +51,13 @@ def claims_blockquote(tag: StartTag) -> bool:
 
 
 def identify_blockquote(tag: StartTag, element: bytes) -> PostRef | None:
-    """The post of a blockquote: its ``data-bluesky-uri``, else (Ghost cards) the last
-    post permalink inside it, which is the date link of the snippet."""
+    """The post of a blockquote: its ``data-bluesky-uri``, else (Ghost cards, mangled
+    URIs) the last post permalink inside it, which is the date link of the snippet."""
     uri = _attr(tag, _URI_ATTR)
-    if uri:
-        return parse_url(uri)
+    ref = parse_url(uri) if uri else None
+    if ref is not None:
+        return ref
+    # No usable URI (a Ghost card dropped it, or it was mangled): the date link.
     found = _PERMALINK_RE.findall(element)
     for raw in reversed(found):
         ref = parse_url(html.unescape(raw.decode("utf-8", "replace")))
