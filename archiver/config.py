@@ -137,6 +137,19 @@ class XConfig(_Strict):
     oembed_url: str = "https://publish.x.com/oembed"
 
 
+class BlueskyConfig(_Strict):
+    enabled: bool = True
+    # The public AppView answers app.bsky.feed.getPosts and resolveHandle without a token.
+    appview: str = "https://public.api.bsky.app"
+
+    @field_validator("appview")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#@]+(?:/[^\s?#]*)?", value.strip()):
+            raise ValueError("must be an http(s) base URL, e.g. https://public.api.bsky.app")
+        return value.strip().rstrip("/")
+
+
 class WaybackConfig(_Strict):
     enabled: bool = True
     cdx_url: str = "https://web.archive.org/cdx/search/cdx"
@@ -157,7 +170,13 @@ class MediaConfig(_Strict):
     download: bool = True
     max_bytes: int = Field(50_000_000, gt=0)
     allowed_hosts: list[str] = Field(
-        default_factory=lambda: ["pbs.twimg.com", "video.twimg.com", "abs.twimg.com"]
+        default_factory=lambda: [
+            "pbs.twimg.com",
+            "video.twimg.com",
+            "abs.twimg.com",
+            "cdn.bsky.app",
+            "video.bsky.app",
+        ]
     )
 
 
@@ -199,6 +218,7 @@ class Config(_Strict):
     sources: list[Source] = Field(default_factory=list)
     output: OutputConfig = Field(default_factory=lambda: OutputConfig())
     x: XConfig = Field(default_factory=lambda: XConfig())
+    bluesky: BlueskyConfig = Field(default_factory=lambda: BlueskyConfig())
     wayback: WaybackConfig = Field(default_factory=lambda: WaybackConfig())
     http: HttpConfig = Field(default_factory=lambda: HttpConfig())
     media: MediaConfig = Field(default_factory=lambda: MediaConfig())

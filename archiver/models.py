@@ -57,6 +57,8 @@ class SnapshotSource(StrEnum):
     # Read back from our own stable embed in an article, for a post the archive does
     # not hold (the database was lost or replaced): never a new version of a post.
     ARCHIVED_COPY = "archived-copy"
+    # Bluesky's AppView (app.bsky.feed.getPosts): the platform's own API, like syndication.
+    APPVIEW = "appview"
 
 
 # Where a snapshot's content came from, best first: a richer source is never
@@ -72,6 +74,7 @@ SOURCE_RANK: dict[str, int] = {
     SOURCE_OEMBED: 1,
     SOURCE_WAYBACK: 2,
     SOURCE_SYNDICATION: 3,
+    SnapshotSource.APPVIEW: 3,
 }
 
 
