@@ -54,6 +54,8 @@ class SnapshotSource(StrEnum):
     WAYBACK = "wayback"
     OEMBED = "oembed"
     MARKUP = "markup"
+    # A platform's own API (Mastodon's /api/v1/statuses, Bluesky's AppView).
+    API = "api"
     # Read back from our own stable embed in an article, for a post the archive does
     # not hold (the database was lost or replaced): never a new version of a post.
     ARCHIVED_COPY = "archived-copy"
@@ -72,6 +74,7 @@ SOURCE_RANK: dict[str, int] = {
     SOURCE_OEMBED: 1,
     SOURCE_WAYBACK: 2,
     SOURCE_SYNDICATION: 3,
+    SnapshotSource.API: 3,
 }
 
 

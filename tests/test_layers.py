@@ -45,7 +45,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "parse",
         ("archiver.status_urls", "archiver.snapshot", "archiver.detect_ssg", "archiver.detect"),
     ),
-    ("io", ("archiver.fetch", "archiver.storage")),
+    # platforms: each platform package (URLs, recognisers, payloads, its fetcher).
+    ("io", ("archiver.fetch", "archiver.storage", "archiver.platforms")),
     ("sources", ("archiver.sources",)),
     (
         "output",

@@ -41,7 +41,14 @@ from archiver.snapshot.sanitize import safe_http_url
 from archiver.snapshot.snowflake import created_at_from_id, utc_now_iso
 
 from .body import ACCEPT_ENCODING, BoundedDecoder, CorruptBody
-from .errors import BodyTooLarge, FetchError, HostRefused, Refused, UnsupportedEncoding
+from .errors import (
+    BodyTooLarge,
+    FetchError,
+    HostRefused,
+    HostUnreachable,
+    Refused,
+    UnsupportedEncoding,
+)
 from .policy import HostGuard, guard_transport, is_internal
 
 __all__ = [
@@ -49,6 +56,7 @@ __all__ = [
     "Budget",
     "FetchError",
     "HostRefused",
+    "HostUnreachable",
     "HttpSession",
     "Refused",
     "Response",
@@ -346,11 +354,12 @@ class HttpSession:
                 raise FetchError("post deadline exceeded")
             now = time.monotonic()
             if state.down_until > now:
-                raise FetchError(f"{host_key(url)} unreachable (connections refused)")
+                raise HostUnreachable(f"{host_key(url)} unreachable (connections refused)")
             await self._wait_turn(state, budget)
             budget.attempts += 1
             problem: str
             wait: float | None = None
+            unreachable = False  # this attempt could not connect at all
             try:
                 async with self._semaphore:
                     limit = budget.remaining()
@@ -368,6 +377,7 @@ class HttpSession:
                 problem = "timed out"
             except httpx.ConnectError as exc:
                 problem = f"connection failed: {exc or type(exc).__name__}"
+                unreachable = True
                 state.refused += 1
                 if state.refused >= BREAKER_THRESHOLD:
                     state.down_until = time.monotonic() + BREAKER_COOLDOWN
@@ -385,12 +395,13 @@ class HttpSession:
                         state.not_before = max(state.not_before, time.monotonic() + wait)
                 else:
                     return response
+            failure = HostUnreachable if unreachable else FetchError
             if attempt > retries:
-                raise FetchError(f"{problem} (after {attempt} attempts)")
+                raise failure(f"{problem} (after {attempt} attempts)")
             if wait is None:
                 wait = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
             if wait >= budget.remaining():
-                raise FetchError(f"{problem}; retry would pass the post deadline")
+                raise failure(f"{problem}; retry would pass the post deadline")
             await asyncio.sleep(wait)
 
     async def _send_once(
