@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,6 +130,7 @@ def make_status(
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # many clients connect at once (benchmarks)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that hung up is not a test failure
@@ -137,7 +139,11 @@ class _Server(ThreadingHTTPServer):
 class FakeMastodon:
     """Several Mastodon instances on one local port, chosen by the Host header."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency  # seconds each answer waits (benchmarks)
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}  # per host, for the per-host limit
+        self.max_total_in_flight = 0
         self.statuses: dict[tuple[str, str], dict[str, Any]] = {}
         self.histories: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.replies: dict[tuple[str, str], Reply] = {}
@@ -240,6 +246,9 @@ class FakeMastodon:
 class _Handler(BaseHTTPRequestHandler):
     owner: FakeMastodon
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without this, Nagle and delayed ACKs
+    # add ~40 ms to every keep-alive answer (benchmarks would measure that).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -247,7 +256,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         host = (self.headers.get("Host") or "").lower()
         path = self.path.split("?", 1)[0]
-        reply = self.owner.answer(host, path)
+        owner = self.owner
+        with owner._lock:
+            owner.in_flight[host] = owner.in_flight.get(host, 0) + 1
+            owner.max_in_flight[host] = max(owner.max_in_flight.get(host, 0), owner.in_flight[host])
+            owner.max_total_in_flight = max(
+                owner.max_total_in_flight, sum(owner.in_flight.values())
+            )
+        try:
+            if owner.latency:
+                time.sleep(owner.latency)
+            reply = owner.answer(host, path)
+        finally:
+            with owner._lock:
+                owner.in_flight[host] -= 1
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
