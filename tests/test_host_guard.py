@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from archiver.config import HttpConfig, MediaConfig
+from archiver.config import ConfigError, HttpConfig, MediaConfig, config_from_dict
 from archiver.fetch.errors import HostRefused
 from archiver.fetch.http import Budget, HttpSession, Response
 from archiver.fetch.media import MediaStore
@@ -150,6 +150,9 @@ LOOPBACK_FORMS = [
     "https://[::]:{port}/",
     "https://localhost:{port}/",
     "https://LOCALHOST.:{port}/",
+    "https://127.0.0.1.:{port}/",  # trailing dot
+    "https://0:{port}/",  # 0.0.0.0
+    "https://%31%32%37.0.0.1:{port}/",  # percent-encoded
     "https://api.localhost:{port}/",
     "https://good@127.0.0.1:{port}/",  # userinfo tricks
     "https://good.example@127.0.0.1:{port}/",
@@ -332,3 +335,19 @@ def test_guarded_media_download_refuses_internal_hosts(
     assert stored is None
     assert "internal address" in next(iter(failures.values()))
     assert server.connections == 0
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"mastodon.example": "ftp://127.0.0.1:8123"},
+        {"mastodon.example": "127.0.0.1:8123"},
+        {"mastodon.example": "http://user@127.0.0.1:8123"},
+        {"mastodon.example/path": "http://127.0.0.1:8123"},
+        {"bad host": "http://127.0.0.1:8123"},
+    ],
+)
+def test_bad_host_overrides_are_config_errors(tmp_path: Path, overrides: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict({"http": {"host_overrides": overrides}}, base=tmp_path)
+    assert "http.host_overrides" in str(caught.value)

@@ -524,8 +524,11 @@ def test_malformed_nested_ids_are_dropped() -> None:
         in_reply_to_id="1/2",
         quote={"state": "accepted", "quoted_status": quoted},
     )
+    status["account"]["acct"] = '"><script>alert(1)</script>'
     snap = _snap(status)
     assert snap.reply_to_post_id is None and snap.related == []
+    assert snap.author_handle is None
+    assert snap.url == f"https://{HOST}/api/v1/statuses/113486342108431234"
 
 
 # --- the fetcher against a fake instance ---------------------------------------------

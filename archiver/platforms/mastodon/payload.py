@@ -39,7 +39,7 @@ from archiver.snapshot.sanitize import (
     sanitize_post_html,
 )
 
-from .urls import _ID, canonical_url, created_at_from_id
+from .urls import _ID, canonical_url, created_at_from_id, is_handle
 
 __all__ = ["PLATFORM", "snapshot_from_status", "status_parts"]
 
@@ -99,11 +99,10 @@ def _visible(content: str, *, drop_quote_fallback: bool) -> BeautifulSoup:
 
 
 def _acct(account: dict[str, Any]) -> str | None:
-    """``user`` for a local account, ``user@remote`` for another server's."""
+    """``user`` for a local account, ``user@remote`` for another server's; None
+    unless it has that form (it names URLs and shows on cards)."""
     acct = _str(account.get("acct"))
-    if acct is None or len(acct) > 300 or any(c.isspace() for c in acct):
-        return None
-    return acct
+    return acct if acct is not None and is_handle(acct) else None
 
 
 def _media(status: dict[str, Any]) -> list[MediaItem]:
@@ -169,7 +168,7 @@ def status_parts(status: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """(the status whose content to show, the booster's acct when it is a boost)."""
     reblog = _dict(status.get("reblog"))
     if reblog:
-        return reblog, _str(_dict(status.get("account")).get("acct"))
+        return reblog, _acct(_dict(status.get("account")))
     return status, None
 
 

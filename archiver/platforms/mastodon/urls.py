@@ -25,6 +25,7 @@ __all__ = [
     "canonical_url",
     "created_at_from_id",
     "file_stem",
+    "is_handle",
     "is_post_id",
     "normalize_host",
     "parse_url",
@@ -55,6 +56,7 @@ _PATHS = [
     # Pleroma/Akkoma: https://HOST/notice/FLAKE
     re.compile(rf"/notice/{_ANY_ID}/?"),
 ]
+_HANDLE = re.compile(rf"{_USER}{_REMOTE}")
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _STEM_LIMIT = 120
 
@@ -107,6 +109,11 @@ def is_post_id(post_id: str) -> bool:
     return split_post_id(post_id) is not None
 
 
+def is_handle(handle: str) -> bool:
+    """Whether ``handle`` is ``user`` or ``user@host[:port]`` as Mastodon writes them."""
+    return isinstance(handle, str) and _HANDLE.fullmatch(handle) is not None
+
+
 def canonical_url(post_id: str, handle: str | None) -> str:
     """``https://HOST/@user/ID`` (``@user@remote`` for a remote account). Without a
     handle, the API URL of the status: the one URL every server answers for an id."""
@@ -114,7 +121,7 @@ def canonical_url(post_id: str, handle: str | None) -> str:
     if parts is None:
         raise ValueError(f"not a Mastodon post id: {post_id!r}")
     host, status_id = parts
-    if handle and re.fullmatch(rf"{_USER}{_REMOTE}", handle):
+    if handle and is_handle(handle):
         return f"https://{host}/@{handle}/{status_id}"
     return f"https://{host}/api/v1/statuses/{status_id}"
 
