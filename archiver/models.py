@@ -54,11 +54,11 @@ class SnapshotSource(StrEnum):
     WAYBACK = "wayback"
     OEMBED = "oembed"
     MARKUP = "markup"
-    # A platform's own API (Mastodon's /api/v1/statuses, Bluesky's AppView).
-    API = "api"
     # Read back from our own stable embed in an article, for a post the archive does
     # not hold (the database was lost or replaced): never a new version of a post.
     ARCHIVED_COPY = "archived-copy"
+    # A platform's own API (Mastodon's /api/v1/statuses, Bluesky's AppView).
+    API = "api"
 
 
 # Where a snapshot's content came from, best first: a richer source is never
