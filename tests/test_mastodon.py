@@ -73,6 +73,7 @@ HOST = "social.example"
         ),
         ("https://SOCIAL.Example./@ana/7?utm=x#frag", "social.example/7", "ana"),
         ("http://social.example/@ana/7", "social.example/7", "ana"),
+        ("//social.example/@ana/7/embed", "social.example/7", "ana"),
         ("https://social.example:8443/@ana/7", "social.example:8443/7", "ana"),
         ("https://social.example:443/@ana/7", "social.example/7", "ana"),
         ("https://münchen.example/@ana/7", "xn--mnchen-3ya.example/7", "ana"),

@@ -132,8 +132,11 @@ def parse_url(url: str) -> PostRef | None:
     canonical URL is always https. Userinfo is refused (``https://a@b/…``)."""
     if not isinstance(url, str) or len(url) > 2048:
         return None
+    url = url.strip()
+    if url.startswith("//"):  # protocol-relative, as some CMSs rewrite iframe sources
+        url = "https:" + url
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
         return None
