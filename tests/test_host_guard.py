@@ -146,6 +146,11 @@ LOOPBACK_FORMS = [
     "https://[::ffff:127.0.0.1]:{port}/",  # IPv4-mapped IPv6
     "https://[::ffff:7f00:1]:{port}/",
     "https://[0:0:0:0:0:0:0:1]:{port}/",
+    "https://[::127.0.0.1]:{port}/",  # IPv4-compatible
+    "https://[64:ff9b::7f00:1]:{port}/",  # NAT64
+    "https://[::ffff:0:7f00:1]:{port}/",  # SIIT
+    "https://[2002:7f00:1::1]:{port}/",  # 6to4
+    "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]:{port}/",  # Teredo, client 127.0.0.1
     "https://0.0.0.0:{port}/",  # unspecified: Linux connects it to loopback
     "https://[::]:{port}/",
     "https://localhost:{port}/",
@@ -184,6 +189,8 @@ def test_loopback_in_any_form_is_refused_and_nothing_is_sent(
         ("https://[fe80::1]/", "internal address"),  # link-local
         ("https://[fc00::1]/", "internal address"),  # unique local
         ("https://[fd12:3456::1]/", "internal address"),
+        ("https://[fec0::1]/", "internal address"),  # deprecated site-local
+        ("https://[64:ff9b::a9fe:a9fe]/", "internal address"),  # NAT64 of 169.254.169.254
         ("https://[ff02::1]/", "internal address"),  # multicast
         ("https://[::ffff:10.0.0.1]/", "internal address"),
         ("https://[::ffff:169.254.169.254]/", "internal address"),
@@ -212,6 +219,7 @@ def test_public_canonical_literals_pass_the_url_check() -> None:
     guard = HttpSession(_http()).guard
     guard.check("https://93.184.215.14/x")
     guard.check("https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/x")
+    guard.check("https://[64:ff9b::5db8:d70e]/x")  # NAT64 of a public address
     guard.check("https://mastodon.social/api/v1/statuses/1")
     guard.check("https://xn--mnchen-3ya.example/@a/1")
 

@@ -54,12 +54,43 @@ __all__ = [
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits (NAT64, SIIT), and
+# ranges that are local whatever they carry (local-use NAT64, deprecated site-local).
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"))
+_LOCAL_V6 = (ipaddress.IPv6Network("64:ff9b:1::/48"), ipaddress.IPv6Network("fec0::/10"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for: mapped, IPv4-compatible
+    (``::127.0.0.1``), 6to4, Teredo, NAT64/SIIT translated."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    value = int(ip)
+    if 1 < value < 1 << 32:
+        found.append(ipaddress.IPv4Address(value))
+    if any(ip in net for net in _NAT64):
+        found.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+    return found
+
+
 def is_internal(address: str) -> bool:
     """Whether an IP address is not on the public internet (loopback, private,
-    link-local, carrier-grade NAT, reserved, multicast, unspecified)."""
+    link-local, carrier-grade NAT, reserved, multicast, unspecified), including an
+    IPv6 address that stands for such an IPv4 address (mapped, compatible, 6to4,
+    Teredo, NAT64)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in _LOCAL_V6):
+            return True
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif any(is_internal(str(v4)) for v4 in _embedded_ipv4(ip)):
+            return True
     return not ip.is_global or ip.is_multicast
 
 
