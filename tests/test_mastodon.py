@@ -775,3 +775,18 @@ def test_host_down_note() -> None:
     )
     note = host_down_note(HOST, "2026-10-01T00:00:00.000Z", "2026-11-30T00:00:00.000Z", "30d")
     assert note is not None and "social.example" in note and "60 days" in note
+
+
+def test_per_host_limit_holds_for_the_fetcher(tmp_path: Path) -> None:
+    with FakeMastodon(latency=0.1) as fake:
+        post_ids = [
+            fake.add_status(host, make_status(host, str(113486342108431234 + n), "<p>x</p>"))
+            for n in range(4)
+            for host in (HOST, OTHER)
+        ]
+        config = _config(fake, tmp_path, per_host_concurrency=2, concurrency=16)
+        config.media.download = False
+        results = fetch(config, tmp_path, *post_ids)
+    assert all(r.snapshot is not None for r in results.values())
+    assert fake.max_in_flight == {HOST: 2, OTHER: 2}
+    assert fake.max_total_in_flight == 4
