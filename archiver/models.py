@@ -59,6 +59,8 @@ class SnapshotSource(StrEnum):
     ARCHIVED_COPY = "archived-copy"
     # Bluesky's AppView (app.bsky.feed.getPosts): the platform's own API, like syndication.
     APPVIEW = "appview"
+    # A platform's own API (Mastodon's /api/v1/statuses).
+    API = "api"
 
 
 # Where a snapshot's content came from, best first: a richer source is never
@@ -75,6 +77,7 @@ SOURCE_RANK: dict[str, int] = {
     SOURCE_WAYBACK: 2,
     SOURCE_SYNDICATION: 3,
     SnapshotSource.APPVIEW: 3,
+    SnapshotSource.API: 3,
 }
 
 

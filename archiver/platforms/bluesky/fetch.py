@@ -283,8 +283,8 @@ class BlueskyFetcher:
     async def _download_all(
         self, results: list[FetchResult], requests: Sequence[FetchRequest], budget: Budget
     ) -> None:
-        store = self.media
-        assert store is not None
+        media = self.media
+        assert media is not None
         jobs: list[Awaitable[None]] = []
         done: set[int] = set()
         for result, request in zip(results, requests, strict=True):
@@ -294,29 +294,29 @@ class BlueskyFetcher:
             done.add(id(snap))
             for one in [snap, *snap.related]:
                 skip = request.stored_media if one is snap else frozenset()
-                jobs.extend(_store_item(item, store, budget, skip) for item in one.media)
+                jobs.extend(_store_item(item, media, budget, skip) for item in one.media)
                 card = one.card
                 if card and card.get("type") == "link" and isinstance(card.get("image_url"), str):
-                    jobs.append(_store_card_image(card, store, budget))
+                    jobs.append(_store_card_image(card, media, budget))
         await asyncio.gather(*jobs)
 
 
 async def _store_item(
-    item: MediaItem, store: MediaStore, budget: Budget, skip: frozenset[str]
+    item: MediaItem, media: MediaStore, budget: Budget, skip: frozenset[str]
 ) -> None:
-    # A video's url is its HLS playlist: only the poster is a file the store takes.
+    # A video's url is its HLS playlist: only the poster is a file the media store takes.
     if item.kind not in ("video", "animated_gif") and item.url and item.url not in skip:
-        stored = await store.fetch(item.url, budget)
+        stored = await media.fetch(item.url, budget)
         if stored is not None:
             item.local_path = stored.name
             item.sha256 = stored.sha256
             item.bytes = stored.size
             item.content_type = stored.content_type
     if item.poster_url and item.poster_url not in skip:
-        poster = await store.fetch(item.poster_url, budget)
+        poster = await media.fetch(item.poster_url, budget)
         item.poster_local_path = poster.name if poster else None
 
 
-async def _store_card_image(card: dict[str, Any], store: MediaStore, budget: Budget) -> None:
-    image = await store.fetch(card["image_url"], budget)
+async def _store_card_image(card: dict[str, Any], media: MediaStore, budget: Budget) -> None:
+    image = await media.fetch(card["image_url"], budget)
     card["image"] = image.name if image else None
