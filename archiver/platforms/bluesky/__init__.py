@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from archiver.fetch.base import FetchContext, PlatformFetcher
 from archiver.models import EmbedSpan, PostSnapshot
 from archiver.platforms.base import Platform, PostRef, Recogniser
 
 from . import markup, tid, urls
-from .fetch import BlueskyFetcher
 from .recognisers import RECOGNISERS
+
+if TYPE_CHECKING:
+    from archiver.fetch.base import FetchContext, PlatformFetcher
 
 __all__ = ["BLUESKY", "Bluesky"]
 
@@ -60,6 +61,10 @@ class Bluesky:
 
     def fetcher(self, ctx: FetchContext) -> PlatformFetcher:
         """The AppView fetcher for one run (getPosts, 25 posts a request)."""
+        # Imported here: the fetcher sits in the fetch layer, whose import may be what
+        # set up this registry (as for X's fetcher).
+        from .fetch import BlueskyFetcher
+
         return BlueskyFetcher(ctx)
 
 

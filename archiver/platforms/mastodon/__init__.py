@@ -7,15 +7,19 @@ Keys are ``mastodon:HOST/ID`` (see ``urls``); files ``embeds/mastodon/<stem>.htm
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from archiver.fetch.base import FetchContext
 from archiver.models import EmbedSpan, PostSnapshot
 
 from ..base import PostRef, Recogniser
 from . import urls
-from .fetch import MastodonFetcher
 from .markup import snapshot_from_markup
 from .recognisers import RECOGNISERS
+
+if TYPE_CHECKING:
+    from archiver.fetch.base import FetchContext
+
+    from .fetch import MastodonFetcher
 
 __all__ = ["PLATFORM", "MastodonPlatform"]
 
@@ -53,6 +57,10 @@ class MastodonPlatform:
 
     def fetcher(self, ctx: FetchContext) -> MastodonFetcher:
         """One status per request through the guarded session."""
+        # Imported here: the fetcher sits in the fetch layer, whose import may be what
+        # set up this registry (as for X's fetcher).
+        from .fetch import MastodonFetcher
+
         return MastodonFetcher(ctx)
 
 

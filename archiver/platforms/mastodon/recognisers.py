@@ -24,12 +24,10 @@ from .urls import parse_url
 __all__ = ["BLOCKQUOTE", "IFRAME", "RECOGNISERS", "attr_text"]
 
 _CLASS = b"mastodon-embed"
-# The embed.js script that follows either form (on the post's instance; any https
-# host here, the span only absorbs it, nothing fetches it).
-EMBED_SCRIPT = re.compile(
-    rb"""<script\b[^>]*?\bsrc\s*=\s*["']?https://[^"'\s>/]+/embed\.js["']?[^>]*>\s*</script\s*>""",
-    re.IGNORECASE,
-)
+# The src of the embed.js script that follows either form (on the post's instance; any
+# https host here, the span only absorbs it, nothing fetches it). The lexer matches it
+# against the src value of a directly following <script> (as for X's widgets.js).
+EMBED_SCRIPT = re.compile(rb"""\s*https://[^"'\s<>/?#]+/embed\.js(?:[?#]|\s*$)""", re.IGNORECASE)
 _ANCHOR_HREF = re.compile(rb"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 
 
