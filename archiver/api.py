@@ -66,7 +66,7 @@ class Archive:
         """Open an archive database directly, for queries (no sources configured)."""
         db_path = Path(database).resolve()
         config = config_from_dict({"database": str(db_path)}, base=db_path.parent)
-        config.x.fetch = False
+        config.no_fetching()
         return cls(config)
 
     @contextmanager
@@ -220,8 +220,16 @@ class Archive:
         )
         return bool(changed) or unfinished or not (self.config.embeds_root / "index.html").exists()
 
+    def fetching_platforms(self) -> tuple[str, ...]:
+        """The registered platforms whose posts are looked up on the network (each
+        platform's own switch: ``x.fetch``, ``bluesky.enabled``, ``mastodon.enabled``)."""
+        from archiver import platforms
+
+        return tuple(p.name for p in platforms.all_platforms() if self.config.fetches(p.name))
+
     def _get_fetcher(self) -> PostFetcher | None:
-        if not self.config.x.fetch:
+        names = self.fetching_platforms()
+        if not names:
             return None
         if self._fetcher is None:
             from archiver import platforms
@@ -233,7 +241,8 @@ class Archive:
                 http=self.config.http,
                 media=self.config.media,
                 media_root=self.config.media_root,
-                platforms=platforms.all_platforms(),
+                platforms=[platforms.get(name) for name in names],
+                sections={"bluesky": self.config.bluesky, "mastodon": self.config.mastodon},
                 config=self.config,
             )
         return self._fetcher

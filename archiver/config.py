@@ -292,6 +292,19 @@ class Config(_Strict):
     def media_root(self) -> Path:
         return self.embeds_root / MEDIA_DIR
 
+    def fetches(self, platform: str) -> bool:
+        """Whether posts of ``platform`` are looked up on the network: each platform
+        has its own switch (``x.fetch``, ``bluesky.enabled``, ``mastodon.enabled``); a
+        platform without a section follows ``x.fetch``, the historic one."""
+        switches = {"bluesky": self.bluesky.enabled, "mastodon": self.mastodon.enabled}
+        return switches.get(platform, self.x.fetch)
+
+    def no_fetching(self) -> None:
+        """Turn every platform's network lookups off (markup only)."""
+        self.x.fetch = False
+        self.bluesky.enabled = False
+        self.mastodon.enabled = False
+
     def resolve_paths(self, base: Path) -> Config:
         """Make every relative path absolute against ``base`` (the config's folder)."""
         self.database = _under(base, self.database)

@@ -60,7 +60,7 @@ from archiver.storage.fsnames import is_representable, representable
 from archiver.storage.results import EmbedLink
 
 if TYPE_CHECKING:
-    from archiver.fetch import PostFetcher
+    from archiver.fetch import FetchResult, PostFetcher
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +326,9 @@ class Pipeline:
             result = scan_article(
                 article, self.config.scan.article_time_budget_seconds, self._ssg(article.ref)
             )
+            aliases = self._aliases_for(result.spans)
+            if aliases:  # filed under the post's own key from the start
+                result = _resolved_result(result, aliases)
         except Exception as exc:  # one bad article is reported, the run goes on
             log.exception("failed to scan %s", ref.location)
             self._fail(ref, f"{type(exc).__name__}: {exc}", report, now)
@@ -410,10 +413,12 @@ class Pipeline:
         from archiver.fetch import FetchRequest
 
         now = utc_now()
+        # Only the platforms the fetcher looks up: a platform switched off keeps its
+        # posts as the markup gave them, not checked and not counted as failures.
         due = [
-            (platform.name, d)
-            for platform in platforms.all_platforms()
-            for d in self.store.posts_due(now, platform=platform.name)
+            (name, d)
+            for name in self.fetcher.platform_names()
+            for d in self.store.posts_due(now, platform=name)
         ]
         # One check per post per pass, even when a failure makes it due again at once.
         due = [(p, d) for p, d in due if f"{p}:{d.post_id}" not in self._checked]
@@ -443,9 +448,16 @@ class Pipeline:
             else:
                 report.posts_fetched += 1
                 next_at = self._next_check(key, failed=False)
-            outcome = self.store.record_check(
-                result.post_id, result.snapshot, result.error, next_at, now, result.platform
-            )
+            resolved = self._resolved_key(result)
+            if resolved is not None and result.snapshot is not None:
+                # A handle-form id answered under the post's own id: filed under it.
+                outcome = self.store.record_resolved_check(key, result.snapshot, next_at, now)
+                self._checked.add(resolved)
+                key = resolved
+            else:
+                outcome = self.store.record_check(
+                    result.post_id, result.snapshot, result.error, next_at, now, result.platform
+                )
             if outcome == Change.UPDATED:
                 self._count_changes(report, set(), {key})
                 changed.add(key)
@@ -456,6 +468,32 @@ class Pipeline:
                 break
         self._content_changed(changed)
         return changed
+
+    @staticmethod
+    def _resolved_key(result: FetchResult) -> str | None:
+        """The post's own key when the fetcher answered a request made under another
+        id of it (a Bluesky handle resolved to the DID), else None."""
+        snap = result.snapshot
+        if snap is None or snap.post_id == result.post_id or snap.platform != result.platform:
+            return None
+        owner = platforms.get(result.platform)
+        if owner.is_post_id(result.post_id) or not owner.is_post_id(snap.post_id):
+            return None
+        return snap.key
+
+    def _aliases_for(self, spans: Iterable[EmbedSpan]) -> dict[str, str]:
+        """The post keys of spans that name a post by an id its platform does not take
+        as the post's own (a Bluesky handle), when the archive has resolved them. X's
+        spans never touch the database."""
+        pending = {
+            s.key for s in spans if not s.reported and not _platform_of(s).is_post_id(s.post_id)
+        }
+        return self.store.post_aliases(pending) if pending else {}
+
+    def _resolve_spans(self, spans: list[EmbedSpan]) -> list[EmbedSpan]:
+        """``spans``, those of resolved aliases naming their post's own id."""
+        aliases = self._aliases_for(spans)
+        return [_resolved(s, aliases) for s in spans] if aliases else spans
 
     def _count_changes(self, report: RunReport, new: set[str], updated: set[str]) -> None:
         """Count posts created in this pass, and posts that existed before it and changed."""
@@ -506,7 +544,7 @@ class Pipeline:
             lang = render.document_lang(item.scan_bytes)  # dates in the article's language
             replacements: list[tuple[int, int, bytes]] = []
             hugo = False
-            for span in item.spans:
+            for span in self._resolve_spans(item.spans):
                 # The card's style once per article: in the first card rendered.
                 html = self._render_embed(span.key, embeds_href, lang, not replacements)
                 if html is None:
@@ -616,7 +654,9 @@ class Pipeline:
         self, key: str, embeds_href: str, lang: str | None = None, style: bool = True
     ) -> str | None:
         post = self.store.get_post(key)
-        if post is None:
+        if post is None or self._page_path(post.platform, post.post_id) is None:
+            # Not archived, or named by an id that is not yet the post's own (a Bluesky
+            # handle not resolved yet): the original markup stays until it is.
             return None
         page = self._write_post_page(post)
         copy_href = f"{embeds_href}/{page.parent.name}/{page.name}"
@@ -770,6 +810,24 @@ def scan_article(
             if snapshot is not None:
                 snapshots.append(snapshot)
     return ScanResult(scan_bytes=scan_bytes, spans=spans, records=records, snapshots=snapshots)
+
+
+def _resolved(span: EmbedSpan, aliases: dict[str, str]) -> EmbedSpan:
+    key = aliases.get(span.key)
+    return span if key is None else replace(span, post_id=key.partition(":")[2])
+
+
+def _resolved_result(result: ScanResult, aliases: dict[str, str]) -> ScanResult:
+    """A scan's spans, embed records and markup snapshots under their posts' own keys."""
+    spans = [_resolved(s, aliases) for s in result.spans]
+    records = [replace(r, span=s) for r, s in zip(result.records, spans, strict=True)]
+    snapshots = []
+    for snap in result.snapshots:
+        key = aliases.get(snap.key)
+        if key is not None:
+            snap = replace(snap, post_id=key.partition(":")[2])
+        snapshots.append(snap)
+    return ScanResult(result.scan_bytes, spans, records, snapshots)
 
 
 def _platform_of(span: EmbedSpan) -> platforms.Platform:

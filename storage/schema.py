@@ -218,12 +218,24 @@ def _v5_post_link_indexes(db: sqlite_utils.Database) -> None:
     db.table("posts").create_index(["reply_to_post_key"])
 
 
+def _v6_post_aliases(db: sqlite_utils.Database) -> None:
+    # A key an embed named a post by before the network resolved it (a Bluesky handle,
+    # bluesky:HANDLE/RKEY) -> the post's own key (bluesky:DID/RKEY): see storage/aliases.py.
+    db.table("post_aliases").create(
+        {"key": str, "post_key": str, "resolved_at": str},
+        pk="key",
+        not_null={"post_key"},
+    )
+    db.table("post_aliases").create_index(["post_key"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_full_text_search,
     _v3_output_path_index,
     _v4_full_text_search_keeps_marks,
     _v5_post_link_indexes,
+    _v6_post_aliases,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

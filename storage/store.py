@@ -7,6 +7,7 @@ transaction, so a crash leaves either the old state or the new one.
     Connection (connection.py)   open, pragmas, migrate, plain statements
     ArticlesMixin (articles.py)  articles and their embeds
     PostsMixin (posts.py)        posts and snapshots, on MediaMixin (media.py)
+    AliasesMixin (aliases.py)    keys resolved to their posts (Bluesky handles)
     RunsMixin (runs.py)          runs and the status report
     ReadsMixin (reads.py)        listing, search, export, stats, index reads
 """
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 
 from archiver.decide import Change, MarkupRank, content_hash, markup_rank
 from archiver.models import STATUS_LIVE, ArticleRef, PostSnapshot
+from archiver.storage.aliases import AliasesMixin
 from archiver.storage.articles import (
     ArticlesMixin,
     ArticleState,
@@ -24,7 +26,7 @@ from archiver.storage.articles import (
     ScanCounts,
     StoredEmbed,
 )
-from archiver.storage.posts import DuePost, PostsMixin
+from archiver.storage.posts import DuePost
 from archiver.storage.reads import ReadsMixin
 from archiver.storage.rows import media_item_from_row, post_from_row
 from archiver.storage.runs import RunsMixin
@@ -36,7 +38,7 @@ UPDATED = Change.UPDATED
 UNCHANGED = Change.UNCHANGED
 
 
-class Store(ArticlesMixin, PostsMixin, RunsMixin, ReadsMixin):
+class Store(ArticlesMixin, AliasesMixin, RunsMixin, ReadsMixin):
     """The archive database. Open with ``Store(path)``; it migrates on open."""
 
     def __enter__(self) -> Store:

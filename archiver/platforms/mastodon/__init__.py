@@ -29,6 +29,9 @@ class MastodonPlatform:
 
     name = "mastodon"
     label = "Mastodon"
+    # astro-embed's MDX component: <MastodonPost id="https://HOST/@user/ID" />; its id
+    # goes through ``parse_url`` (only there: a bare URL on any host is not a post).
+    mdx_components: tuple[str, ...] = ("MastodonPost",)
     recognisers: Sequence[Recogniser] = RECOGNISERS
 
     def parse_url(self, url: str) -> PostRef | None:

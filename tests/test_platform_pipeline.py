@@ -1,0 +1,292 @@
+"""Bluesky and Mastodon through the whole pipeline: scan → markup snapshot → network
+snapshot → rewrite → deletion on the fake → recheck → status shown → restore.
+
+Real archive (SQLite file in tmp_path), real article files, the fakes on 127.0.0.1
+(``tests/fakebsky.py`` as the AppView through ``bluesky.appview``;
+``tests/fakemastodon.py`` as any instance through ``http.host_overrides``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+from fakebsky import FakeBsky, make_post_view
+from fakemastodon import FakeMastodon, make_status
+
+from archiver import Archive
+
+PLC = "did:plc:z72i7hdynmk6r22z27h6tvur"
+TID = "3lbv5is6h6c2k"  # 2024-11-26T23:04:02.981Z
+BSKY_KEY = f"bluesky:{PLC}/{TID}"
+HOST = "social.example"
+STATUS_ID = "113486342108431234"
+MASTO_KEY = f"mastodon:{HOST}/{STATUS_ID}"
+
+
+@pytest.fixture
+def bsky() -> Iterator[FakeBsky]:
+    with FakeBsky() as fake:
+        yield fake
+
+
+@pytest.fixture
+def masto() -> Iterator[FakeMastodon]:
+    with FakeMastodon() as fake:
+        yield fake
+
+
+def bsky_snippet(author: str = PLC, *, uri: bool = True, text: str = "From the page") -> str:
+    """The app's "Embed post" snippet; ``uri=False`` is a Ghost card's copy, which lost
+    ``data-bluesky-uri`` (the post is then its date link, which may name a handle)."""
+    attr = f' data-bluesky-uri="at://{author}/app.bsky.feed.post/{TID}"' if uri else ""
+    return (
+        f'<blockquote class="bluesky-embed"{attr} data-bluesky-embed-color-mode="system">'
+        f'<p lang="en">{text}</p>&mdash; Alice (<a href="https://bsky.app/profile/{author}'
+        f'?ref_src=embed">@alice.example.com</a>) <a href="https://bsky.app/profile/{author}'
+        f'/post/{TID}?ref_src=embed">November 26, 2024 at 11:04 PM</a></blockquote>'
+        '<script async src="https://embed.bsky.app/static/embed.js" charset="utf-8"></script>'
+    )
+
+
+def masto_blockquote(host: str = HOST, status_id: str = STATUS_ID) -> str:
+    """Mastodon 4.3+'s embed: no post text, the network must fill it."""
+    url = f"https://{host}/@reporter/{status_id}"
+    return (
+        f'<blockquote class="mastodon-embed" data-embed-url="{url}/embed" '
+        'style="background: #FCF8FF;"> '
+        f'<a href="{url}" target="_blank"> <div>Post by @reporter@{host}</div> '
+        "<div>View on Mastodon</div> </a> </blockquote> "
+        f'<script data-allowed-prefixes="https://{host}/" async '
+        f'src="https://{host}/embed.js"></script>'
+    )
+
+
+def masto_iframe(host: str = HOST, status_id: str = STATUS_ID) -> str:
+    return (
+        f'<iframe src="https://{host}/@reporter/{status_id}/embed" class="mastodon-embed" '
+        'style="max-width: 100%; border: 0" width="400" allowfullscreen="allowfullscreen">'
+        f'</iframe><script src="https://{host}/embed.js" async="async"></script>'
+    )
+
+
+def project(tmp_path: Path, articles: dict[str, str], **sections: Any) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir(exist_ok=True)
+    for name, body in articles.items():
+        (folder / name).write_text(
+            f"<html><body><p>Intro</p>\n{body}\n<p>Outro</p></body></html>\n", encoding="utf-8"
+        )
+    config: dict[str, Any] = {
+        "database": "archive.db",
+        "sources": [{"kind": "directory", "path": "articles"}],
+        "output": {"dir": "out"},
+        "recheck": ["0s"],  # every post is due again at once: each run rechecks
+        "x": {"fetch": False},
+        "http": {
+            "concurrency": 8,
+            "per_host_rate": 10_000,
+            "timeout": 1.0,
+            "retries": 0,
+            "post_deadline": 5.0,
+        },
+    }
+    for section, values in sections.items():
+        config.setdefault(section, {}).update(values)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def bsky_sections(fake: FakeBsky) -> dict[str, Any]:
+    return {
+        "bluesky": {"appview": fake.base_url},
+        "media": {"download": True, "max_bytes": 1_000_000, "allowed_hosts": [fake.host]},
+    }
+
+
+def card(tmp_path: Path, name: str, key: str) -> Any:
+    html = (tmp_path / "out" / name).read_text(encoding="utf-8")
+    return BeautifulSoup(html, "html.parser").select_one(f'blockquote[data-archived-post="{key}"]')
+
+
+def rows(tmp_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    db = sqlite3.connect(tmp_path / "archive.db")
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+def test_bluesky_end_to_end(tmp_path: Path, bsky: FakeBsky) -> None:
+    bsky.add_post(make_post_view(PLC, TID, "Full text from the AppView"))
+    config = project(tmp_path, {"a.html": bsky_snippet()}, **bsky_sections(bsky))
+    original = (tmp_path / "articles" / "a.html").read_bytes()
+    with Archive.from_config(config) as archive:
+        first = archive.run()
+        post = archive.post(BSKY_KEY)
+        assert first.errors == [] and first.posts_fetched == 1
+        assert post is not None and post.status == "live" and post.source == "appview"
+        assert post.text == "Full text from the AppView"
+        # The markup snapshot came first, then the AppView's.
+        sources = [
+            s
+            for (s,) in rows(
+                tmp_path, "SELECT source FROM snapshots WHERE post_key = ? ORDER BY id", BSKY_KEY
+            )
+        ]
+        assert sources == ["markup", "appview"]
+        block = card(tmp_path, "a.html", BSKY_KEY)
+        assert block is not None and "Full text from the AppView" in block.get_text()
+        assert "embed.bsky.app" not in (tmp_path / "out" / "a.html").read_text()
+        page = tmp_path / "out" / "embeds" / "bluesky" / f"{archive_stem(BSKY_KEY)}.html"
+        assert page.exists()
+
+        bsky.delete_post(f"at://{PLC}/app.bsky.feed.post/{TID}")
+        second = archive.run()
+        post = archive.post(BSKY_KEY)
+        assert second.errors == []
+        assert post is not None and post.status == "deleted"
+        assert post.text == "Full text from the AppView"  # the last good content is kept
+        block = card(tmp_path, "a.html", BSKY_KEY)
+        assert block is not None and "deleted" in block.get_text().lower()
+
+        [restored] = archive.restore(["a.html"])
+    assert restored.error is None and restored.changed
+    assert (tmp_path / "out" / "a.html").read_bytes() == original
+
+
+def archive_stem(key: str) -> str:
+    from archiver import platforms
+
+    name, _, post_id = key.partition(":")
+    return platforms.get(name).file_stem(post_id)
+
+
+def test_bluesky_handle_is_resolved_and_shares_the_post_embedded_by_did(
+    tmp_path: Path, bsky: FakeBsky
+) -> None:
+    handle = "alice.example.com"
+    bsky.add_handle(handle, PLC)
+    bsky.add_post(make_post_view(PLC, TID, "Full text from the AppView", handle=handle))
+    articles = {
+        "by-handle.html": bsky_snippet(handle, uri=False),  # a Ghost card: the date link
+        "by-did.html": bsky_snippet(),
+    }
+    config = project(tmp_path, articles, **bsky_sections(bsky))
+    with Archive.from_config(config) as archive:
+        report = archive.run()
+        assert report.errors == [] and report.fetch_failures == 0
+        keys = [k for (k,) in rows(tmp_path, "SELECT key FROM posts ORDER BY key")]
+        assert keys == [BSKY_KEY]  # one post, under its DID: no row for the handle form
+        embeds = rows(
+            tmp_path,
+            "SELECT a.location, e.post_key FROM embeds e JOIN articles a ON a.id = e.article_id"
+            " ORDER BY a.location",
+        )
+        assert embeds == [
+            ("articles/by-did.html", BSKY_KEY),
+            ("articles/by-handle.html", BSKY_KEY),
+        ]
+        for name in articles:
+            block = card(tmp_path, name, BSKY_KEY)
+            assert block is not None and "Full text from the AppView" in block.get_text()
+        post = archive.post(BSKY_KEY)
+        assert post is not None
+        assert sorted(a.location for a in post.articles) == [
+            "articles/by-did.html",
+            "articles/by-handle.html",
+        ]
+        # The article changes: its embed is filed under the DID at once, no second
+        # handle lookup, no handle-form post.
+        page = tmp_path / "articles" / "by-handle.html"
+        page.write_text(page.read_text() + "<p>More</p>\n")
+        again = archive.run()
+        assert again.errors == [] and again.articles_scanned == 1
+        keys = [k for (k,) in rows(tmp_path, "SELECT key FROM posts ORDER BY key")]
+        assert keys == [BSKY_KEY]
+    assert bsky.count("/xrpc/com.atproto.identity.resolveHandle") == 1
+
+
+def masto_sections(fake: FakeMastodon, *hosts: str) -> dict[str, Any]:
+    return {
+        "http": {"host_overrides": fake.overrides(*(hosts or (HOST,)))},
+        "media": {"download": True, "max_bytes": 1_000_000, "allowed_hosts": []},
+    }
+
+
+def test_mastodon_end_to_end(tmp_path: Path, masto: FakeMastodon) -> None:
+    masto.add_status(HOST, make_status(HOST, STATUS_ID, "<p>Hello from the instance</p>"))
+    config = project(tmp_path, {"a.html": masto_blockquote()}, **masto_sections(masto))
+    original = (tmp_path / "articles" / "a.html").read_bytes()
+    with Archive.from_config(config) as archive:
+        first = archive.run()
+        assert first.errors == [] and first.posts_fetched == 1
+        post = archive.post(MASTO_KEY)
+        assert post is not None and post.status == "live" and post.source == "api"
+        assert post.text == "Hello from the instance"  # the blockquote held none
+        sources = [
+            s
+            for (s,) in rows(
+                tmp_path, "SELECT source FROM snapshots WHERE post_key = ? ORDER BY id", MASTO_KEY
+            )
+        ]
+        assert sources == ["markup", "api"]
+        block = card(tmp_path, "a.html", MASTO_KEY)
+        assert block is not None and "Hello from the instance" in block.get_text()
+        out = (tmp_path / "out" / "a.html").read_text()
+        assert "embed.js" not in out and "mastodon-embed" not in out
+        page = tmp_path / "out" / "embeds" / "mastodon" / f"{archive_stem(MASTO_KEY)}.html"
+        assert page.exists() and "Hello from the instance" in page.read_text()
+
+        del masto.statuses[(HOST, STATUS_ID)]  # the author deletes it: 404 Record not found
+        second = archive.run()
+        assert second.errors == []
+        post = archive.post(MASTO_KEY)
+        assert post is not None and post.status == "deleted"
+        assert post.text == "Hello from the instance"
+        block = card(tmp_path, "a.html", MASTO_KEY)
+        assert block is not None and "deleted" in block.get_text().lower()
+
+        [restored] = archive.restore(["a.html"])
+    assert restored.error is None and restored.changed
+    assert (tmp_path / "out" / "a.html").read_bytes() == original
+
+
+def test_astro_components_in_mdx_are_archived_and_found_again(
+    tmp_path: Path, bsky: FakeBsky, masto: FakeMastodon
+) -> None:
+    bsky.add_post(make_post_view(PLC, TID, "Bluesky text"))
+    masto.add_status(HOST, make_status(HOST, STATUS_ID, "<p>Mastodon text</p>"))
+    sections = bsky_sections(bsky)
+    sections["http"] = masto_sections(masto)["http"]
+    config = project(tmp_path, {}, **sections)
+    settings = yaml.safe_load(config.read_text())
+    settings["sources"][0]["include"] = ["**/*.mdx"]
+    config.write_text(yaml.safe_dump(settings))
+    mdx = (
+        "# Post\n\n"
+        f'<BlueskyPost id="https://bsky.app/profile/{PLC}/post/{TID}" />\n\n'
+        f'<MastodonPost id="https://{HOST}/@reporter/{STATUS_ID}" />\n\n'
+        '<BlueskyPost id="https://example.com/not/a/post" />\n'
+    )
+    source = tmp_path / "articles" / "post.mdx"
+    source.write_text(mdx, encoding="utf-8")
+    with Archive.from_config(config) as archive:
+        report = archive.run()
+        assert report.errors == [] and report.embeds_found == 2
+        out = (tmp_path / "out" / "post.mdx").read_text(encoding="utf-8")
+        assert f'<div data-archived-post="{BSKY_KEY}" dangerouslySetInnerHTML=' in out
+        assert f'<div data-archived-post="{MASTO_KEY}" dangerouslySetInnerHTML=' in out
+        assert '<BlueskyPost id="https://example.com/not/a/post" />' in out  # not a post
+        # Our own wrappers are found again as archived: regenerate writes the same bytes.
+        archive.regenerate()
+        assert (tmp_path / "out" / "post.mdx").read_text(encoding="utf-8") == out
+        [restored] = archive.restore(["post.mdx"])
+    assert restored.error is None
+    assert (tmp_path / "out" / "post.mdx").read_text(encoding="utf-8") == mdx
