@@ -249,13 +249,34 @@ class Archive:
 
     # -- queries, export, restore, index (SQL lives in storage/) ----------
 
+    def find_post_key(self, ref: str) -> str | None:
+        """The stored post ``ref`` names (see ``post``), or None."""
+        from archiver import platforms
+
+        ref = ref.strip()
+        candidates = [ref]
+        for platform in platforms.all_platforms():
+            found = platform.parse_url(ref)
+            if found is not None:
+                candidates.append(f"{platform.name}:{found.post_id}")
+        for candidate in candidates:
+            key = self.store.find_post_key(candidate)
+            if key is None:  # a Bluesky handle-form key, once resolved
+                key = self.store.post_aliases([candidate]).get(candidate)
+            if key is not None:
+                return key
+        return None
+
     def post(self, ref: str) -> PostDetail | None:
-        """A post by key (``x:ID``), bare id, or status URL, with its full history.
+        """A post by key (``x:ID``, ``bluesky:DID/RKEY``, ``mastodon:HOST/ID``), bare X
+        id, or any URL a registered platform reads (a status URL, a ``bsky.app`` post
+        or at:// URI, by handle too once resolved, a Mastodon post URL), with its full
+        history.
 
         The result is a ``Post`` plus ``snapshots`` (every captured version, oldest
         first) and ``articles`` (every article that embeds it, removed ones too).
         """
-        key = self.store.find_post_key(ref)
+        key = self.find_post_key(ref)
         post = self.store.get_post(key) if key else None
         if post is None:
             return None

@@ -317,15 +317,12 @@ class PostsMixin(MediaMixin):
         return post
 
     def find_post_key(self, ref: str) -> str | None:
-        """Resolve ``x:ID``, a bare id or a status URL to a stored post key."""
+        """Resolve a post key, or a bare X id, to a stored post key. (URLs are read by
+        their platforms, in ``Archive.find_post_key``: storage parses no URL.)"""
         ref = ref.strip()
         candidates = [ref]
         if ref.isdigit():
             candidates.append(post_key("x", ref))
-        else:
-            digits = _trailing_status_id(ref)
-            if digits:
-                candidates.append(post_key("x", digits))
         for candidate in candidates:
             row = self.db.execute("SELECT key FROM posts WHERE key = ?", [candidate]).fetchone()
             if row:
@@ -335,19 +332,6 @@ class PostsMixin(MediaMixin):
     def post_keys(self) -> list[str]:
         """Every post key in the archive, in order."""
         return [k for (k,) in self.db.execute("SELECT key FROM posts ORDER BY key")]
-
-
-def _trailing_status_id(ref: str) -> str | None:
-    marker = "/status/"
-    if marker not in ref and "/statuses/" not in ref:
-        return None
-    tail = ref.replace("/statuses/", marker).split(marker, 1)[1]
-    digits = ""
-    for char in tail:
-        if not char.isdigit():
-            break
-        digits += char
-    return digits or None
 
 
 __all__ = ["DuePost", "PostsMixin"]

@@ -17,7 +17,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 from fakebsky import FakeBsky, make_post_view
-from fakemastodon import FakeMastodon, make_status
+from fakemastodon import FakeMastodon, Reply, json_reply, make_status
+from fakex import Fault
 
 from archiver import Archive
 
@@ -202,6 +203,14 @@ def test_bluesky_handle_is_resolved_and_shares_the_post_embedded_by_did(
             "articles/by-did.html",
             "articles/by-handle.html",
         ]
+        # `posts show` takes the handle URL too, the post's web URL and its at:// URI.
+        for ref in (
+            f"https://bsky.app/profile/{handle}/post/{TID}",
+            f"https://bsky.app/profile/{PLC}/post/{TID}",
+            f"at://{PLC}/app.bsky.feed.post/{TID}",
+        ):
+            found = archive.post(ref)
+            assert found is not None and found.key == BSKY_KEY, ref
         # The article changes: its embed is filed under the DID at once, no second
         # handle lookup, no handle-form post.
         page = tmp_path / "articles" / "by-handle.html"
@@ -230,6 +239,9 @@ def test_mastodon_end_to_end(tmp_path: Path, masto: FakeMastodon) -> None:
         post = archive.post(MASTO_KEY)
         assert post is not None and post.status == "live" and post.source == "api"
         assert post.text == "Hello from the instance"  # the blockquote held none
+        for ref in (f"https://{HOST}/@reporter/{STATUS_ID}", MASTO_KEY):
+            found = archive.post(ref)
+            assert found is not None and found.key == MASTO_KEY, ref
         sources = [
             s
             for (s,) in rows(
@@ -290,3 +302,59 @@ def test_astro_components_in_mdx_are_archived_and_found_again(
         [restored] = archive.restore(["post.mdx"])
     assert restored.error is None
     assert (tmp_path / "out" / "post.mdx").read_text(encoding="utf-8") == mdx
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"author_labels": ["!no-unauthenticated"]}, "protected"),
+        ({"author_labels": ["!takedown"]}, "suspended"),
+        ({"labels": ["!takedown"]}, "unavailable"),
+        (None, "deleted"),
+        ("5xx", "live"),  # a failure to learn: the status stays, the failure is counted
+    ],
+)
+def test_bluesky_statuses_recorded_and_shown(
+    tmp_path: Path, bsky: FakeBsky, change: Any, status: str
+) -> None:
+    bsky.add_post(make_post_view(PLC, TID, "Full text"))
+    config = project(tmp_path, {"a.html": bsky_snippet()}, **bsky_sections(bsky))
+    with Archive.from_config(config) as archive:
+        archive.run()
+        uri = f"at://{PLC}/app.bsky.feed.post/{TID}"
+        if change is None:
+            bsky.delete_post(uri)
+        elif change == "5xx":
+            bsky.add_fault(Fault(status_5xx=10), path="/xrpc/app.bsky.feed.getPosts")
+        else:
+            bsky.add_post(make_post_view(PLC, TID, "Full text", **change))
+        report = archive.run()
+        post = archive.post(BSKY_KEY)
+    assert post is not None and post.status == status
+    assert post.text == "Full text"  # the last good content is kept
+    assert report.fetch_failures == (1 if change == "5xx" else 0)
+    [(error,)] = rows(tmp_path, "SELECT last_error FROM posts WHERE key = ?", BSKY_KEY)
+    assert bool(error) == (change == "5xx")
+    assert card(tmp_path, "a.html", BSKY_KEY) is not None
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [
+        (json_reply(404, {"error": "Record not found"}), "deleted"),
+        (json_reply(401, {"error": "This API requires an authenticated user"}), "unavailable"),
+        (Reply(503, b"<html>busy</html>", "text/html"), "live"),  # a failure, not a status
+    ],
+)
+def test_mastodon_statuses_recorded(
+    tmp_path: Path, masto: FakeMastodon, reply: Reply, status: str
+) -> None:
+    masto.add_status(HOST, make_status(HOST, STATUS_ID, "<p>Hello</p>"))
+    config = project(tmp_path, {"a.html": masto_iframe()}, **masto_sections(masto))
+    with Archive.from_config(config) as archive:
+        archive.run()
+        masto.add_reply(HOST, f"/api/v1/statuses/{STATUS_ID}", reply)
+        report = archive.run()
+        post = archive.post(MASTO_KEY)
+    assert post is not None and post.status == status and post.text == "Hello"
+    assert report.fetch_failures == (1 if status == "live" else 0)
