@@ -375,7 +375,10 @@ class Archive:
     def article(self, ref: str) -> ArticleDetail | None:
         """An article by location, URL, path or unique suffix, with each embed and its post."""
         article_id = self.store.find_article_id(ref)
-        return self.store.article_detail(article_id) if article_id is not None else None
+        detail = self.store.article_detail(article_id) if article_id is not None else None
+        if detail is not None:
+            detail.reported = self.store.reported_embeds(detail.article.location)
+        return detail
 
     def export(
         self,
@@ -392,9 +395,18 @@ class Archive:
 
         return export_to(self.store, output, fmt, filters, advance)
 
+    def export_reported(self, output: str | os.PathLike[str] | IO[str], fmt: str = "jsonl") -> int:
+        """Write the embeds of reported-only platforms (Threads, Instagram, TikTok,
+        Facebook: article, platform, URL, byte span) as JSONL or CSV; return the count."""
+        from archiver.export import export_reported_to
+
+        return export_reported_to(self.store, output, fmt)
+
     def stats(self, top: int = 10) -> dict[str, Any]:
-        """Counts by status, platform and author (top N), and the archive's size on disk."""
+        """Counts by status, platform and author (top N), embeds of reported-only
+        platforms by platform (``reported_by_platform``), and the archive's size on disk."""
         data = self.store.stats(top)
+        data["reported_by_platform"] = self.store.reported_counts()
         db_path = self.store.path
         data["db_bytes"] = sum(
             p.stat().st_size

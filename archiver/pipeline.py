@@ -343,6 +343,7 @@ class Pipeline:
             now=now,
             etag=article.etag,
             last_modified=article.last_modified,
+            reported=result.reported,
         )
         report.embeds_found += len(result.spans)
         self._count_changes(report, outcome.new_keys, outcome.updated)
@@ -765,6 +766,8 @@ class ScanResult:
     spans: list[EmbedSpan]
     records: list[EmbedRecord]
     snapshots: list[PostSnapshot]
+    # Embeds of reported-only platforms (Threads, Instagram…): recorded, never rewritten.
+    reported: list[EmbedSpan] = field(default_factory=list)
 
 
 def scan_article(
@@ -780,7 +783,7 @@ def scan_article(
         ssg = options_for(article.ref.location)
     scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
     spans: list[EmbedSpan] = []
-    if detect.might_contain_embeds(scan_bytes, ssg):
+    if detect.might_contain_embeds(scan_bytes, ssg, reported=True):
         deadline = time.monotonic() + budget if budget is not None else None
         try:
             spans = detect.find_embeds(
@@ -788,12 +791,16 @@ def scan_article(
                 markdown=is_markdown(article.ref.location),
                 deadline=deadline,
                 ssg=ssg,
+                reported=True,
             )
         except detect.DetectionTimeout as exc:
             raise detect.DetectionTimeout(
                 f"{exc} of {budget:g} s (scan.article_time_budget_seconds); "
                 "the markup is pathological or the page far too large"
             ) from None
+    reported = [s for s in spans if s.reported]
+    if reported:
+        spans = [s for s in spans if not s.reported]
     # Fragments are UTF-8 when the article was transcoded for scanning.
     fragment_encoding = (
         article.encoding if encoding.is_ascii_compatible(article.encoding) else "utf-8"
@@ -809,7 +816,13 @@ def scan_article(
             snapshot = _platform_of(span).snapshot_from_markup(span, fragment)
             if snapshot is not None:
                 snapshots.append(snapshot)
-    return ScanResult(scan_bytes=scan_bytes, spans=spans, records=records, snapshots=snapshots)
+    return ScanResult(
+        scan_bytes=scan_bytes,
+        spans=spans,
+        records=records,
+        snapshots=snapshots,
+        reported=reported,
+    )
 
 
 def _resolved(span: EmbedSpan, aliases: dict[str, str]) -> EmbedSpan:
@@ -827,7 +840,7 @@ def _resolved_result(result: ScanResult, aliases: dict[str, str]) -> ScanResult:
         if key is not None:
             snap = replace(snap, post_id=key.partition(":")[2])
         snapshots.append(snap)
-    return ScanResult(result.scan_bytes, spans, records, snapshots)
+    return ScanResult(result.scan_bytes, spans, records, snapshots, result.reported)
 
 
 def _platform_of(span: EmbedSpan) -> platforms.Platform:

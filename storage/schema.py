@@ -229,6 +229,29 @@ def _v6_post_aliases(db: sqlite_utils.Database) -> None:
     db.table("post_aliases").create_index(["post_key"])
 
 
+def _v7_reported_embeds(db: sqlite_utils.Database) -> None:
+    # Embeds of platforms that are only reported (Threads, Instagram, TikTok,
+    # Facebook): where each occurs, never archived (storage/reported.py).
+    db.table("reported_embeds").create(
+        {
+            "id": int,
+            "article_id": int,
+            "ordinal": int,
+            "platform": str,
+            "url": str,
+            "form": str,
+            "start": int,
+            "end": int,
+            "found_at": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"article_id", "ordinal", "platform", "url", "form"},
+    )
+    db.table("reported_embeds").create_index(["article_id", "ordinal"], unique=True)
+    db.table("reported_embeds").create_index(["platform"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_full_text_search,
@@ -236,6 +259,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v4_full_text_search_keeps_marks,
     _v5_post_link_indexes,
     _v6_post_aliases,
+    _v7_reported_embeds,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -8,6 +8,7 @@ transaction, so a crash leaves either the old state or the new one.
     ArticlesMixin (articles.py)  articles and their embeds
     PostsMixin (posts.py)        posts and snapshots, on MediaMixin (media.py)
     AliasesMixin (aliases.py)    keys resolved to their posts (Bluesky handles)
+    ReportedMixin (reported.py)  embeds of reported-only platforms (Threads…)
     RunsMixin (runs.py)          runs and the status report
     ReadsMixin (reads.py)        listing, search, export, stats, index reads
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from archiver.decide import Change, MarkupRank, content_hash, markup_rank
-from archiver.models import STATUS_LIVE, ArticleRef, PostSnapshot
+from archiver.models import STATUS_LIVE, ArticleRef, EmbedSpan, PostSnapshot
 from archiver.storage.aliases import AliasesMixin
 from archiver.storage.articles import (
     ArticlesMixin,
@@ -28,6 +29,7 @@ from archiver.storage.articles import (
 )
 from archiver.storage.posts import DuePost
 from archiver.storage.reads import ReadsMixin
+from archiver.storage.reported import ReportedMixin
 from archiver.storage.rows import media_item_from_row, post_from_row
 from archiver.storage.runs import RunsMixin
 from archiver.storage.transaction import write_transaction
@@ -38,7 +40,7 @@ UPDATED = Change.UPDATED
 UNCHANGED = Change.UNCHANGED
 
 
-class Store(ArticlesMixin, AliasesMixin, RunsMixin, ReadsMixin):
+class Store(ArticlesMixin, AliasesMixin, RunsMixin, ReadsMixin, ReportedMixin):
     """The archive database. Open with ``Store(path)``; it migrates on open."""
 
     def __enter__(self) -> Store:
@@ -58,9 +60,13 @@ class Store(ArticlesMixin, AliasesMixin, RunsMixin, ReadsMixin):
         now: str,
         etag: str | None = None,
         last_modified: str | None = None,
+        reported: Sequence[EmbedSpan] | None = None,
     ) -> ScanCounts:
         """Store one scanned article, its embeds and their markup snapshots, atomically.
 
+        ``reported``: the embeds of reported-only platforms the scan found (replacing
+        the article's previous ones); None leaves them as they are (a rewrite in place
+        records its own output, whose reported embeds are the source's).
         Returns the posts that were new or updated by this article.
         """
         counts = ScanCounts()
@@ -88,6 +94,8 @@ class Store(ArticlesMixin, AliasesMixin, RunsMixin, ReadsMixin):
                 now,
             )
             self._replace_embeds(article_id, embeds, now)
+            if reported is not None:
+                self._replace_reported(article_id, reported, now)
         return counts
 
 

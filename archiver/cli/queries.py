@@ -364,6 +364,13 @@ def articles_show(ctx: Context, ref: str, as_json: bool) -> None:
             for e in detail.embeds
         ],
     )
+    if detail.reported:
+        _table(
+            f"{plural(len(detail.reported), 'embed')} of platforms that are only reported "
+            "(not archived, left as they are)",
+            ["platform", "url", "bytes"],
+            [[r.platform, r.url, f"{r.start}-{r.end}"] for r in detail.reported],
+        )
 
 
 @click.command("export")
@@ -376,14 +383,26 @@ def articles_show(ctx: Context, ref: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="Write to FILE (atomically) instead of stdout.",
 )
+@click.option(
+    "--reported",
+    is_flag=True,
+    help="Export the embeds of platforms that are only reported (Threads, Instagram, "
+    "TikTok, Facebook: article, platform, URL, byte span) instead of posts.",
+)
 @post_filter_options
 @pass_context
-def export_cmd(ctx: Context, fmt: str, output: str | None, **criteria: Any) -> None:
+def export_cmd(ctx: Context, fmt: str, output: str | None, reported: bool, **criteria: Any) -> None:
     """Export posts with their latest snapshot as JSON Lines or CSV.
 
     Rows stream from the database; a progress bar shows on a terminal when the
     data goes to a file or a pipe.
     """
+    if reported:
+        with ctx.archive() as archive:
+            count = archive.export_reported(output if output else sys.stdout, fmt)
+        if output:
+            click.echo(f"exported {plural(count, 'reported embed')} to {output}", err=True)
+        return
     with ctx.archive() as archive:
         filters = _filters(archive, criteria)
         show_bar = sys.stderr.isatty() and (output is not None or not sys.stdout.isatty())
@@ -444,6 +463,12 @@ def stats(ctx: Context, top: int, as_json: bool) -> None:
     )
     _table("by status", ["status", "posts"], [[k, v] for k, v in data["by_status"].items()])
     _table("by platform", ["platform", "posts"], [[k, v] for k, v in data["by_platform"].items()])
+    if data["reported_by_platform"]:
+        _table(
+            "reported, not archived",
+            ["platform", "embeds"],
+            [[k, v] for k, v in data["reported_by_platform"].items()],
+        )
     _table(
         f"top {top} authors",
         ["author", "posts"],
