@@ -363,14 +363,16 @@ class Archive:
         status: str | Iterable[str] | None = None,
         include_removed: bool = False,
         limit: int | None = None,
+        platform: str | None = None,
     ) -> list[ArticleSummary]:
         """Articles with counts of their embeds by post status.
 
         ``status="deleted"`` lists only articles embedding a deleted post ("gone" means
-        deleted, protected, suspended or unavailable).
+        deleted, protected, suspended or unavailable); ``platform="bluesky"`` only
+        articles embedding a Bluesky post.
         """
         statuses = (status,) if isinstance(status, str) else tuple(status or ())
-        return self.store.list_articles(statuses, include_removed, limit)
+        return self.store.list_articles(statuses, include_removed, limit, platform)
 
     def article(self, ref: str) -> ArticleDetail | None:
         """An article by location, URL, path or unique suffix, with each embed and its post."""

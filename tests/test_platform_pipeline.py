@@ -8,6 +8,7 @@ Real archive (SQLite file in tmp_path), real article files, the fakes on 127.0.0
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +17,13 @@ from typing import Any
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from click.testing import CliRunner
 from fakebsky import FakeBsky, make_post_view
 from fakemastodon import FakeMastodon, Reply, json_reply, make_status
 from fakex import Fault
 
 from archiver import Archive
+from archiver.cli import cli
 
 PLC = "did:plc:z72i7hdynmk6r22z27h6tvur"
 TID = "3lbv5is6h6c2k"  # 2024-11-26T23:04:02.981Z
@@ -358,3 +361,47 @@ def test_mastodon_statuses_recorded(
         post = archive.post(MASTO_KEY)
     assert post is not None and post.status == status and post.text == "Hello"
     assert report.fetch_failures == (1 if status == "live" else 0)
+
+
+X_EMBED = (
+    '<blockquote class="twitter-tweet"><p lang="en" dir="ltr">An X post</p>&mdash; Sam (@sam) '
+    '<a href="https://twitter.com/sam/status/1641086480675225601">March 29, 2023</a></blockquote>'
+)
+
+
+def test_platform_filters_in_lists_search_and_export(tmp_path: Path) -> None:
+    articles = {
+        "x.html": X_EMBED,
+        "bluesky.html": bsky_snippet(text="reporter words"),
+        "mastodon.html": masto_iframe(),
+    }
+    config = project(tmp_path, articles, x={"fetch": False})
+    settings = yaml.safe_load(config.read_text())
+    settings.update({"bluesky": {"enabled": False}, "mastodon": {"enabled": False}})
+    config.write_text(yaml.safe_dump(settings))
+    runner = CliRunner()
+
+    def cli_json(*args: str) -> Any:
+        result = runner.invoke(cli, ["--config", str(config), *args])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    assert runner.invoke(cli, ["--config", str(config), "run"]).exit_code == 0
+    listed = cli_json("posts", "list", "--platform", "bluesky", "--json")
+    assert [p["key"] for p in listed] == [BSKY_KEY]
+    listed = cli_json("posts", "list", "--platform", "mastodon", "--json")
+    assert [p["key"] for p in listed] == [MASTO_KEY]
+    assert len(cli_json("posts", "list", "--json")) == 3
+    # "reporter" is the Mastodon author's handle and words of the Bluesky post.
+    hits = cli_json("posts", "search", "reporter", "--platform", "mastodon", "--json")
+    assert [h["key"] for h in hits] == [MASTO_KEY]
+    found = cli_json("articles", "list", "--platform", "bluesky", "--json")
+    assert [a["location"] for a in found] == ["articles/bluesky.html"]
+    exported = runner.invoke(cli, ["--config", str(config), "export", "--platform", "x"])
+    assert [json.loads(line)["key"] for line in exported.output.splitlines()] == [
+        "x:1641086480675225601"
+    ]
+    unknown = runner.invoke(
+        cli, ["--config", str(config), "posts", "list", "--platform", "myspace"]
+    )
+    assert unknown.exit_code == 2 and "myspace" in unknown.output
