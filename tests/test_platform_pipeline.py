@@ -405,3 +405,29 @@ def test_platform_filters_in_lists_search_and_export(tmp_path: Path) -> None:
         cli, ["--config", str(config), "posts", "list", "--platform", "myspace"]
     )
     assert unknown.exit_code == 2 and "myspace" in unknown.output
+
+
+def test_index_export_and_regenerate_cover_every_platform(
+    tmp_path: Path, bsky: FakeBsky, masto: FakeMastodon
+) -> None:
+    bsky.add_post(make_post_view(PLC, TID, "Bluesky words"))
+    masto.add_status(HOST, make_status(HOST, STATUS_ID, "<p>Mastodon words</p>"))
+    sections = bsky_sections(bsky)
+    sections["http"] = masto_sections(masto)["http"]
+    articles = {"a.html": bsky_snippet() + "\n" + masto_iframe() + "\n" + X_EMBED}
+    config = project(tmp_path, articles, **sections)
+    with Archive.from_config(config) as archive:
+        assert archive.run().errors == []
+        pages = archive.write_index(force=True)
+        exported = tmp_path / "all.jsonl"
+        archive.export(exported)
+        out = tmp_path / "out" / "a.html"
+        before = out.read_bytes()
+        out.unlink()
+        assert archive.regenerate().errors == []
+    index = "".join(p.read_text(encoding="utf-8") for p in pages)
+    for words in ("Bluesky words", "Mastodon words", "An X post"):
+        assert words in index
+    rows = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert sorted(r["platform"] for r in rows) == ["bluesky", "mastodon", "x"]
+    assert out.read_bytes() == before  # regenerate writes the same three cards again
