@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -159,35 +159,98 @@ def write_index(
     ):
         return expected
     generated = utc_now()[:10]
-    written: list[Path] = []
-    jobs = [
-        (status, n, number)
-        for status, n in groups
-        for number in range(1, _page_count(n, per_page) + 1)
-    ]
-    # The first page carries the marker that says the whole index is current: it is
-    # written last, so a process killed halfway leaves a marker that does not match.
-    for status, n, number in [*jobs[1:], jobs[0]]:
-        path = root / page_name(number, status)
-        page = store.indexed_posts_page(per_page, (number - 1) * per_page, status)
-        html = render_index_page(
-            [index_row(post, articles, path, config.output.dir) for post, articles in page],
-            _pager(number, _page_count(n, per_page), status),
-            n,
-            generated,
-            _filters(groups, total, status),
-            status,
-        )
-        if path == expected[0]:
-            head, _, tail = html.rpartition("</html>")
-            html = f"{head}{marker}</html>{tail}" if head else html + marker
-        if path == expected[0]:
-            # Before the page whose marker says the index is current (see above).
-            write_search_files(store, config)
-        write_if_changed(path, html.encode("utf-8"))
-        written.append(path)
+    written: list[Path] = [expected[0]]
+    first_html = ""
+    state = _digests_path(store)
+    before = {} if force else _load_digests(state)
+    after: dict[str, str] = {}
+    for status, n in groups:
+        count = _page_count(n, per_page)
+        # One sorted stream per group (see ArchiveStorage.iter_indexed_posts); a group without posts
+        # still has its one, empty, page.
+        pages = store.iter_indexed_posts(per_page, status)
+        for number in range(1, count + 1):
+            path = root / page_name(number, status)
+            page = next(pages, [])
+            rows = [index_row(post, articles, path, config.output.dir) for post, articles in page]
+            pager = _pager(number, count, status)
+            filters = _filters(groups, total, status)
+            digest = _page_digest(rows, pager, n, generated, filters, status)
+            known = before.get(str(path), "")
+            if path != expected[0] and known.startswith(digest) and _unchanged(path, known):
+                # What this page shows has not changed, and the file is the one written
+                # for it: only affected pages are rendered.
+                after[str(path)] = known
+                written.append(path)
+                continue
+            html = render_index_page(rows, pager, n, generated, filters, status)
+            if path == expected[0]:
+                # The first page carries the marker that says the whole index is
+                # current: it is written last, so a process killed halfway leaves a
+                # marker that does not match.
+                head, _, tail = html.rpartition("</html>")
+                first_html = f"{head}{marker}</html>{tail}" if head else html + marker
+                continue
+            data = html.encode("utf-8")
+            write_if_changed(path, data)
+            after[str(path)] = f"{digest} {hashlib.sha256(data).hexdigest()}"
+            written.append(path)
+    # Before the page whose marker says the index is current (see above).
+    write_search_files(store, config)
+    _save_digests(state, after)
+    write_if_changed(expected[0], first_html.encode("utf-8"))
     _remove_stale_pages(root, set(written))
     return expected
+
+
+def _digests_path(store: ArchiveStorage) -> Path:
+    """Where the digests of the index pages are kept (each with the sha256 of the file
+    written for it): next to the archive, not in the output (nothing a web server
+    would publish)."""
+    return store.path.with_name(store.path.name + ".index-pages.json")
+
+
+def _unchanged(path: Path, known: str) -> bool:
+    """Whether the page's file holds exactly the bytes recorded with its digest
+    (``"DIGEST SHA256"``): a file restored from a backup, edited or copied from
+    another archive is rendered again, not trusted."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return known.endswith(" " + hashlib.sha256(data).hexdigest())
+
+
+def _page_digest(
+    rows: list[dict[str, Any]],
+    pager: Pager,
+    total: int,
+    generated: str,
+    filters: list[Filter],
+    status: str | None,
+) -> str:
+    """A hash of everything one index page shows (its template is fixed by the package)."""
+    shown = [rows, asdict(pager), total, generated, [asdict(f) for f in filters], status]
+    return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _load_digests(path: Path) -> dict[str, str]:
+    """The page digests of the last index written; empty (render everything) if absent
+    or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _save_digests(path: Path, digests: dict[str, str]) -> None:
+    """Written after every page and before the first one (with the marker): a pass killed
+    before this leaves the old digests, so the pages it wrote are rendered again."""
+    with atomic_file(path) as handle:
+        handle.write(json.dumps(digests, sort_keys=True).encode("utf-8"))
 
 
 def write_search_files(store: ArchiveStorage, config: Config) -> None:
@@ -202,14 +265,13 @@ def write_search_files(store: ArchiveStorage, config: Config) -> None:
     page = root / "index.html"
     with atomic_file(root / SEARCH_INDEX) as handle:
         handle.write(b'embedArchiverSearchIndex({"posts": [\n')
-        offset, first = 0, True
-        while chunk := store.indexed_posts_page(_SEARCH_CHUNK, offset):
+        first = True
+        for chunk in store.iter_indexed_posts(_SEARCH_CHUNK):
             for post, articles in chunk:
                 entry = search_entry(index_row(post, articles, page, config.output.dir), post)
                 handle.write(b"" if first else b",\n")
                 handle.write(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
                 first = False
-            offset += len(chunk)
         handle.write(b"\n]});\n")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 PLATFORM_X = "x"
@@ -171,8 +172,10 @@ class Article:
     etag: str | None = None
     last_modified: str | None = None
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
+        """sha256 of ``data``, computed once: a pass asks for it up to three times per
+        article (skip check, its row, its output when the copy is byte for byte)."""
         return sha256_hex(self.data)
 
 

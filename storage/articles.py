@@ -122,6 +122,14 @@ class ArticlesMixin(Connection):
                 )
         return len(gone)
 
+    def unseen_articles(self, source: str, seen: Iterable[str]) -> list[str]:
+        """Live articles of ``source`` not in ``seen``: those ``mark_removed`` would mark."""
+        seen_set = seen if isinstance(seen, (set, frozenset)) else set(seen)
+        rows = self.db.execute(
+            "SELECT location FROM articles WHERE source = ? AND removed_at IS NULL", [source]
+        )
+        return [loc for (loc,) in rows if loc not in seen_set]
+
     def article_locations(self, include_removed: bool = False) -> list[str]:
         """Locations of stored articles (live ones, or all), in order."""
         sql = "SELECT location FROM articles"

@@ -284,6 +284,25 @@ class PostsMixin(MediaMixin):
             DuePost(pid, handle, bool(has)) for pid, handle, has in self.db.execute(sql, params)
         ]
 
+    def posts_due_among(self, now: str, keys: Iterable[str], platform: str = "x") -> list[DuePost]:
+        """``posts_due`` limited to these post keys (a batch's posts), oldest first.
+
+        A first run with fetching on makes every new post due at once: selecting all
+        of them for every batch of 32 articles grew with the archive (quadratic over
+        a backfill); this looks up only the batch's own keys, by primary key.
+        """
+        rows: list[tuple[str, str, str | None, bool]] = []
+        for chunk, marks in in_chunks(sorted(set(keys)), 500):
+            rows += self.db.execute(
+                "SELECT next_check_at, post_id, author_handle, "
+                "source NOT IN ('markup', 'archived-copy') FROM posts "
+                f"WHERE key IN ({marks}) AND platform = ? AND next_check_at IS NOT NULL "
+                "AND next_check_at <= ?",
+                [*chunk, platform, now],
+            ).fetchall()
+        rows.sort(key=lambda row: (row[0], row[1]))
+        return [DuePost(pid, handle, bool(has)) for _, pid, handle, has in rows]
+
     def set_local_paths(self, paths: dict[str, str]) -> None:
         """Record where posts' local copies are (key -> path), in one transaction."""
         if not paths:

@@ -116,5 +116,11 @@ class ReadsMixin(Connection):
         """One page of indexed posts, newest first, each with its live articles."""
         return reports.indexed_posts_page(self.db, limit, offset, status)
 
+    def iter_indexed_posts(
+        self, per_page: int, status: str | None = None
+    ) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
+        """Every page of indexed posts in turn, from one sorted cursor (no OFFSET)."""
+        return reports.iter_indexed_posts(self.db, per_page, status)
+
 
 __all__ = ["ExportRow", "ReadsMixin"]

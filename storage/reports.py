@@ -203,6 +203,40 @@ def indexed_posts_page(
     return [(p, articles.get(p["key"], [])) for p in posts]
 
 
+def iter_indexed_posts(
+    db: sqlite_utils.Database, per_page: int, status: str | None = None
+) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
+    """Every page of ``indexed_posts_page`` in turn, from one sorted cursor.
+
+    Paging with OFFSET sorts the whole table again for every page (quadratic in the
+    archive: hours at a million posts); this sorts once and streams. Memory holds
+    one page of posts at a time.
+    """
+    where, params = _indexwhere_clause(status)
+    cursor = db.conn.execute(
+        "SELECT key, post_id, url, author_handle, author_name, text, lang, dir, created_at, "
+        f"status, archived_at, local_path FROM posts WHERE {where} "
+        "ORDER BY created_at IS NULL, created_at DESC, key",
+        params,
+    )
+    columns = [d[0] for d in cursor.description]
+    while rows := cursor.fetchmany(per_page):
+        posts = [dict(zip(columns, row, strict=True)) for row in rows]
+        keys = [p["key"] for p in posts]
+        articles: dict[str, list[dict[str, Any]]] = {}
+        marks = ",".join("?" * len(keys))
+        for row in db.query(
+            "SELECT DISTINCT e.post_key, a.location, a.url, a.path, a.output_path "
+            "FROM embeds e JOIN articles a ON a.id = e.article_id "
+            f"WHERE a.removed_at IS NULL AND e.post_key IN ({marks}) ORDER BY a.location",
+            keys,
+        ):
+            row["path"] = path_from_db(row["path"])
+            row["output_path"] = path_from_db(row["output_path"])
+            articles.setdefault(row.pop("post_key"), []).append(row)
+        yield [(p, articles.get(p["key"], [])) for p in posts]
+
+
 # -- read-only views for the Datasette plugin (archiver/datasette_plugin.py) ---------
 
 
@@ -249,6 +283,7 @@ __all__ = [
     "indexed_status_counts",
     "is_archive",
     "iter_export_rows",
+    "iter_indexed_posts",
     "post_detail",
     "read_post_detail",
     "stats",

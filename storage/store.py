@@ -16,6 +16,7 @@ transaction, so a crash leaves either the old state or the new one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from archiver.decide import Change, MarkupRank, content_hash, markup_rank
 from archiver.models import STATUS_LIVE, ArticleRef, EmbedSpan, PostSnapshot
@@ -48,6 +49,15 @@ class Store(ArticlesMixin, AliasesMixin, RunsMixin, ReadsMixin, ReportedMixin):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def batch(self) -> AbstractContextManager[object]:
+        """One write transaction around several units of work (a batch of articles).
+
+        Each method called inside keeps its own unit as a savepoint, so one that fails
+        is undone alone; the batch commits once. The caller must not hold it across a
+        network fetch: it keeps the archive's write lock.
+        """
+        return write_transaction(self.db)
 
     def record_scan(
         self,

@@ -6,13 +6,24 @@ import json
 from pathlib import Path
 from urllib.parse import unquote
 
-from archive_helpers import HOSTILE_NAME, HOSTILE_TEXT, POST_ARABIC, build_archive, set_status
+from archive_helpers import (
+    HOSTILE_NAME,
+    HOSTILE_TEXT,
+    POST_ARABIC,
+    POST_ELECTION,
+    POST_HOSTILE,
+    POST_JACK,
+    build_archive,
+    set_status,
+)
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from archiver import Archive
 from archiver.cli import cli
+from archiver.clock import utc_now
 from archiver.index_page import write_index
+from archiver.models import PostSnapshot
 
 
 def soup(path: Path) -> BeautifulSoup:
@@ -194,3 +205,46 @@ def test_mentions_in_right_to_left_excerpts_are_isolated(tmp_path: Path) -> None
     assert text is not None
     mentions = text.select('bdi[dir="ltr"]')
     assert [m.get_text() for m in mentions] == ["@newsdesk"]
+
+
+def _check_live(config: Path, post_id: str, text: str) -> None:
+    """Record a network check that found the post live, saying ``text``."""
+    with Archive.from_config(config) as archive:
+        post = archive.store.get_post(f"x:{post_id}")
+        assert post is not None
+        snap = PostSnapshot(
+            post_id=post_id,
+            url=post.url,
+            author_handle=post.author_handle,
+            author_name=post.author_name,
+            text=text,
+            html=text,
+            created_at=post.created_at,
+            status="live",
+            source="syndication",
+            http_status=200,
+        )
+        archive.store.record_check(post_id, snap, None, "2099-01-01T00:00:00.000Z", utc_now())
+
+
+def test_index_pages_follow_the_archive_after_one_post_changed(tmp_path: Path) -> None:
+    config = build_archive(tmp_path)
+    for post_id in (POST_ARABIC, POST_ELECTION, POST_HOSTILE, POST_JACK):
+        _check_live(config, post_id, f"first words of {post_id}")
+    embeds = tmp_path / "out" / "embeds"
+    jack = embeds / "index-4.html"  # newest first: Arabic, election, hostile, Jack
+    with Archive.from_config(config) as archive:
+        archive.write_index(per_page=1)
+        backup = jack.read_bytes()
+        _check_live(config, POST_JACK, "second words of Jack")  # same status, new text
+        archive.write_index(per_page=1)
+        assert "second words of Jack" in jack.read_text(encoding="utf-8")
+        # The output folder comes back from an older backup, then another post changes:
+        # Jack's page still shows what the archive holds, not the backup.
+        jack.write_bytes(backup)
+        _check_live(config, POST_ARABIC, "second words of the desk")
+        archive.write_index(per_page=1)
+        fresh = {p.name: p.read_bytes() for p in embeds.glob("*.html")}
+        archive.write_index(per_page=1, force=True)  # every page rendered from scratch
+    assert "second words of Jack" in jack.read_text(encoding="utf-8")
+    assert fresh == {p.name: p.read_bytes() for p in embeds.glob("*.html")}

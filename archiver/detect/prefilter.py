@@ -133,10 +133,12 @@ def might_contain_embeds(
     markers are matched as written. With ``ssg``, the static-site generator forms'
     markers count too (``detect_ssg``).
     """
-    if ssg is not None and might_contain_ssg(data, with_platform_components(ssg)):
-        return True
     view = _view(reported)
+    # The HTML markers first: they flag most pages (theme JS, follow links name the
+    # class), and for those find_embeds runs the SSG prefilter itself anyway.
     if _has_marker(data, view):
+        return True
+    if ssg is not None and might_contain_ssg(data, with_platform_components(ssg)):
         return True
     for marker in view.generic_markers:
         if marker in data:
