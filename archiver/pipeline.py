@@ -485,6 +485,7 @@ class Pipeline:
                 d.have_content,
                 self._stored_media(f"{p}:{d.post_id}"),
                 platform=p,
+                failing_since=d.failing_since,
             )
             for p, d in due
         )

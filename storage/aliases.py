@@ -53,6 +53,7 @@ class AliasesMixin(PostsMixin):
                 "WHERE key = ?",
                 [now, next_check_at, key],
             )
+            self.db.execute("DELETE FROM failing_since WHERE post_key = ?", [key])
             moved = self._move_alias(alias, key)
             self.db.execute(
                 "INSERT INTO post_aliases (key, post_key, resolved_at) VALUES (?, ?, ?) "
@@ -76,5 +77,6 @@ class AliasesMixin(PostsMixin):
         for column in ("quoted_post_key", "reply_to_post_key"):
             self.db.execute(f"UPDATE posts SET {column} = ? WHERE {column} = ?", [key, alias])
         self.db.execute("UPDATE post_aliases SET post_key = ? WHERE post_key = ?", [key, alias])
+        self.db.execute("DELETE FROM failing_since WHERE post_key = ?", [alias])
         self.db.execute("DELETE FROM posts WHERE key = ?", [alias])
         return True

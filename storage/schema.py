@@ -252,6 +252,14 @@ def _v7_reported_embeds(db: sqlite_utils.Database) -> None:
     db.table("reported_embeds").create_index(["platform"])
 
 
+def _v8_failing_since(db: sqlite_utils.Database) -> None:
+    # When the current run of failed checks of a post began (a row only while it
+    # lasts): a Mastodon instance unreachable for long gets a note (mastodon.
+    # host_down_note_after). Its own table, so the posts rows and exports stay as
+    # they were.
+    db.table("failing_since").create({"post_key": str, "since": str}, pk="post_key")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_full_text_search,
@@ -260,6 +268,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v5_post_link_indexes,
     _v6_post_aliases,
     _v7_reported_embeds,
+    _v8_failing_since,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -431,3 +431,26 @@ def test_index_export_and_regenerate_cover_every_platform(
     rows = [json.loads(line) for line in exported.read_text().splitlines()]
     assert sorted(r["platform"] for r in rows) == ["bluesky", "mastodon", "x"]
     assert out.read_bytes() == before  # regenerate writes the same three cards again
+
+
+def test_mastodon_instance_down_for_long_gets_a_note(tmp_path: Path) -> None:
+    from fakemastodon import refusing_base
+
+    sections = {"http": {"host_overrides": {HOST: refusing_base()}}}
+    config = project(tmp_path, {"a.html": masto_iframe()}, **sections)
+    with Archive.from_config(config) as archive:
+        first = archive.run()
+        assert first.fetch_failures == 1
+        [(since,)] = rows(tmp_path, "SELECT since FROM failing_since WHERE post_key = ?", MASTO_KEY)
+        [(error,)] = rows(tmp_path, "SELECT last_error FROM posts WHERE key = ?", MASTO_KEY)
+        assert since and error.startswith("instance unreachable:")
+        assert "not been reachable" not in error  # a fresh failure: no note yet
+        db = sqlite3.connect(tmp_path / "archive.db")
+        db.execute("UPDATE failing_since SET since = '2000-01-01T00:00:00.000Z'")
+        db.commit()
+        db.close()
+        archive.run()
+        post = archive.post(MASTO_KEY)
+    [(error,)] = rows(tmp_path, "SELECT last_error FROM posts WHERE key = ?", MASTO_KEY)
+    assert f"The instance {HOST} has not been reachable since 2000-01-01" in error
+    assert post is not None and post.status == "unknown"  # a failure is never a status

@@ -104,7 +104,13 @@ class MastodonFetcher:
             async with asyncio.timeout(deadline + 1.0):
                 snapshot = await self._lookup(request, parts[0], parts[1], budget)
         except HostUnreachable as exc:
-            return FetchResult(post_id, None, f"instance unreachable: {exc}", budget.attempts)
+            error = f"instance unreachable: {exc}"
+            if request.failing_since:
+                note = host_down_note(
+                    parts[0], request.failing_since, utc_now_iso(), self.config.host_down_note_after
+                )
+                error += f". {note}" if note else ""
+            return FetchResult(post_id, None, error, budget.attempts)
         except FetchError as exc:
             return FetchResult(post_id, None, str(exc), budget.attempts)
         except TimeoutError:
