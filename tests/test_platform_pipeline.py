@@ -454,3 +454,19 @@ def test_mastodon_instance_down_for_long_gets_a_note(tmp_path: Path) -> None:
     [(error,)] = rows(tmp_path, "SELECT last_error FROM posts WHERE key = ?", MASTO_KEY)
     assert f"The instance {HOST} has not been reachable since 2000-01-01" in error
     assert post is not None and post.status == "unknown"  # a failure is never a status
+
+
+def test_the_service_rechecks_a_platform_switched_on_while_x_is_off(
+    tmp_path: Path, bsky: FakeBsky
+) -> None:
+    from archiver.service import Service
+
+    bsky.add_post(make_post_view(PLC, TID, "Full text"))
+    config = project(tmp_path, {"a.html": bsky_snippet()}, **bsky_sections(bsky))  # x.fetch off
+    with Archive.from_config(config) as archive:
+        archive.run()
+        bsky.delete_post(f"at://{PLC}/app.bsky.feed.post/{TID}")
+        report = Service(archive)._recheck_if_due()  # the service's recheck job
+        post = archive.post(BSKY_KEY)
+    assert report is not None and report.posts_fetched == 1
+    assert post is not None and post.status == "deleted"
