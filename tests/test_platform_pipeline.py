@@ -470,3 +470,24 @@ def test_the_service_rechecks_a_platform_switched_on_while_x_is_off(
         post = archive.post(BSKY_KEY)
     assert report is not None and report.posts_fetched == 1
     assert post is not None and post.status == "deleted"
+
+
+def test_init_no_fetch_and_the_example_config_switch_every_platform_off(tmp_path: Path) -> None:
+    from archiver.config import load_config
+    from archiver.project import render_config
+
+    (tmp_path / "init.yaml").write_text(render_config("articles", fetch=False))
+    repo_example = Path(__file__).resolve().parent.parent / "config.yaml"
+    for path in (tmp_path / "init.yaml", repo_example):
+        config = load_config(path)
+        assert [config.fetches(p) for p in ("x", "bluesky", "mastodon")] == [False] * 3, path
+    on = load_config_text(tmp_path, render_config("articles"))
+    assert [on.fetches(p) for p in ("x", "bluesky", "mastodon")] == [True] * 3
+
+
+def load_config_text(tmp_path: Path, text: str) -> Any:
+    from archiver.config import load_config
+
+    path = tmp_path / "on.yaml"
+    path.write_text(text)
+    return load_config(path)
