@@ -33,8 +33,8 @@ from fakebsky import (  # noqa: E402
 from fakex import Fault  # noqa: E402
 
 from archiver.fetch import FetchRequest, FetchResult  # noqa: E402
-from archiver.fetch.http import Budget, HttpSession  # noqa: E402
-from archiver.platforms.base import FetchContext  # noqa: E402
+from archiver.fetch.base import FetchContext  # noqa: E402
+from archiver.fetch.http import HttpSession  # noqa: E402
 from archiver.platforms.bluesky import BLUESKY  # noqa: E402
 
 ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -56,10 +56,12 @@ async def run(fake: FakeBsky, requests: list[FetchRequest], concurrency: int) ->
     )
     async with HttpSession(config.http) as session:
         ctx = FetchContext(
-            session=session,
-            media=None,
-            config=config,
-            budget=lambda: Budget.for_seconds(config.http.post_deadline),
+            session,
+            None,  # type: ignore[arg-type]
+            config.http,
+            config.media,
+            {"bluesky": config.bluesky},
+            config,
         )
         fetcher = BLUESKY.fetcher(ctx)
         size = fetcher.batch_size
