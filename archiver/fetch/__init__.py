@@ -90,6 +90,10 @@ class PostFetcher:
     ) -> None:
         self.close()
 
+    def platform_names(self) -> tuple[str, ...]:
+        """The platforms whose posts this fetcher looks up."""
+        return tuple(p.name for p in self.platforms) if self.platforms is not None else ("x",)
+
     def close(self) -> None:
         """Nothing stays open between runs (each run owns its client); this only
         makes later use an error."""
