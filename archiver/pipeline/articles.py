@@ -1,0 +1,277 @@
+"""Articles in: listing the sources, reading what changed, scanning and storing batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from archiver import detect, encoding
+from archiver.clock import utc_now
+from archiver.decide import (
+    KnownArticle,
+    unchanged_content,
+    unchanged_on_disk,
+)
+from archiver.errors import ArticleReadError
+from archiver.models import (
+    Article,
+    ArticleError,
+    ArticleRef,
+    RunReport,
+)
+from archiver.pipeline.outputs import OutputsMixin
+from archiver.pipeline.scan import (
+    resolved_result,
+    scan_article,
+)
+from archiver.pipeline.state import LoadedArticle, ScannedArticle, archive_wide, log
+from archiver.sources import article_from_bytes, iter_local_articles, source_name
+from archiver.sources.directory import is_markdown
+from archiver.storage import (
+    ArticleState,
+)
+from archiver.storage.fsnames import is_representable, representable
+
+
+class ArticlesMixin(OutputsMixin):
+    """Lists, reads, scans and stores articles, in batches; regenerates stored ones."""
+
+    def _iter_sources(self, report: RunReport) -> Iterator[ArticleRef]:
+        base = self.config.config_path.parent if self.config.config_path else Path.cwd()
+        for index, source in enumerate(self.config.sources):
+            name = source_name(source, index)
+            seen: set[str] = set()  # one set, not a list and a set: it holds every article
+            try:
+                if source.kind == "directory":
+                    refs: Iterator[ArticleRef] = iter_local_articles(
+                        source, index, base, skip=self._output_folders()
+                    )
+                elif self.remote_lister is not None:
+                    refs = self.remote_lister(source, index)
+                else:
+                    continue
+                for ref in refs:
+                    ref = _representable_ref(ref)
+                    seen.add(ref.location)
+                    yield ref
+            except Exception as exc:  # a broken source must not stop the others
+                log.error("source %s failed: %s", name, exc)
+                report.errors.append(ArticleError(location=f"source:{name}", reason=str(exc)))
+                continue
+            if not self.stop.is_set():
+                # Only this source's unseen articles, not a ref of every stored one.
+                for gone in self.store.unseen_articles(name, seen):
+                    self._pages_stale.update(e.post_key for e in self.store.embeds_of(gone))
+                report.articles_removed += self.store.mark_removed(name, seen, utc_now())
+
+    def _output_folders(self) -> tuple[Path, ...]:
+        """Folders a source walk must not enter: what we write is not an article."""
+        if self.config.output.in_place:
+            return (self.config.embeds_root,)
+        return (self.config.output.dir,)
+
+    def _load_stream(
+        self, refs: Iterable[ArticleRef], report: RunReport
+    ) -> Iterator[LoadedArticle]:
+        """Read the articles that changed, in order, outside any transaction: reading a
+        remote article is a network fetch, and a batch transaction holds the write lock."""
+        for ref in refs:
+            if self.stop.is_set():
+                return
+            try:
+                previous = self.store.get_article(ref.location)
+                if previous and self._unchanged_on_disk(ref, previous):
+                    report.articles_skipped += 1
+                    continue
+                loaded = self._load(ref, previous, report)
+            except Exception as exc:  # one bad article is reported, the run goes on
+                if archive_wide(exc):
+                    raise
+                log.exception("failed to scan %s", ref.location)
+                self._fail(ref, f"{type(exc).__name__}: {exc}", report, utc_now())
+                continue
+            if loaded is not None:
+                yield loaded
+
+    def _load(
+        self, ref: ArticleRef, previous: ArticleState | None, report: RunReport
+    ) -> LoadedArticle | None:
+        """Read one article; its ``article`` is None when it needs no scan (not modified,
+        or the same bytes as last time with their copy on disk)."""
+        now = utc_now()
+        try:
+            article = self._read(ref)
+        except ArticleReadError as exc:
+            self._fail(ref, str(exc), report, now)
+            return None
+        if article is None:  # remote article not modified since the last fetch
+            report.articles_skipped += 1
+            return LoadedArticle(ref, previous, None, now)
+        report.articles_scanned += 1
+        if self.progress:
+            self.progress(ref.location)
+        if previous is not None and unchanged_content(
+            _known(previous), article.content_hash, lambda: self._output_exists(ref, previous)
+        ):
+            return LoadedArticle(ref, previous, None, now)
+        return LoadedArticle(ref, previous, article, now)
+
+    def _store_batch(self, batch: list[LoadedArticle], report: RunReport) -> list[ScannedArticle]:
+        """Scan a batch of read articles and store them in one transaction.
+
+        One commit per batch instead of one per article: a third less SQLite time,
+        and far fewer WAL frames to checkpoint. Each article is still its own
+        savepoint, so one that fails is undone alone; no network call happens inside.
+        """
+        scanned: list[ScannedArticle] = []
+        with self.store.batch():
+            for loaded in batch:
+                try:
+                    if loaded.article is None:
+                        self._record_unchanged(loaded.ref, loaded.previous, loaded.now)
+                        continue
+                    item = self._scan(loaded.article, loaded.now, report)
+                except Exception as exc:  # one bad article is reported, the run goes on
+                    if archive_wide(exc):
+                        raise
+                    log.exception("failed to scan %s", loaded.ref.location)
+                    self._fail(loaded.ref, f"{type(exc).__name__}: {exc}", report, utc_now())
+                    continue
+                if item is not None:
+                    scanned.append(item)
+        return scanned
+
+    def _scan(self, article: Article, now: str, report: RunReport) -> ScannedArticle | None:
+        """Scan one article and store what it embeds (a savepoint of the batch)."""
+        ref = article.ref
+        try:
+            result = scan_article(
+                article, self.config.scan.article_time_budget_seconds, self._ssg(article.ref)
+            )
+            aliases = self._aliases_for(result.spans)
+            if aliases:  # filed under the post's own key from the start
+                result = resolved_result(result, aliases)
+        except Exception as exc:  # one bad article is reported, the run goes on
+            log.exception("failed to scan %s", ref.location)
+            self._fail(ref, f"{type(exc).__name__}: {exc}", report, now)
+            return None
+        self._pages_stale.update(e.post_key for e in self.store.embeds_of(ref.location))
+        outcome = self.store.record_scan(
+            article.ref,
+            content_hash=article.content_hash,
+            encoding=article.encoding,
+            embeds=result.records,
+            snapshots=result.snapshots,
+            now=now,
+            etag=article.etag,
+            last_modified=article.last_modified,
+            reported=result.reported,
+        )
+        report.embeds_found += len(result.spans)
+        self._count_changes(report, outcome.new_keys, outcome.updated)
+        # Richer markup of a post (see archiver.decide.markup_rank): every article showing
+        # it, and every post quoting it, is rendered again in this pass.
+        self._content_changed(outcome.updated)
+        return ScannedArticle(article=article, spans=result.spans, scan_bytes=result.scan_bytes)
+
+    def _read(self, ref: ArticleRef) -> Article | None:
+        if ref.path is None:
+            if self.remote_reader is None:
+                raise ArticleReadError("remote articles need the network sources")
+            return self.remote_reader(ref)
+        try:
+            data = Path(ref.path).read_bytes()
+        except OSError as exc:
+            raise ArticleReadError(f"cannot read: {exc.strerror or exc}") from exc
+        return article_from_bytes(ref, data)
+
+    def _unchanged_on_disk(self, ref: ArticleRef, previous: ArticleState) -> bool:
+        """Same size and mtime (or an older lastmod) as last time, and its output is there:
+        skip without reading (``archiver.decide.unchanged_on_disk``)."""
+        return unchanged_on_disk(ref, _known(previous), lambda: self._output_exists(ref, previous))
+
+    def _record_unchanged(self, ref: ArticleRef, previous: ArticleState | None, now: str) -> None:
+        self.store.record_article_unchanged(ref, now)
+        # That resets output_path like a scan does; the copy on disk is still the one
+        # of the current content, so confirm it again (else the next run rewrites it).
+        if previous is None or self.config.output.in_place or not previous.output_hash:
+            return
+        out_path = self._output_path(ref)
+        if previous.output_path == str(out_path):
+            self.store.mark_rewritten(ref.location, str(out_path), previous.output_hash, now)
+
+    def _output_exists(self, ref: ArticleRef, previous: ArticleState) -> bool:
+        """The rewritten copy of the article's last scan is on disk.
+
+        ``record_scan`` resets ``output_path`` (to the relative path) in the scan's own
+        transaction; only a finished rewrite sets it to the file written
+        (``mark_rewritten``). A crash between the two leaves the reset value, so the
+        next run rewrites the article instead of trusting a stale copy.
+        """
+        if self.config.output.in_place:
+            return True
+        out_path = self._output_path(ref)
+        return previous.output_path == str(out_path) and out_path.exists()
+
+    def _regenerate_one(self, ref: ArticleRef, report: RunReport) -> None:
+        """Read one stored article again and rewrite it; a failure fails it alone."""
+        try:
+            article = self._read(ref) if ref.path else self._read_output_source(ref)
+            if article is None:
+                return
+            scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
+            spans = detect.find_embeds(
+                scan_bytes, markdown=is_markdown(ref.location), ssg=self._ssg(ref)
+            )
+        except ArticleReadError as exc:
+            report.errors.append(
+                ArticleError(location=ref.location, reason=representable(str(exc)))
+            )
+            self._failed.add(ref.location)
+            return
+        except Exception as exc:  # e.g. bytes its declared charset cannot decode
+            if archive_wide(exc):
+                raise
+            log.exception("failed to regenerate %s", ref.location)
+            self._fail(ref, f"{type(exc).__name__}: {exc}", report, utc_now())
+            return
+        self._rewrite(ScannedArticle(article=article, spans=spans, scan_bytes=scan_bytes), report)
+
+    def _read_output_source(self, ref: ArticleRef) -> Article | None:
+        if self.remote_refetch is not None:
+            return self.remote_refetch(ref)
+        if self.remote_reader is None:
+            return None
+        return self.remote_reader(ref)
+
+    def _regenerate_stale(self, report: RunReport) -> None:
+        """Rewrite every article whose copy is out of date and that did not fail."""
+        for ref in self.store.stale_article_refs():
+            if self.stop.is_set():
+                return
+            if ref.location not in self._failed:
+                self._regenerate_one(ref, report)
+
+
+def _known(state: ArticleState) -> KnownArticle:
+    """The facts of a stored article that the unchanged rules look at."""
+    return KnownArticle(
+        size=state.size,
+        mtime_ns=state.mtime_ns,
+        content_hash=state.content_hash,
+        error=state.error,
+        last_scanned_at=state.last_scanned_at,
+    )
+
+
+def _representable_ref(ref: ArticleRef) -> ArticleRef:
+    """The ref with a location that can be stored and shown.
+
+    A file name that is not valid UTF-8 (a Latin-1 ``café.html``) reaches us with lone
+    surrogates; its location becomes ``caf\\xe9.html`` while ``path`` and
+    ``output_relpath`` keep the real name, so the copy is written under the same bytes.
+    """
+    if is_representable(ref.location):
+        return ref
+    return replace(ref, location=representable(ref.location))

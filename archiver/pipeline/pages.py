@@ -1,0 +1,156 @@
+"""Post pages: each archived post's local copy, the articles it lists, its refresh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from archiver import platforms, render
+from archiver.config import MEDIA_DIR
+from archiver.files import write_if_changed
+from archiver.models import (
+    Post,
+    RunOutcome,
+)
+from archiver.pipeline.state import PipelineState, log
+from archiver.rewrite import relative_href
+from archiver.storage.results import EmbedLink
+
+_HREFS_MEMO = 4096
+
+
+class PagesMixin(PipelineState):
+    """Writes post pages under ``embeds/PLATFORM/`` and keeps their article lists current."""
+
+    def _refresh_post_pages(self) -> None:
+        """Bring the post pages of this pass up to date with their final list of articles.
+
+        A page is written when its post is first met in a pass, before later batches
+        have recorded the other articles that embed it; it is rendered again only if
+        that list changed. After a pass that did not finish (killed, stopped), every
+        existing page is refreshed once, so the archive converges to what an
+        uninterrupted pass produces.
+        """
+        # Pages deleted from disk (a cleaned output folder) are written again.
+        missing = {
+            key
+            for key, path in self.store.local_copies()
+            if not (self.config.output.dir / path).exists()
+        }
+        keys = set(self._pages_written) | self._pages_stale | missing
+        forced = self._pages_stale | missing
+        self._pages_stale = set()
+        previous = self.store.recent_runs(2)[1:]  # [0] is this pass's own row
+        if previous and previous[0].get("outcome") in (
+            RunOutcome.INTERRUPTED,
+            RunOutcome.FAILED,
+            RunOutcome.RUNNING,
+        ):
+            everything = set(self.store.post_keys())
+            keys |= everything
+            forced |= everything
+        for key in sorted(keys):
+            if self.stop.is_set():
+                return
+            platform, _, post_id = key.partition(":")
+            page = self._page_path(platform, post_id)
+            if page is None:
+                # A key stored before ids were checked (x:../index): it names no file.
+                log.warning("post %r: not a valid post id, no local copy", key)
+                continue
+            if key not in missing and not page.exists():
+                continue  # only pages that exist (quoted posts may have none)
+            written = self._pages_written.get(key)
+            if key not in forced and written == self._articles_of(key):
+                continue
+            post = self.store.get_post(key)
+            if post is not None:
+                self._write_post_page(post, force=True)
+
+    def _articles_of(self, key: str) -> tuple[str, ...]:
+        return tuple(self.store.articles_embedding([key]))
+
+    def _render_embed(
+        self, key: str, embeds_href: str, lang: str | None = None, style: bool = True
+    ) -> str | None:
+        post = self.store.get_post(key)
+        if post is None or self._page_path(post.platform, post.post_id) is None:
+            # Not archived, or named by an id that is not yet the post's own (a Bluesky
+            # handle not resolved yet): the original markup stays until it is.
+            return None
+        page = self._write_post_page(post)
+        copy_href = f"{embeds_href}/{page.parent.name}/{page.name}"
+        media = f"{embeds_href}/{MEDIA_DIR}/"
+        return render.render_embed(post, copy_href, media, lang=lang, style=style)
+
+    def _write_post_page(self, post: Post, force: bool = False) -> Path:
+        """Write the post's local copy (once per pass unless forced) and return its path."""
+        page = self._page_path(post.platform, post.post_id)
+        if page is None:
+            raise ValueError(f"refusing a local copy path for post {post.key!r}")
+        if post.key in self._pages_written and not force:
+            return page
+        articles = self._articles_of(post.key)
+        html = render.render_post_page(
+            post,
+            "../media/",
+            articles=self._article_links(page, post.key),
+            versions=self.store.snapshots_of(post.key),
+        )
+        write_if_changed(page, html.encode("utf-8"), fsync=self.config.output.fsync)
+        relative = page.relative_to(self.config.output.dir).as_posix()
+        if post.local_path != relative:
+            # Recorded once per batch (see _flush_local_paths): one transaction, not one each.
+            self._local_paths[post.key] = relative
+        self._pages_written[post.key] = articles
+        return page
+
+    def _page_path(self, platform: str, post_id: str) -> Path | None:
+        """``embeds/PLATFORM/STEM.html``, or None when the key cannot safely name a file:
+        the only place a post's page path is built, so nothing else can escape. The
+        platform checks its id and names the file (``file_stem``); the stem is checked
+        again here, so a platform's bug cannot escape the folder either."""
+        try:
+            owner = platforms.get(platform)
+        except platforms.UnknownPlatform:
+            return None
+        if not owner.is_post_id(post_id):
+            return None
+        stem = platforms.safe_stem(owner.file_stem(post_id))
+        if stem is None:
+            return None
+        return self.config.embeds_root / owner.name / f"{stem}.html"
+
+    def _article_links(self, page: Path, key: str) -> list[render.EmbeddingArticle]:
+        """The live articles embedding a post, linked from its page to their rewritten copies."""
+        links: dict[str, render.EmbeddingArticle] = {}
+        for link in self.store.articles_of_post(key):
+            if link.removed_at is None and link.location not in links:
+                out = self._known_output(link)
+                copy = self._href(page, out) if out is not None else None
+                links[link.location] = render.EmbeddingArticle(link.location, copy, link.url)
+        return list(links.values())
+
+    def _href(self, page: Path, target: Path) -> str:
+        """``relative_href(page, target)``, remembered: every post page of an article
+        links back to it, and relpath cost 30 us a call (bounded memo)."""
+        key = (str(page.parent), str(target))
+        href = self._hrefs.get(key)
+        if href is None:
+            if len(self._hrefs) >= _HREFS_MEMO:
+                self._hrefs.clear()
+            href = self._hrefs[key] = relative_href(page, target)
+        return href
+
+    def _known_output(self, link: EmbedLink) -> Path | None:
+        """Where an article's rewritten copy is (or is about to be, in this pass)."""
+        if not link.output_path:
+            return None
+        if Path(link.output_path).is_absolute():
+            return Path(link.output_path)  # recorded by the rewrite
+        if self.config.output.in_place and link.path:
+            return Path(link.path)
+        # Not rewritten yet: the path the scan recorded, under output.dir. Only a link
+        # is made from it (nothing is written there), so a lexical check is enough and
+        # spares a resolve() per article on every page.
+        parts = Path(link.output_path).parts
+        return None if ".." in parts else self.config.output.dir.joinpath(*parts)

@@ -1,0 +1,163 @@
+"""The state of one pass, and the bookkeeping every stage of the pipeline shares."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archiver.config import Config
+from archiver.detect_ssg import SsgOptions, options_for
+from archiver.models import (
+    Article,
+    ArticleError,
+    ArticleRef,
+    EmbedSpan,
+    RunReport,
+)
+from archiver.pipeline.scan import (
+    platform_of,
+    resolved_span,
+)
+from archiver.sources import source_name
+from archiver.storage import (
+    ArchiveStorage,
+    ArticleState,
+    DatabaseError,
+    OperationalError,
+)
+from archiver.storage.fsnames import representable
+
+if TYPE_CHECKING:
+    from archiver.fetch import PostFetcher
+
+
+# The logger keeps the name it had before the split: log lines show it.
+log = logging.getLogger("archiver.pipeline")
+
+
+@dataclass
+class ScannedArticle:
+    """An article read and scanned in this pass, kept until its batch is rewritten."""
+
+    article: Article
+    spans: list[EmbedSpan]
+    scan_bytes: bytes  # ASCII-compatible bytes the spans index into
+
+
+@dataclass
+class LoadedArticle:
+    """An article read in this pass, waiting for its batch to be scanned and stored."""
+
+    ref: ArticleRef
+    previous: ArticleState | None
+    article: Article | None  # None: nothing to scan (not modified, or the same bytes)
+    now: str
+
+
+@dataclass
+class PipelineState:
+    """The fields of a pass (a ``Pipeline`` serves one pass), and the helpers all stages use."""
+
+    config: Config
+    store: ArchiveStorage
+    fetcher: PostFetcher | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    progress: Callable[[str], None] | None = None
+    remote_reader: Callable[[ArticleRef], Article | None] | None = None
+    remote_lister: Callable[[object, int], Iterator[ArticleRef]] | None = None
+    # Regenerating a remote article needs its bytes even when it has not changed
+    # (a conditional GET would answer 304): an unconditional reader, if set.
+    remote_refetch: Callable[[ArticleRef], Article | None] | None = None
+    # Post pages written in this pass, with the articles they listed.
+    _pages_written: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Posts an article stopped embedding (edited or removed) in this pass: their
+    # pages list the articles that embed them, so they are refreshed at the end.
+    _pages_stale: set[str] = field(default_factory=set)
+    _checked: set[str] = field(default_factory=set)
+    _local_paths: dict[str, str] = field(default_factory=dict)
+    # Articles that failed in this pass: not tried again before the next one.
+    _failed: set[str] = field(default_factory=set)
+    # Posts this pass created, and those it counted as updated: a post first stored
+    # from markup and then fetched is new, not also "updated"; one updated twice
+    # (richer markup, then a check) counts once.
+    _new_keys: set[str] = field(default_factory=set)
+    _updated_keys: set[str] = field(default_factory=set)
+    # Resolved output paths of the last few articles (see _joined_output).
+    _joined: dict[str, Path] = field(default_factory=dict)
+    _hrefs: dict[tuple[str, str], str] = field(default_factory=dict)
+    _roots: tuple[Path, Path] | None = None  # output.dir and the embeds folder, resolved
+
+    def _fail(self, ref: ArticleRef, reason: str, report: RunReport, now: str) -> None:
+        """Report an article that failed, and record why on the article.
+
+        The next pass retries it: an article with an error is never skipped unread.
+        """
+        reason = representable(reason)  # it may quote a file name that is not UTF-8
+        log.warning("%s: %s", ref.location, reason)
+        report.errors.append(ArticleError(location=ref.location, reason=reason))
+        self._failed.add(ref.location)  # not tried again in this pass
+        try:
+            self.store.record_article_error(ref, reason, now)
+        except Exception:  # the archive refused even that: the report still says why
+            log.exception("could not record the failure of %s", ref.location)
+
+    def _count_changes(self, report: RunReport, new: set[str], updated: set[str]) -> None:
+        """Count posts created in this pass, and posts that existed before it and changed."""
+        report.posts_new += len(new - self._new_keys)
+        self._new_keys |= new
+        fresh = updated - self._new_keys - self._updated_keys
+        self._updated_keys |= fresh
+        report.posts_updated += len(fresh)
+
+    def _content_changed(self, keys: set[str]) -> None:
+        """Posts whose content changed: their pages, and those of posts quoting or
+        replying to them, are written again when next rendered. (The store marked the
+        articles showing any of them out of date, in the transaction that changed it.)"""
+        if not keys:
+            return
+        for key in keys | self.store.posts_linking_to(keys):
+            self._pages_written.pop(key, None)
+
+    def _flush_local_paths(self) -> None:
+        self.store.set_local_paths(self._local_paths)
+        self._local_paths = {}
+
+    def _ssg(self, ref: ArticleRef) -> SsgOptions:
+        """Which static-site generator forms count in this article (see detect_ssg)."""
+        scan = self.config.scan
+        bare = False
+        for index, source in enumerate(self.config.sources):
+            if source.kind == "directory" and source_name(source, index) == ref.source:
+                bare = source.bare_urls
+        base = SsgOptions(
+            bare_urls=bare,
+            shortcodes=tuple(scan.tweet_shortcodes),
+            liquid_tags=tuple(scan.tweet_liquid_tags),
+            components=tuple(scan.tweet_components),
+        )
+        return options_for(ref.location, base)
+
+    def _aliases_for(self, spans: Iterable[EmbedSpan]) -> dict[str, str]:
+        """The post keys of spans that name a post by an id its platform does not take
+        as the post's own (a Bluesky handle), when the archive has resolved them. X's
+        spans never touch the database."""
+        pending = {
+            s.key for s in spans if not s.reported and not platform_of(s).is_post_id(s.post_id)
+        }
+        return self.store.post_aliases(pending) if pending else {}
+
+    def _resolve_spans(self, spans: list[EmbedSpan]) -> list[EmbedSpan]:
+        """``spans``, those of resolved aliases naming their post's own id."""
+        aliases = self._aliases_for(spans)
+        return [resolved_span(s, aliases) for s in spans] if aliases else spans
+
+
+def archive_wide(exc: BaseException) -> bool:
+    """True for a failure of the archive itself, not of one article: a database that is
+    locked past the busy timeout, full, read-only, corrupt or unreadable. Failing every
+    article one by one would hide it; the pass stops and says so."""
+    return isinstance(exc, OperationalError) or type(exc) is DatabaseError
