@@ -57,14 +57,9 @@ def child(kind: str, mode: str, body_file: str) -> None:
     """Run one mode; print 'listed extra_kb seconds body_bytes'."""
     import defusedxml.ElementTree as SafeET
 
-    from archiver.sources.remote import (
-        SITEMAP_NAMESPACES,
-        Entry,
-        _rss_entry,
-        _sitemap_entry,
-        stream_feed,
-        stream_sitemap,
-    )
+    from archiver.sources.feed import _rss_entry, stream_feed
+    from archiver.sources.sitemap import SITEMAP_NAMESPACES, _sitemap_entry, stream_sitemap
+    from archiver.sources.xmldoc import Entry
 
     body = Path(body_file).read_bytes()  # one copy of the body, before the baseline
     base = "https://news.example/feed.xml"
