@@ -12,8 +12,8 @@ The layers, bottom first (a module may import its own layer or a lower one, neve
    (``detect.lexer``, ``detect.walk``), and a platform's pure URL/id/time parsers
    (``platforms.x.urls``, ``.snowflake``, ``.ssg``, ``.markup``, ``.markup_lxml``) (markup in, plain values out)
 2. io: ``fetch``, ``storage`` (the network and the database), and a platform's
-   fetcher and endpoint clients (``platforms.x.fetcher``, ``.syndication``, ``.oembed``,
-   ``.wayback``, ``.token``)
+   fetcher and endpoint clients (``platforms.x.fetcher``, ``.syndication`` with its readers
+   ``.payload`` and ``.text``, ``.oembed``, ``.wayback``, ``.token``)
 3. platforms: the ``platforms`` registry, the interface and each platform's entry
    point and recognisers (a platform package spans layers: its parsers sit in parse,
    its fetcher in io, and the rest here)
@@ -73,6 +73,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "archiver.storage",
             "archiver.platforms.x.fetcher",
             "archiver.platforms.x.syndication",
+            "archiver.platforms.x.payload",
+            "archiver.platforms.x.text",
             "archiver.platforms.x.oembed",
             "archiver.platforms.x.wayback",
             "archiver.platforms.x.token",
