@@ -12,30 +12,26 @@ rate limit are shared by all posts of the run. Policy, in one place:
 * a host that refuses connections several times in a row is considered down for a
   short while, so a run with the network down ends in seconds instead of hammering.
 
-It also re-exports the small helpers the source modules share (time formats, URL
-checks from ``archiver.snapshot``).
+It also re-exports the small helpers the source modules share (time formats from
+``times``, URL checks from ``archiver.snapshot``) and the retry policy's plain parts
+(``retry``: ``Budget``, backoff, ``Retry-After``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import importlib.util
-import math
-import random
 import re
 import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from archiver.clock import iso_from_unix_ms
 from archiver.config import HttpConfig
 from archiver.snapshot.sanitize import safe_http_url
 from archiver.snapshot.snowflake import created_at_from_id, utc_now_iso
@@ -50,6 +46,14 @@ from .errors import (
     UnsupportedEncoding,
 )
 from .policy import HostGuard, guard_transport, is_internal
+from .retry import (
+    DEFAULT_BACKOFF_BASE,
+    DEFAULT_BACKOFF_CAP,
+    Budget,
+    backoff_delay,
+    retry_after_seconds,
+)
+from .times import best_created_at, iso_from_epoch_ms, parse_time_ms
 
 __all__ = [
     "BodyTooLarge",
@@ -79,10 +83,6 @@ __all__ = [
 if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
     sys.modules["sniffio"] = None  # type: ignore[assignment]
 
-# Backoff defaults: small on purpose, a post's retries must fit in its deadline and a
-# run with the network down must end quickly. PostFetcher lets tests shrink them.
-DEFAULT_BACKOFF_BASE = 0.25
-DEFAULT_BACKOFF_CAP = 8.0
 # Consecutive refused connections before a host is treated as down, and for how long.
 BREAKER_THRESHOLD = 3
 BREAKER_COOLDOWN = 15.0
@@ -93,21 +93,6 @@ MAX_REDIRECTS = 5
 # A check run on every URL before it is requested (first hop and each redirect);
 # it raises (``HostRefused``) to stop the request.
 UrlCheck = Callable[[str], None]
-
-
-@dataclass
-class Budget:
-    """What one post may still spend: a monotonic deadline, and a count of attempts."""
-
-    deadline: float
-    attempts: int = 0
-
-    @classmethod
-    def for_seconds(cls, seconds: float) -> Budget:
-        return cls(deadline=time.monotonic() + seconds)
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
 
 
 class Sink(Protocol):
@@ -162,38 +147,6 @@ def host_key(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     return f"{host}:{parts.port}" if parts.port else host
-
-
-def backoff_delay(attempt: int, base: float, cap: float) -> float:
-    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**(attempt-1))]."""
-    return random.uniform(0.0, min(cap, base * (2 ** max(0, attempt - 1))))
-
-
-def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or HTTP-date) or ``x-rate-limit-reset``."""
-    now = time.time() if now is None else now
-    value = headers.get("retry-after")
-    if value:
-        value = value.strip()
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            return max(0.0, when.timestamp() - now)
-    reset = headers.get("x-rate-limit-reset")
-    if reset:
-        try:
-            return max(0.0, float(reset.strip()) - now)
-        except ValueError:
-            return None
-    return None
 
 
 class HttpSession:
@@ -470,39 +423,3 @@ def _check_redirect(origin: str, target: str) -> None:
         return  # a name: the connection-time check looks at its addresses
     if internal and host != urlsplit(origin).hostname:
         raise HostRefused(f"refused redirect to {target[:200]}: internal address")
-
-
-# --- small shared helpers --------------------------------------------------------
-
-
-def iso_from_epoch_ms(ms: float) -> str:
-    """``2026-02-16T11:24:04.484Z`` from milliseconds since the Unix epoch."""
-    return iso_from_unix_ms(math.floor(ms))
-
-
-def parse_time_ms(value: object) -> int | None:
-    """Epoch ms from the date formats X payloads use (ISO 8601, or the v1.1 API's
-    ``Wed Oct 10 20:19:24 +0000 2018``); None when unparseable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            stamp = datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")
-        except ValueError:
-            return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    return round(stamp.timestamp() * 1000)
-
-
-def best_created_at(post_id: str, payload_value: object) -> str | None:
-    """The post's creation time: the snowflake's exact ms when the id is a snowflake
-    (payloads round down to whole seconds), else the payload's, normalised."""
-    from_id = created_at_from_id(post_id)
-    if from_id is not None:
-        return from_id
-    from_payload = parse_time_ms(payload_value)
-    return iso_from_epoch_ms(from_payload) if from_payload is not None else None
