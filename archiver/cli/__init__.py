@@ -4,11 +4,11 @@ Exit codes: 0 success, 1 some articles or posts failed, 2 usage or config error,
 3 not found, 4 another instance holds the archive lock.
 
 The group lives here; the commands live by kind in ``archiver.cli.work`` (run,
-regenerate, restore, index), ``archiver.cli.queries`` (posts, articles, export, stats),
-``archiver.cli.service`` (serve, status) and ``archiver.cli.project`` (init, add,
-datasette-metadata, browse); ``archiver.cli.context`` holds the context, exit codes and
-error mapping, ``archiver.cli.output`` the printing. Command modules import those two,
-never this package, so nothing imports in a circle.
+regenerate, restore, index), ``archiver.cli.posts`` (posts), ``archiver.cli.queries``
+(articles, export, stats), ``archiver.cli.service`` (serve, status) and
+``archiver.cli.project`` (init, add, datasette-metadata, browse); ``archiver.cli.context``
+holds the context, exit codes and error mapping, ``archiver.cli.output`` the printing.
+Command modules import those two, never this package, so nothing imports in a circle.
 """
 
 from __future__ import annotations
