@@ -99,6 +99,7 @@ def post_filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def post_filters(archive: Archive, criteria: dict[str, Any]) -> Any:
+    """The archive's PostFilter for the filter options given (``--status`` is repeatable)."""
     statuses = criteria.pop("statuses", ())
     return archive.post_filter(status=statuses, **criteria)
 
@@ -155,10 +156,12 @@ def _minute(timestamp: str | None) -> str:
 
 
 def format_day(timestamp: str | None) -> str:
+    """A stored timestamp's day, ``2024-03-21``, as tables show it."""
     return (timestamp or "")[:10]
 
 
 def format_handle(handle: str | None) -> str:
+    """``@handle``, or nothing without one."""
     return f"@{handle}" if handle else ""
 
 

@@ -91,4 +91,5 @@ def options_re(
 
 
 def component_names(options: SsgOptions) -> tuple[str, ...]:
+    """Every component name to look for: X's and the other platforms'."""
     return (*options.components, *(name for name, _ in options.platform_components))

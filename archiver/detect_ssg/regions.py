@@ -113,5 +113,6 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def in_ranges(ranges: list[tuple[int, int]], starts: list[int], pos: int) -> bool:
+    """``pos`` lies in one of the sorted, merged ``ranges`` (``starts``: their starts)."""
     i = bisect.bisect_right(starts, pos) - 1
     return i >= 0 and ranges[i][0] <= pos < ranges[i][1]

@@ -121,6 +121,7 @@ _BLANK_RE: Final = re.compile(rb"[ \t]*\r?$")
 
 
 def keep_span(found: list[EmbedSpan], span: EmbedSpan | None) -> None:
+    """Add ``span`` to ``found`` unless a form's parser refused it (None)."""
     if span is not None:
         found.append(span)
 

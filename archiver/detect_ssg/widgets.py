@@ -34,6 +34,7 @@ MDX_ARCHIVED_RE: Final = re.compile(
 
 
 def widget(data: bytes, m: re.Match[bytes]) -> EmbedSpan | None:
+    """A ``twitterwidget`` element or a rendered ``div`` without an iframe, or None."""
     attrs: dict[bytes, bytes] = {}
     for a in _ATTR_RE.finditer(m.group(2)):
         value = next((g for g in a.groups()[1:] if g is not None), b"")

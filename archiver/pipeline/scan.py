@@ -86,6 +86,7 @@ def scan_article(
 
 
 def resolved_span(span: EmbedSpan, aliases: dict[str, str]) -> EmbedSpan:
+    """``span`` naming its post's own id when ``aliases`` resolves its key."""
     key = aliases.get(span.key)
     return span if key is None else replace(span, post_id=key.partition(":")[2])
 

@@ -133,5 +133,6 @@ def normalise_date(value: str | None) -> str | None:
 
 
 def latest(*values: str | None) -> str | None:
+    """The latest of the normalised timestamps given, or None."""
     present = [v for v in values if v]
     return max(present) if present else None

@@ -29,6 +29,8 @@ def split_tag(tag: object) -> tuple[str, str]:
 
 
 class Readable(Protocol):
+    """A binary stream: what the XML parser reads from."""
+
     def read(self, size: int = -1, /) -> bytes: ...
 
 
@@ -52,6 +54,7 @@ class LimitedReader:
 
 
 def xml_stream(data: bytes) -> Readable:
+    """The document as a stream: ``.xml.gz`` bodies decompressed lazily, within the cap."""
     if data[:2] == b"\x1f\x8b":
         # A .xml.gz body: decompressed as the parser reads, never more than the cap.
         return LimitedReader(gzip.GzipFile(fileobj=io.BytesIO(data)), MAX_XML_BYTES)
@@ -91,6 +94,7 @@ def open_document(data: bytes) -> tuple[Element, Generator[Event, None, None]]:
 
 
 def child_text(parent: Element, namespaces: set[str] | str, local: str) -> str | None:
+    """The stripped text of ``parent``'s first child named ``local`` in ``namespaces``."""
     wanted = {namespaces} if isinstance(namespaces, str) else namespaces
     for child in parent:
         ns, name = split_tag(child.tag)

@@ -35,19 +35,23 @@ CARD_IMAGE_KEYS = (
 
 
 def as_dict(value: object) -> dict[str, Any]:
+    """``value`` if it is an object, else an empty one."""
     return value if isinstance(value, dict) else {}
 
 
 def as_list(value: object) -> list[Any]:
+    """``value`` if it is a list, else an empty one."""
     # Entity lists arrive as lists, or as ``{}`` since 2026; anything else is "none".
     return value if isinstance(value, list) else []
 
 
 def as_str(value: object) -> str | None:
+    """``value`` if it is a non-empty string, else None."""
     return value if isinstance(value, str) and value else None
 
 
 def as_int(value: object) -> int | None:
+    """``value`` as an int (an int, or a string of digits), else None; booleans are not."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
