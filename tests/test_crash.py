@@ -45,8 +45,10 @@ def test_kill_9_during_runs_leaves_a_consistent_archive_that_converges(tmp_path:
         kills=KILLS,
         articles=150,
         seed=SEED,
-        # Keep the suite bounded; the bench script runs as long as asked.
-        deadline=time.monotonic() + 48,
+        # A bound, not a target: the loop stops at KILLS kills (about 40 s on an idle
+        # 2-core machine); a loaded one needs more time for the same kills. The bench
+        # script runs as long as asked.
+        deadline=time.monotonic() + 110,
         window_factor=WINDOW,
         log=lines.append,
     )
