@@ -72,7 +72,7 @@ def test_kill_9_during_fetches_and_media_downloads_leaves_a_consistent_archive(
         articles=NETWORK_ARTICLES,
         seed=SEED,
         mode="network",
-        deadline=time.monotonic() + 60,
+        deadline=time.monotonic() + 110,  # a bound, not a target (see above)
         window_factor=WINDOW,
         log=lines.append,
     )
