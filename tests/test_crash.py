@@ -172,6 +172,7 @@ def test_an_index_write_cut_short_is_finished_by_the_next_one(tmp_path: Path) ->
     assert "c.html" in page_2
 
 
+@pytest.mark.slow
 def test_a_post_change_recorded_by_a_killed_run_still_reaches_its_articles(
     tmp_path: Path, fakex: FakeX
 ) -> None:
