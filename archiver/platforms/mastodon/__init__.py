@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 from archiver.models import EmbedSpan, PostSnapshot
 
-from ..base import PostRef, Recogniser
+from ..base import CardInfo, PostRef, Recogniser
 from . import urls
+from .card import MASTODON_CARD
 from .markup import snapshot_from_markup
 from .recognisers import RECOGNISERS
 
@@ -29,6 +30,7 @@ class MastodonPlatform:
 
     name = "mastodon"
     label = "Mastodon"
+    card: CardInfo = MASTODON_CARD
     recognisers: Sequence[Recogniser] = RECOGNISERS
 
     def parse_url(self, url: str) -> PostRef | None:
