@@ -194,13 +194,19 @@ def test_a_bluesky_card_shows_the_post_as_bluesky_did(bsky: FakeBsky, tmp_path: 
     assert all(h.startswith(("https://", "embeds/")) for h in _hrefs(card)), _hrefs(card)
 
 
-def test_a_bluesky_copy_page_says_where_the_copy_came_from(bsky: FakeBsky, tmp_path: Path) -> None:
+def test_a_bluesky_copy_page_and_the_index_say_where_the_copy_came_from(
+    bsky: FakeBsky, tmp_path: Path
+) -> None:
     _bluesky_post(bsky)
     card = _card(_run(tmp_path, _bluesky_embed(ALICE, RKEY), _bsky_extra(bsky)))
     copy = _copy_page(tmp_path, card)
     assert "Fetched from Bluesky" in copy and "Fetched from X" not in copy
     assert ">View on Bluesky</a>" in copy
     assert "x.com" not in copy
+    # The archive's index lists it the same way.
+    index = (tmp_path / "out" / "embeds" / "index.html").read_text(encoding="utf-8")
+    assert ">View on Bluesky</a>" in index and "View on X" not in index
+    assert '<bdi class="handle" dir="ltr">@alice.example.com</bdi>' in index
 
 
 def test_an_unchecked_bluesky_post_reads_from_its_markup(tmp_path: Path) -> None:

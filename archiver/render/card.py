@@ -248,6 +248,11 @@ def _platform(name: str) -> tuple[platforms.Platform | None, CardInfo]:
     return platform, card_info(platform)
 
 
+def platform_card(name: str) -> CardInfo:
+    """What cards show of the platform called ``name`` (see ``CardInfo``)."""
+    return _platform(name)[1]
+
+
 def _shown_handle(handle: str | None, info: CardInfo) -> str | None:
     return handle if handle and info.is_handle(handle) else None
 
