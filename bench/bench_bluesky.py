@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +34,8 @@ from fakebsky import (  # noqa: E402
 from fakex import Fault  # noqa: E402
 
 from archiver.fetch import FetchRequest, FetchResult  # noqa: E402
-from archiver.fetch.http import Budget, HttpSession  # noqa: E402
+from archiver.fetch.http import HttpSession  # noqa: E402
+from archiver.fetch.media import MediaStore  # noqa: E402
 from archiver.platforms.base import FetchContext  # noqa: E402
 from archiver.platforms.bluesky import BLUESKY  # noqa: E402
 
@@ -55,12 +57,8 @@ async def run(fake: FakeBsky, requests: list[FetchRequest], concurrency: int) ->
         http={"concurrency": concurrency, "post_deadline": 120.0, "timeout": 30.0},
     )
     async with HttpSession(config.http) as session:
-        ctx = FetchContext(
-            session=session,
-            media=None,
-            config=config,
-            budget=lambda: Budget.for_seconds(config.http.post_deadline),
-        )
+        media = MediaStore(session, config.media, Path(tempfile.mkdtemp()))
+        ctx = FetchContext(session, media, config.http, config.media, config=config)
         fetcher = BLUESKY.fetcher(ctx)
         size = fetcher.batch_size
         batches = [requests[at : at + size] for at in range(0, len(requests), size)]

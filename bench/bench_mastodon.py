@@ -33,7 +33,7 @@ from fakemastodon import FakeMastodon, make_status  # noqa: E402
 
 from archiver.config import Config, HttpConfig, MediaConfig  # noqa: E402
 from archiver.fetch import FetchRequest, FetchResult  # noqa: E402
-from archiver.fetch.http import Budget, HttpSession  # noqa: E402
+from archiver.fetch.http import HttpSession  # noqa: E402
 from archiver.fetch.media import MediaStore  # noqa: E402
 from archiver.platforms.base import FetchContext  # noqa: E402
 from archiver.platforms.mastodon import PLATFORM  # noqa: E402
@@ -45,12 +45,7 @@ async def fetch_all(config: Config, post_ids: list[str], media_root: Path) -> li
     """Fetch every post, keeping 2 × concurrency posts in flight (as fetch_many does)."""
     async with HttpSession(config.http) as session:
         media = MediaStore(session, config.media, media_root)
-        ctx = FetchContext(
-            session=session,
-            media=media,
-            config=config,
-            budget=lambda: Budget.for_seconds(config.http.post_deadline),
-        )
+        ctx = FetchContext(session, media, config.http, config.media, config=config)
         fetcher = PLATFORM.fetcher(ctx)
         window = asyncio.Semaphore(2 * config.http.concurrency)
 
