@@ -297,7 +297,20 @@ BLUESKY_POST = post(
         '@harbour.example.org</a>: roads closed, see <a href="https://example.org/roads">'
         "example.org/roads</a> #storm"
     ),
-    media=[photo("p-wide.png", "Flooded road by the harbour"), photo("p-sq.png", "A closed sign")],
+    media=[
+        photo("p-wide.png", "Flooded road by the harbour"),
+        photo("p-sq.png", "A closed sign"),
+        # Bluesky's video is an HLS stream: only its still is archived.
+        MediaItem(
+            "video",
+            "https://video.bsky.app/watch/did%3Aplc%3Az72i7hdynmk6r22z27h6tvur/c/playlist.m3u8",
+            "Waves over the sea wall",
+            1280,
+            720,
+            content_type="application/vnd.apple.mpegurl",
+            poster_local_path="poster.png",
+        ),
+    ],
     quoted=_BSKY_QUOTED,
     quoted_key=_BSKY_QUOTED.key,
 )

@@ -269,6 +269,9 @@ def test_bluesky_and_mastodon_cards_name_their_platform_at_every_width(
     quote = page.query_selector(".eac > .eac-q")
     assert quote is not None and quote.evaluate(VISIBLE_JS) == "ok"
     assert "Quoted post on Bluesky" in quote.inner_text()
+    still = page.query_selector(".eac > .eac-media .eac-cell:last-child")
+    assert still is not None and still.evaluate(VISIBLE_JS) == "ok"
+    assert still.inner_text() == "Video not archived"
     page.goto(site.articles["mastodon"].as_uri())
     for selector in (".eac-foot .eac-edited", ".eac-poll"):
         element = page.query_selector(f".eac > {selector}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from archive_helpers import make_project, page
@@ -26,6 +27,7 @@ from fakebsky import (
     make_post_view,
     quote_view,
     record_with_media_view,
+    video_view,
 )
 from fakemastodon import FakeMastodon, make_account, make_status
 from fakex import tiny_jpeg, tiny_png
@@ -207,6 +209,22 @@ def test_a_bluesky_copy_page_and_the_index_say_where_the_copy_came_from(
     index = (tmp_path / "out" / "embeds" / "index.html").read_text(encoding="utf-8")
     assert ">View on Bluesky</a>" in index and "View on X" not in index
     assert '<bdi class="handle" dir="ltr">@alice.example.com</bdi>' in index
+
+
+def test_a_bluesky_video_shows_its_archived_still(bsky: FakeBsky, tmp_path: Path) -> None:
+    # The HLS stream is not downloaded (a playlist of segments); its still is, and the
+    # card shows it where the video was instead of "1 attachment not archived".
+    bsky.add_media(f"/watch/{quote(ALICE, safe='')}/vidcid/thumbnail.jpg", tiny_jpeg(7))
+    view = make_post_view(ALICE, RKEY, "A clip", embed=video_view(bsky.base_url, ALICE, "vidcid"))
+    bsky.add_post(view)
+    card = _card(_run(tmp_path, _bluesky_embed(ALICE, RKEY), _bsky_extra(bsky)))
+    assert re.search(
+        r'<span class="eac-cell"><img src="embeds/media/[0-9a-f]+\.jpg" alt="a short clip" '
+        r'width="1080" height="1920" style="aspect-ratio:1080 / 1920" loading="lazy">'
+        r'<span class="eac-play">Video not archived</span></span>',
+        card,
+    ), card
+    assert "not archived." not in card
 
 
 def test_an_unchecked_bluesky_post_reads_from_its_markup(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup
 
 from archiver import platforms
-from archiver.models import Post
+from archiver.models import MediaItem, Post
 from archiver.platforms.base import CardInfo, card_info
 from archiver.render.common import (
     _ISO_UTC,
@@ -172,6 +172,22 @@ def _media_views(post: Post, prefix: str) -> tuple[list[_MediaView], int]:
         elif m.kind in ("video", "animated_gif"):
             href = _local_src(prefix, m.local_path)
             poster = _local_src(prefix, m.poster_local_path)
+            if href is None and poster is not None and _is_stream(m):
+                # A stream (Bluesky's HLS playlist) is never downloaded by design; its
+                # still is, and shows where the video was, as the original did.
+                label = "Video" if m.kind == "video" else "GIF"
+                views.append(
+                    _MediaView(
+                        "poster",
+                        poster,
+                        None,
+                        alt or f"{label} from the post",
+                        w,
+                        h,
+                        f"{label} not archived",
+                    )
+                )
+                continue
             if href is None:
                 missing += 1
                 continue
@@ -183,6 +199,14 @@ def _media_views(post: Post, prefix: str) -> tuple[list[_MediaView], int]:
         else:
             missing += 1
     return views, missing
+
+
+_STREAM_TYPES = frozenset({"application/vnd.apple.mpegurl", "application/x-mpegurl"})
+
+
+def _is_stream(m: MediaItem) -> bool:
+    """A video that is a playlist of segments (HLS), not one file the store could hold."""
+    return (m.content_type or "").lower() in _STREAM_TYPES
 
 
 def _card_view(card: dict[str, Any] | None, prefix: str) -> _CardView | None:
