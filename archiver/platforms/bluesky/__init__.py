@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from archiver.models import EmbedSpan, PostSnapshot
-from archiver.platforms.base import Platform, PostRef, Recogniser
+from archiver.platforms.base import CardInfo, Platform, PostRef, Recogniser
 
 from . import markup, tid, urls
+from .card import BLUESKY_CARD
 from .recognisers import RECOGNISERS
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class Bluesky:
 
     name = "bluesky"
     label = "Bluesky"
+    card: CardInfo = BLUESKY_CARD
     # astro-embed's MDX component: <BlueskyPost id="https://bsky.app/profile/…/post/…" />
     # (or an at:// URI); its id goes through ``parse_url``.
     mdx_components: tuple[str, ...] = ("BlueskyPost",)

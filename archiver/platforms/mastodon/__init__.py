@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 from archiver.models import EmbedSpan, PostSnapshot
 
-from ..base import PostRef, Recogniser
+from ..base import CardInfo, PostRef, Recogniser
 from . import urls
+from .card import MASTODON_CARD
 from .markup import snapshot_from_markup
 from .recognisers import RECOGNISERS
 
@@ -32,6 +33,7 @@ class MastodonPlatform:
     # astro-embed's MDX component: <MastodonPost id="https://HOST/@user/ID" />; its id
     # goes through ``parse_url`` (only there: a bare URL on any host is not a post).
     mdx_components: tuple[str, ...] = ("MastodonPost",)
+    card: CardInfo = MASTODON_CARD
     recognisers: Sequence[Recogniser] = RECOGNISERS
 
     def parse_url(self, url: str) -> PostRef | None:

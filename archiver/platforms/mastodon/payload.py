@@ -39,6 +39,7 @@ from archiver.snapshot.sanitize import (
     sanitize_post_html,
 )
 
+from .card import EDITED_NOTE
 from .urls import _ID, canonical_url, created_at_from_id, is_handle
 
 __all__ = ["PLATFORM", "snapshot_from_status", "status_parts"]
@@ -182,7 +183,7 @@ def _history_note(history: list[Any] | None) -> str | None:
     )
     span = f" between {times[0]} and {times[-1]}" if len(times) >= 2 else ""
     return (
-        f"Edited: {len(versions)} versions{span}; the first read: {first[:280]!r} "
+        f"{EDITED_NOTE}{len(versions)} versions{span}; the first read: {first[:280]!r} "
         "(every version is kept in the raw record)"
     )
 
