@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from archiver import detect, encoding, platforms, render, ssg_rewrite
 from archiver.clock import utc_now
-from archiver.config import MEDIA_DIR, Config
+from archiver.config import MEDIA_DIR, Config, Source
 from archiver.decide import (
     Change,
     KnownArticle,
@@ -55,6 +55,7 @@ from archiver.storage import (
     DatabaseError,
     EmbedRecord,
     OperationalError,
+    SeenLocations,
 )
 from archiver.storage.fsnames import is_representable, representable
 from archiver.storage.results import EmbedLink
@@ -157,45 +158,54 @@ class Pipeline:
 
         A page is written when its post is first met in a pass, before later batches
         have recorded the other articles that embed it; it is rendered again only if
-        that list changed. After a pass that did not finish (killed, stopped), every
-        existing page is refreshed once, so the archive converges to what an
-        uninterrupted pass produces.
+        that list changed. Pages deleted from disk (a cleaned output folder) are written
+        again. After a pass that did not finish (killed, stopped), every existing page is
+        refreshed once, so the archive converges to what an uninterrupted pass produces.
+        Every post is looked at through one stream from the archive, not a list of them
+        all: the pass's memory must not grow with the archive.
         """
-        # Pages deleted from disk (a cleaned output folder) are written again.
-        missing = {
-            key
-            for key, path in self.store.local_copies()
-            if not (self.config.output.dir / path).exists()
-        }
-        keys = set(self._pages_written) | self._pages_stale | missing
-        forced = self._pages_stale | missing
+        stale = self._pages_stale
         self._pages_stale = set()
         previous = self.store.recent_runs(2)[1:]  # [0] is this pass's own row
-        if previous and previous[0].get("outcome") in (
+        unfinished = bool(previous) and previous[0].get("outcome") in (
             RunOutcome.INTERRUPTED,
             RunOutcome.FAILED,
             RunOutcome.RUNNING,
-        ):
-            everything = set(self.store.post_keys())
-            keys |= everything
-            forced |= everything
-        for key in sorted(keys):
+        )
+        # The pages this pass wrote or made stale: as many as its work, not the archive.
+        done: set[str] = set()
+        for key in sorted(set(self._pages_written) | stale):
             if self.stop.is_set():
                 return
-            platform, _, post_id = key.partition(":")
-            page = self._page_path(platform, post_id)
-            if page is None:
-                # A key stored before ids were checked (x:../index): it names no file.
-                log.warning("post %r: not a valid post id, no local copy", key)
+            if self._refresh_page(key, force=unfinished or key in stale, create=False):
+                done.add(key)
+        for key, path in self.store.local_copies(all_posts=unfinished):
+            if self.stop.is_set():
+                return
+            if key in done:
                 continue
-            if key not in missing and not page.exists():
-                continue  # only pages that exist (quoted posts may have none)
-            written = self._pages_written.get(key)
-            if key not in forced and written == self._articles_of(key):
-                continue
-            post = self.store.get_post(key)
-            if post is not None:
-                self._write_post_page(post, force=True)
+            missing = path is not None and not (self.config.output.dir / path).exists()
+            if missing or unfinished:
+                self._refresh_page(key, force=True, create=missing)
+
+    def _refresh_page(self, key: str, force: bool, create: bool) -> bool:
+        """Render a post's page again if its list of articles changed (or ``force``);
+        only a page that exists unless ``create``. False when its page is not on disk
+        (left to the stream of every page, which knows whether it should be)."""
+        platform, _, post_id = key.partition(":")
+        page = self._page_path(platform, post_id)
+        if page is None:
+            # A key stored before ids were checked (x:../index): it names no file.
+            log.warning("post %r: not a valid post id, no local copy", key)
+            return True  # nothing to write, ever: warned once
+        if not create and not page.exists():
+            return False  # only pages that exist (quoted posts may have none)
+        if not force and self._pages_written.get(key) == self._articles_of(key):
+            return True
+        post = self.store.get_post(key)
+        if post is not None:
+            self._write_post_page(post, force=True)
+        return True
 
     def _articles_of(self, key: str) -> tuple[str, ...]:
         return tuple(self.store.articles_embedding([key]))
@@ -227,32 +237,43 @@ class Pipeline:
     # -- sources -------------------------------------------------------------------
 
     def _iter_sources(self, report: RunReport) -> Iterator[ArticleRef]:
-        base = self.config.config_path.parent if self.config.config_path else Path.cwd()
         for index, source in enumerate(self.config.sources):
             name = source_name(source, index)
-            seen: set[str] = set()  # one set, not a list and a set: it holds every article
+            # The locations seen live in the database, not in a Python set: a pass's
+            # memory must not grow with the source (a million articles were 333 MB).
+            seen = self.store.seen_locations()
             try:
-                if source.kind == "directory":
-                    refs: Iterator[ArticleRef] = iter_local_articles(
-                        source, index, base, skip=self._output_folders()
-                    )
-                elif self.remote_lister is not None:
-                    refs = self.remote_lister(source, index)
-                else:
-                    continue
-                for ref in refs:
-                    ref = _representable_ref(ref)
-                    seen.add(ref.location)
-                    yield ref
-            except Exception as exc:  # a broken source must not stop the others
-                log.error("source %s failed: %s", name, exc)
-                report.errors.append(ArticleError(location=f"source:{name}", reason=str(exc)))
-                continue
-            if not self.stop.is_set():
-                # Only this source's unseen articles, not a ref of every stored one.
-                for gone in self.store.unseen_articles(name, seen):
-                    self._pages_stale.update(e.post_key for e in self.store.embeds_of(gone))
-                report.articles_removed += self.store.mark_removed(name, seen, utc_now())
+                yield from self._walk_source(source, index, name, seen, report)
+            finally:
+                seen.close()
+
+    def _walk_source(
+        self, source: Source, index: int, name: str, seen: SeenLocations, report: RunReport
+    ) -> Iterator[ArticleRef]:
+        """The articles of one source; then, if it was listed whole, mark the others removed."""
+        base = self.config.config_path.parent if self.config.config_path else Path.cwd()
+        try:
+            if source.kind == "directory":
+                refs: Iterator[ArticleRef] = iter_local_articles(
+                    source, index, base, skip=self._output_folders()
+                )
+            elif self.remote_lister is not None:
+                refs = self.remote_lister(source, index)
+            else:
+                return
+            for ref in refs:
+                ref = _representable_ref(ref)
+                seen.add(ref.location)
+                yield ref
+        except Exception as exc:  # a broken source must not stop the others
+            log.error("source %s failed: %s", name, exc)
+            report.errors.append(ArticleError(location=f"source:{name}", reason=str(exc)))
+            return
+        if not self.stop.is_set():
+            # Only this source's unseen articles, not a ref of every stored one.
+            for gone in self.store.unseen_articles(name, seen):
+                self._pages_stale.update(e.post_key for e in self.store.embeds_of(gone))
+            report.articles_removed += self.store.mark_removed(name, seen, utc_now())
 
     def _output_folders(self) -> tuple[Path, ...]:
         """Folders a source walk must not enter: what we write is not an article."""

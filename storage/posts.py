@@ -7,7 +7,7 @@ module only reads the facts it needs and writes what it answers.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -313,14 +313,12 @@ class PostsMixin(MediaMixin):
                 [(path, key) for key, path in paths.items()],
             )
 
-    def local_copies(self) -> list[tuple[str, str]]:
-        """(key, local_path) of every post that has a local copy page."""
-        return [
-            (key, path)
-            for key, path in self.db.execute(
-                "SELECT key, local_path FROM posts WHERE local_path IS NOT NULL"
-            )
-        ]
+    def local_copies(self, all_posts: bool = False) -> Iterator[tuple[str, str | None]]:
+        """(key, local_path) of every post that has a local copy page (or of every post,
+        its path None when it has none), streamed in key order: a pass looks at each
+        once, and a list of a million would stay in memory."""
+        where = "" if all_posts else " WHERE local_path IS NOT NULL"
+        yield from self.db.conn.execute(f"SELECT key, local_path FROM posts{where} ORDER BY key")
 
     def get_post(self, key: str, with_related: bool = True) -> Post | None:
         """The archived state of a post, with its media and (one level of) related posts."""

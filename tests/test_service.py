@@ -493,3 +493,41 @@ def test_incremental_runs_skip_unchanged_and_mark_removed(tmp_path: Path) -> Non
     assert fifth.articles_rewritten == 1
     assert (out / "a.html").stat().st_mtime_ns == stamps["a.html"]
     assert (out / "b.html").stat().st_mtime_ns != stamps["b.html"]
+
+
+def test_removed_articles_are_found_without_a_set_of_every_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass keeps the locations it saw in the archive's connection, not in memory
+    (issue 13: its memory must not grow with the source), written in chunks: removals
+    are still exactly the unseen articles of each source, and nothing is left behind."""
+    from archiver.storage import SeenLocations
+
+    monkeypatch.setattr(SeenLocations, "FLUSH_EVERY", 2)  # several chunks per source
+    for folder in ("news", "blog"):
+        (tmp_path / folder).mkdir()
+        for n in range(5):
+            (tmp_path / folder / f"{n}.html").write_text(page(f"{folder} {n}", "<p>none</p>"))
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "database: archive.db\nsources:\n"
+        "  - kind: directory\n    path: news\n  - kind: directory\n    path: blog\n"
+        "output:\n  dir: out\nx:\n  fetch: false\n"
+    )
+    with Archive.from_config(config) as archive:
+        assert archive.run().articles_removed == 0
+    (tmp_path / "news" / "1.html").unlink()
+    (tmp_path / "news" / "3.html").unlink()
+    with Archive.from_config(config) as archive:
+        report = archive.run()
+        assert report.articles_removed == 2
+        removed = {
+            loc
+            for loc in archive.store.article_locations(include_removed=True)
+            if (row := archive.store.get_article(loc)) is not None and row.removed_at
+        }
+        assert removed == {"news/1.html", "news/3.html"}
+        assert archive.run().articles_removed == 0  # already marked: not counted again
+    with sqlite3.connect(tmp_path / "archive.db") as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    assert not any("seen" in name for name in tables)  # nothing written to the archive
