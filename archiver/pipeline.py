@@ -123,6 +123,7 @@ class Pipeline:
     _joined: dict[str, Path] = field(default_factory=dict)
     _hrefs: dict[tuple[str, str], str] = field(default_factory=dict)
     _roots: tuple[Path, Path] | None = None  # output.dir and the embeds folder, resolved
+    _ssg_options: dict[tuple[str, bool, bool, bool], SsgOptions] = field(default_factory=dict)
 
     # -- the whole pass ------------------------------------------------------------
 
@@ -696,7 +697,11 @@ class Pipeline:
             liquid_tags=tuple(scan.tweet_liquid_tags),
             components=tuple(scan.tweet_components),
         )
-        return options_for(ref.location, base)
+        options = options_for(ref.location, base)
+        # One options object per kind of article of a source (a handful), so the regexes
+        # it compiles for its names (options_re) are built once per pass, not per article.
+        key = (ref.source, options.templates, options.bare_urls, options.indented_code)
+        return self._ssg_options.setdefault(key, options)
 
     def _embeds_href(self, out_path: Path) -> str:
         """How this article links to the embeds folder: the configured URL path, or a
