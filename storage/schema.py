@@ -218,12 +218,30 @@ def _v5_post_link_indexes(db: sqlite_utils.Database) -> None:
     db.table("posts").create_index(["reply_to_post_key"])
 
 
+def _v6_query_indexes(db: sqlite_utils.Database) -> None:
+    # Issue 13, the queries over 100 ms at a million posts:
+    # - ``posts list --author`` compares lower(author_handle): only an index on that
+    #   expression serves it (the one on author_handle cannot);
+    # - ``status`` counts posts per platform and live/removed articles: without these
+    #   indexes each count read the whole table, text and paths included;
+    # - a recheck selects every due post of a platform: covering the columns it reads,
+    #   the index answers alone, in next_check_at order, without a row lookup per post.
+    db.execute("CREATE INDEX idx_posts_lower_author_handle ON posts (lower(author_handle))")
+    db.table("posts").create_index(["platform"])
+    db.table("articles").create_index(["removed_at"])
+    db.table("posts").create_index(
+        ["platform", "next_check_at", "post_id", "author_handle", "source"],
+        index_name="idx_posts_due",
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_full_text_search,
     _v3_output_path_index,
     _v4_full_text_search_keeps_marks,
     _v5_post_link_indexes,
+    _v6_query_indexes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
