@@ -42,7 +42,6 @@ from archiver.models import (
     EmbedSpan,
     Post,
     PostSnapshot,
-    RunOutcome,
     RunReport,
     sha256_hex,
 )
@@ -159,35 +158,39 @@ class Pipeline:
 
         A page is written when its post is first met in a pass, before later batches
         have recorded the other articles that embed it; it is rendered again only if
-        that list changed. Pages deleted from disk (a cleaned output folder) are written
-        again. After a pass that did not finish (killed, stopped), every existing page is
-        refreshed once, so the archive converges to what an uninterrupted pass produces.
-        Every post is looked at through one stream from the archive, not a list of them
+        that list changed. Pages of posts an article stopped embedding are rendered
+        again (the archive keeps them until then, so a killed pass leaves them too), and
+        pages deleted from disk (a cleaned output folder) are written again. After a pass
+        that did not finish (killed, stopped), the pages it may have left out of date
+        (``pages_touched_since`` its start) are refreshed once, so the archive converges
+        to what an uninterrupted pass produces, without rendering every page again.
+        Every post is looked at through streams from the archive, never a list of them
         all: the pass's memory must not grow with the archive.
         """
         stale = self._pages_stale
         self._pages_stale = set()
-        previous = self.store.recent_runs(2)[1:]  # [0] is this pass's own row
-        unfinished = bool(previous) and previous[0].get("outcome") in (
-            RunOutcome.INTERRUPTED,
-            RunOutcome.FAILED,
-            RunOutcome.RUNNING,
-        )
+        durable = self.store.stale_post_pages()
+        since = self.store.unfinished_since()
+        forced = stale | set(durable)
         # The pages this pass wrote or made stale: as many as its work, not the archive.
         done: set[str] = set()
-        for key in sorted(set(self._pages_written) | stale):
+        for key in sorted(set(self._pages_written) | forced):
             if self.stop.is_set():
                 return
-            if self._refresh_page(key, force=unfinished or key in stale, create=False):
+            if self._refresh_page(key, force=since is not None or key in forced, create=False):
                 done.add(key)
-        for key, path in self.store.local_copies(all_posts=unfinished):
+        if since is not None:
+            for key in self.store.pages_touched_since(since):
+                if self.stop.is_set():
+                    return
+                if key not in done:
+                    self._refresh_page(key, force=True, create=False)
+        for key, path in self.store.local_copies():
             if self.stop.is_set():
                 return
-            if key in done:
-                continue
-            missing = path is not None and not (self.config.output.dir / path).exists()
-            if missing or unfinished:
-                self._refresh_page(key, force=True, create=missing)
+            if key not in done and path and not (self.config.output.dir / path).exists():
+                self._refresh_page(key, force=True, create=True)
+        self.store.clear_stale_post_pages(durable)
 
     def _refresh_page(self, key: str, force: bool, create: bool) -> bool:
         """Render a post's page again if its list of articles changed (or ``force``);

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,6 +212,38 @@ class ArticlesMixin(Connection):
         )
         return [loc for (loc,) in rows if loc not in seen_set]
 
+    def stale_post_pages(self) -> list[str]:
+        """Posts whose page lists an article that stopped embedding them (kept until
+        ``clear_stale_post_pages``; as many as the embeds dropped since)."""
+        return [k for (k,) in self.db.execute("SELECT post_key FROM post_pages_stale")]
+
+    def clear_stale_post_pages(self, keys: Iterable[str]) -> None:
+        """Forget these stale pages: they were written again."""
+        with write_transaction(self.db):
+            for chunk, marks in in_chunks(keys):
+                self.db.execute(f"DELETE FROM post_pages_stale WHERE post_key IN ({marks})", chunk)
+
+    def pages_touched_since(self, since: str) -> Iterator[str]:
+        """Posts whose page a pass that started at ``since`` may have left out of date,
+        streamed in key order: those embedded by an article scanned, rewritten or removed
+        since, those checked, captured or changed since, and the posts quoting or
+        replying to those (their pages show them)."""
+        yield from (
+            key
+            for (key,) in self.db.conn.execute(
+                "WITH changed AS (SELECT key FROM posts WHERE last_checked_at >= :t "
+                "OR archived_at >= :t OR status_changed_at >= :t OR first_seen_at >= :t) "
+                "SELECT e.post_key FROM embeds e JOIN articles a ON a.id = e.article_id "
+                "WHERE a.last_scanned_at >= :t OR a.last_rewritten_at >= :t "
+                "OR a.removed_at >= :t "
+                "UNION SELECT key FROM changed "
+                "UNION SELECT key FROM posts WHERE quoted_post_key IN (SELECT key FROM changed) "
+                "OR reply_to_post_key IN (SELECT key FROM changed) "
+                "ORDER BY 1",
+                {"t": since},
+            )
+        )
+
     def article_locations(self, include_removed: bool = False) -> list[str]:
         """Locations of stored articles (live ones, or all), in order."""
         sql = "SELECT location FROM articles"
@@ -309,6 +341,12 @@ class ArticlesMixin(Connection):
             ).fetchall()
         }
         by_key = {key: value for (key, _), value in previous.items()}
+        dropped = set(by_key) - {record.span.key for record in embeds}
+        if dropped:  # their pages list this article: refreshed at the end of a pass
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO post_pages_stale (post_key) VALUES (?)",
+                [(key,) for key in sorted(dropped)],
+            )
         self.db.execute("DELETE FROM embeds WHERE article_id = ?", [article_id])
         rows = []
         for ordinal, record in enumerate(embeds):

@@ -313,12 +313,12 @@ class PostsMixin(MediaMixin):
                 [(path, key) for key, path in paths.items()],
             )
 
-    def local_copies(self, all_posts: bool = False) -> Iterator[tuple[str, str | None]]:
-        """(key, local_path) of every post that has a local copy page (or of every post,
-        its path None when it has none), streamed in key order: a pass looks at each
-        once, and a list of a million would stay in memory."""
-        where = "" if all_posts else " WHERE local_path IS NOT NULL"
-        yield from self.db.conn.execute(f"SELECT key, local_path FROM posts{where} ORDER BY key")
+    def local_copies(self) -> Iterator[tuple[str, str]]:
+        """(key, local_path) of every post that has a local copy page, streamed in key
+        order: a pass looks at each once, and a list of a million would stay in memory."""
+        yield from self.db.conn.execute(
+            "SELECT key, local_path FROM posts WHERE local_path IS NOT NULL ORDER BY key"
+        )
 
     def get_post(self, key: str, with_related: bool = True) -> Post | None:
         """The archived state of a post, with its media and (one level of) related posts."""

@@ -233,6 +233,10 @@ def _v6_query_indexes(db: sqlite_utils.Database) -> None:
         ["platform", "next_check_at", "post_id", "author_handle", "source"],
         index_name="idx_posts_due",
     )
+    # Posts an article stopped embedding: their pages still list it. A pass refreshes
+    # them at its end; kept here, in the transaction that dropped the embed, so a pass
+    # after a killed one finds them without rendering every page of the archive.
+    db.table("post_pages_stale").create({"post_key": str}, pk="post_key")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
