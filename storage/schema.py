@@ -233,6 +233,9 @@ def _v6_query_indexes(db: sqlite_utils.Database) -> None:
         ["platform", "next_check_at", "post_id", "author_handle", "source"],
         index_name="idx_posts_due",
     )
+
+
+def _v7_post_pages_stale(db: sqlite_utils.Database) -> None:
     # Posts an article stopped embedding: their pages still list it. A pass refreshes
     # them at its end; kept here, in the transaction that dropped the embed, so a pass
     # after a killed one finds them without rendering every page of the archive.
@@ -246,6 +249,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v4_full_text_search_keeps_marks,
     _v5_post_link_indexes,
     _v6_query_indexes,
+    _v7_post_pages_stale,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
