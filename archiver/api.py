@@ -66,7 +66,7 @@ class Archive:
         """Open an archive database directly, for queries (no sources configured)."""
         db_path = Path(database).resolve()
         config = config_from_dict({"database": str(db_path)}, base=db_path.parent)
-        config.x.fetch = False
+        config.no_fetching()
         return cls(config)
 
     @contextmanager
@@ -220,8 +220,16 @@ class Archive:
         )
         return bool(changed) or unfinished or not (self.config.embeds_root / "index.html").exists()
 
+    def fetching_platforms(self) -> tuple[str, ...]:
+        """The registered platforms whose posts are looked up on the network (each
+        platform's own switch: ``x.fetch``, ``bluesky.enabled``, ``mastodon.enabled``)."""
+        from archiver import platforms
+
+        return tuple(p.name for p in platforms.all_platforms() if self.config.fetches(p.name))
+
     def _get_fetcher(self) -> PostFetcher | None:
-        if not self.config.x.fetch:
+        names = self.fetching_platforms()
+        if not names:
             return None
         if self._fetcher is None:
             from archiver import platforms
@@ -233,20 +241,42 @@ class Archive:
                 http=self.config.http,
                 media=self.config.media,
                 media_root=self.config.media_root,
-                platforms=platforms.all_platforms(),
+                platforms=[platforms.get(name) for name in names],
+                sections={"bluesky": self.config.bluesky, "mastodon": self.config.mastodon},
                 config=self.config,
             )
         return self._fetcher
 
     # -- queries, export, restore, index (SQL lives in storage/) ----------
 
+    def find_post_key(self, ref: str) -> str | None:
+        """The stored post ``ref`` names (see ``post``), or None."""
+        from archiver import platforms
+
+        ref = ref.strip()
+        candidates = [ref]
+        for platform in platforms.all_platforms():
+            found = platform.parse_url(ref)
+            if found is not None:
+                candidates.append(f"{platform.name}:{found.post_id}")
+        for candidate in candidates:
+            key = self.store.find_post_key(candidate)
+            if key is None:  # a Bluesky handle-form key, once resolved
+                key = self.store.post_aliases([candidate]).get(candidate)
+            if key is not None:
+                return key
+        return None
+
     def post(self, ref: str) -> PostDetail | None:
-        """A post by key (``x:ID``), bare id, or status URL, with its full history.
+        """A post by key (``x:ID``, ``bluesky:DID/RKEY``, ``mastodon:HOST/ID``), bare X
+        id, or any URL a registered platform reads (a status URL, a ``bsky.app`` post
+        or at:// URI, by handle too once resolved, a Mastodon post URL), with its full
+        history.
 
         The result is a ``Post`` plus ``snapshots`` (every captured version, oldest
         first) and ``articles`` (every article that embeds it, removed ones too).
         """
-        key = self.store.find_post_key(ref)
+        key = self.find_post_key(ref)
         post = self.store.get_post(key) if key else None
         if post is None:
             return None
@@ -333,19 +363,24 @@ class Archive:
         status: str | Iterable[str] | None = None,
         include_removed: bool = False,
         limit: int | None = None,
+        platform: str | None = None,
     ) -> list[ArticleSummary]:
         """Articles with counts of their embeds by post status.
 
         ``status="deleted"`` lists only articles embedding a deleted post ("gone" means
-        deleted, protected, suspended or unavailable).
+        deleted, protected, suspended or unavailable); ``platform="bluesky"`` only
+        articles embedding a Bluesky post.
         """
         statuses = (status,) if isinstance(status, str) else tuple(status or ())
-        return self.store.list_articles(statuses, include_removed, limit)
+        return self.store.list_articles(statuses, include_removed, limit, platform)
 
     def article(self, ref: str) -> ArticleDetail | None:
         """An article by location, URL, path or unique suffix, with each embed and its post."""
         article_id = self.store.find_article_id(ref)
-        return self.store.article_detail(article_id) if article_id is not None else None
+        detail = self.store.article_detail(article_id) if article_id is not None else None
+        if detail is not None:
+            detail.reported = self.store.reported_embeds(detail.article.location)
+        return detail
 
     def export(
         self,
@@ -362,9 +397,18 @@ class Archive:
 
         return export_to(self.store, output, fmt, filters, advance)
 
+    def export_reported(self, output: str | os.PathLike[str] | IO[str], fmt: str = "jsonl") -> int:
+        """Write the embeds of reported-only platforms (Threads, Instagram, TikTok,
+        Facebook: article, platform, URL, byte span) as JSONL or CSV; return the count."""
+        from archiver.export import export_reported_to
+
+        return export_reported_to(self.store, output, fmt)
+
     def stats(self, top: int = 10) -> dict[str, Any]:
-        """Counts by status, platform and author (top N), and the archive's size on disk."""
+        """Counts by status, platform and author (top N), embeds of reported-only
+        platforms by platform (``reported_by_platform``), and the archive's size on disk."""
         data = self.store.stats(top)
+        data["reported_by_platform"] = self.store.reported_counts()
         db_path = self.store.path
         data["db_bytes"] = sum(
             p.stat().st_size

@@ -137,6 +137,19 @@ class XConfig(_Strict):
     oembed_url: str = "https://publish.x.com/oembed"
 
 
+class BlueskyConfig(_Strict):
+    enabled: bool = True
+    # The public AppView answers app.bsky.feed.getPosts and resolveHandle without a token.
+    appview: str = "https://public.api.bsky.app"
+
+    @field_validator("appview")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#@]+(?:/[^\s?#]*)?", value.strip()):
+            raise ValueError("must be an http(s) base URL, e.g. https://public.api.bsky.app")
+        return value.strip().rstrip("/")
+
+
 class WaybackConfig(_Strict):
     enabled: bool = True
     cdx_url: str = "https://web.archive.org/cdx/search/cdx"
@@ -151,13 +164,60 @@ class HttpConfig(_Strict):
     post_deadline: float = Field(60, gt=0)  # seconds, all attempts for one post
     user_agent: str = "embed-archiver/0.1 (+https://github.com/embed-archiver)"
     max_article_bytes: int = Field(20_000_000, gt=0)
+    # Requests in flight at once to one host named by article markup (a Mastodon
+    # instance, a media host reached through the host guard): strangers' small
+    # servers must not feel a run. Configured hosts (X, Wayback) are bounded by
+    # ``concurrency`` alone.
+    per_host_concurrency: int = Field(2, ge=1, le=64)
+    # host (optionally host:port) -> base URL: every request for that host goes to
+    # the base URL instead, and the host is trusted as configured (an operator's
+    # mirror, the tests' local fakes), e.g. {"mastodon.example": "http://127.0.0.1:8123"}.
+    host_overrides: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("host_overrides")
+    @classmethod
+    def _overrides(cls, value: dict[str, str]) -> dict[str, str]:
+        checked: dict[str, str] = {}
+        for host, base in value.items():
+            key = host.strip().lower()
+            if not re.fullmatch(
+                r"[a-z0-9.-]+(?::[0-9]{1,5})?|\[[0-9a-f:.]+\](?::[0-9]{1,5})?", key
+            ):
+                raise ValueError(f"not a host name (host or host:port): {host!r}")
+            target = base.strip().rstrip("/")
+            if not re.fullmatch(r"https?://[^/?#@\s]+(?:/[^?#\s]*)?", target, re.I):
+                raise ValueError(
+                    f"{host}: not an http(s) base URL such as http://127.0.0.1:8123: {base!r}"
+                )
+            checked[key] = target
+        return checked
+
+
+class MastodonConfig(_Strict):
+    enabled: bool = True
+    # A host that cannot be reached (connection refused, DNS failure) is a failure,
+    # not a status: instances come back. Once a post's host has failed this long,
+    # the failure carries a note saying so (see archiver.platforms.mastodon.fetch).
+    host_down_note_after: str = "30d"
+
+    @field_validator("host_down_note_after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
 
 
 class MediaConfig(_Strict):
     download: bool = True
     max_bytes: int = Field(50_000_000, gt=0)
     allowed_hosts: list[str] = Field(
-        default_factory=lambda: ["pbs.twimg.com", "video.twimg.com", "abs.twimg.com"]
+        default_factory=lambda: [
+            "pbs.twimg.com",
+            "video.twimg.com",
+            "abs.twimg.com",
+            "cdn.bsky.app",
+            "video.bsky.app",
+        ]
     )
 
 
@@ -199,7 +259,9 @@ class Config(_Strict):
     sources: list[Source] = Field(default_factory=list)
     output: OutputConfig = Field(default_factory=lambda: OutputConfig())
     x: XConfig = Field(default_factory=lambda: XConfig())
+    bluesky: BlueskyConfig = Field(default_factory=lambda: BlueskyConfig())
     wayback: WaybackConfig = Field(default_factory=lambda: WaybackConfig())
+    mastodon: MastodonConfig = Field(default_factory=lambda: MastodonConfig())
     http: HttpConfig = Field(default_factory=lambda: HttpConfig())
     media: MediaConfig = Field(default_factory=lambda: MediaConfig())
     scan: ScanConfig = Field(default_factory=lambda: ScanConfig())
@@ -229,6 +291,19 @@ class Config(_Strict):
     @property
     def media_root(self) -> Path:
         return self.embeds_root / MEDIA_DIR
+
+    def fetches(self, platform: str) -> bool:
+        """Whether posts of ``platform`` are looked up on the network: each platform
+        has its own switch (``x.fetch``, ``bluesky.enabled``, ``mastodon.enabled``); a
+        platform without a section follows ``x.fetch``, the historic one."""
+        switches = {"bluesky": self.bluesky.enabled, "mastodon": self.mastodon.enabled}
+        return switches.get(platform, self.x.fetch)
+
+    def no_fetching(self) -> None:
+        """Turn every platform's network lookups off (markup only)."""
+        self.x.fetch = False
+        self.bluesky.enabled = False
+        self.mastodon.enabled = False
 
     def resolve_paths(self, base: Path) -> Config:
         """Make every relative path absolute against ``base`` (the config's folder)."""

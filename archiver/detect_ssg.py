@@ -11,6 +11,10 @@ sources, plus two rendered widget forms that are not iframes.
   ``{% embed URL %}`` when URL is a post;
 * fastpages ``> twitter: URL`` lines;
 * MDX/Astro components ``<Tweet id="ID|URL" />``, ``<Tweet tweetLink="user/status/ID" />``;
+  other platforms' components (astro-embed's ``<BlueskyPost id="URL" />``,
+  ``<MastodonPost id="URL" />``, ``SsgOptions.platform_components``) are reported with
+  their platform and the ``id`` value as written in ``url`` and ``post_id``: the
+  platform's ``parse_url`` says which post it is (``archiver.detect`` asks it);
 * bare post URLs alone in their own paragraph (opt-in: ``SsgOptions.bare_urls``);
 * ``<twitterwidget … data-tweet-id>`` and ``div.twitter-tweet-rendered[data-tweet-id]``
   without an iframe (HTML: checked on every page);
@@ -92,13 +96,17 @@ class SsgOptions:
     shortcodes: tuple[str, ...] = ()
     liquid_tags: tuple[str, ...] = ()
     components: tuple[str, ...] = ("Tweet",)
+    # (component name, platform name): other platforms' components, whose ``id`` is a
+    # URL their platform reads (``archiver.detect`` fills this from the registry).
+    platform_components: tuple[tuple[str, str], ...] = ()
     indented_code: bool = True  # Markdown indented code blocks (not in MDX or templates)
     _compiled: dict[str, re.Pattern[bytes]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
 
     def __post_init__(self) -> None:
-        for name in (*self.shortcodes, *self.liquid_tags, *self.components):
+        others = tuple(name for name, _ in self.platform_components)
+        for name in (*self.shortcodes, *self.liquid_tags, *self.components, *others):
             if not _NAME_RE.fullmatch(name):
                 raise ValueError(f"not a shortcode/tag/component name: {name!r}")
 
@@ -116,6 +124,7 @@ def options_for(location: str, base: SsgOptions | None = None) -> SsgOptions:
         shortcodes=base.shortcodes,
         liquid_tags=base.liquid_tags,
         components=base.components,
+        platform_components=base.platform_components,
         indented_code=lower.endswith((".md", ".markdown")),
     )
 
@@ -333,13 +342,17 @@ _ATTR_RE: Final = re.compile(
     rb"""([A-Za-z_:][-A-Za-z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"""
 )
 _DIV_TAG_RE: Final = re.compile(rb"<(/?)div(?=[\s/>])", re.I)
-# Our own wrappers (archiver.ssg_rewrite), exactly as written.
+# Our own wrappers (archiver.ssg_rewrite), exactly as written. The key is any
+# platform's ``NAME:ID`` (ids never hold quotes, spaces or braces); X's ids are checked
+# here, other platforms' by ``archiver.detect`` (their ``is_post_id``).
+_KEY: Final = rb"([a-z0-9]{1,32}):([A-Za-z0-9._:~%/@-]{1,700})"
+_X_ID_RE: Final = re.compile(rb"[0-9]{1,19}")
 _HUGO_ARCHIVED_RE: Final = re.compile(
-    rb'\{\{< archived-post key="x:([0-9]{1,19})" >\}\}'
+    rb'\{\{< archived-post key="' + _KEY + rb'" >\}\}'
     rb"(?:[^{\n]|\{(?!\{<)){0,1000000}?\{\{< /archived-post >\}\}"
 )
 _MDX_ARCHIVED_RE: Final = re.compile(
-    rb'<div data-archived-post="x:([0-9]{1,19})" dangerouslySetInnerHTML=\{\{__html: '
+    rb'<div data-archived-post="' + _KEY + rb'" dangerouslySetInnerHTML=\{\{__html: '
     rb'"(?:[^"\\\n]|\\[^\n])*+"\}\} />'
 )
 
@@ -371,7 +384,7 @@ def might_contain_ssg(data: bytes, options: SsgOptions) -> bool:
     # cost 2.5x as much on pages full of CSS and JavaScript braces.
     if _TEMPLATE_OPEN_RE.search(data) is not None or b"twitter:" in data:
         return True
-    opener = _component_open_re(options.components)
+    opener = _component_open_re(_component_names(options))
     if opener is not None and opener.search(data) is not None:
         return True
     return options.bare_urls and (b"twitter.com/" in data or b"x.com/" in data)
@@ -385,8 +398,14 @@ def find_ssg_embeds(data: bytes, options: SsgOptions, markdown: bool) -> list[Em
     if b"data-archived-post" in data:
         for rx, flavor in ((_HUGO_ARCHIVED_RE, FLAVOR_HUGO), (_MDX_ARCHIVED_RE, FLAVOR_MDX)):
             for m in rx.finditer(data):
-                post_id = m.group(1).decode()
-                found.append(EmbedSpan(m.start(), m.end(), FORM_ARCHIVED, post_id, flavor=flavor))
+                platform, raw_id = m.group(1).decode(), m.group(2)
+                if platform == PLATFORM_X and not _X_ID_RE.fullmatch(raw_id):
+                    continue
+                found.append(
+                    EmbedSpan(
+                        m.start(), m.end(), FORM_ARCHIVED, raw_id.decode(), platform, flavor=flavor
+                    )
+                )
     if b"data-tweet-id" in data:
         for m in _WIDGET_RE.finditer(data):
             _keep(found, _widget(data, m))
@@ -424,11 +443,12 @@ def _template_forms(data: bytes, options: SsgOptions, found: list[EmbedSpan]) ->
                 found.append(
                     EmbedSpan(m.start(), m.end(), FORM_FASTPAGES, post_id, handle=handle, url=url)
                 )
-    comps = _unique(options.components)
+    comps = _unique(_component_names(options))
     opener = _component_open_re(comps)
     if opener is not None and opener.search(data) is not None:
+        others = {name.encode(): platform for name, platform in options.platform_components}
         for m in options_re(options, "component", comps, _component_re).finditer(data):
-            _keep(found, _component(data, m))
+            _keep(found, _component(data, m, others))
     if options.bare_urls and (b"twitter.com/" in data or b"x.com/" in data):
         for m in _BARE_RE.finditer(data):
             _keep(found, _bare(data, m))
@@ -498,8 +518,32 @@ def _liquid(m: re.Match[bytes]) -> EmbedSpan | None:
     return EmbedSpan(m.start(), m.end(), FORM_LIQUID, post[1], PLATFORM_X, post[0], post[2])
 
 
-def _component(data: bytes, m: re.Match[bytes]) -> EmbedSpan | None:
+def _component_names(options: SsgOptions) -> tuple[str, ...]:
+    return (*options.components, *(name for name, _ in options.platform_components))
+
+
+def _component_end(data: bytes, m: re.Match[bytes]) -> int | None:
+    """The end of a component: its ``/>``, or its closing tag (not nested)."""
+    end = m.end()
+    if m.group("close") == b">":
+        close = data.find(b"</" + m.group("name") + b">", end, end + 20000)
+        if close < 0 or b"<" + m.group("name") in data[end:close]:
+            return None
+        end = close + len(m.group("name")) + 3
+    return end
+
+
+def _component(data: bytes, m: re.Match[bytes], others: dict[bytes, str]) -> EmbedSpan | None:
     _positional, named = _args(m.group("args"))
+    platform = others.get(m.group("name"))
+    if platform is not None:
+        # Another platform's component: the id value, as written, for its parse_url.
+        value = named.get(b"id", b"").strip()
+        end = _component_end(data, m) if value else None
+        if end is None:
+            return None
+        url = value.decode("utf-8", "replace")
+        return EmbedSpan(m.start(), end, FORM_COMPONENT, url, platform, None, url)
     post: tuple[str | None, str, str | None] | None = None
     if b"id" in named:
         post = _post_from_value(named[b"id"])
@@ -509,12 +553,9 @@ def _component(data: bytes, m: re.Match[bytes]) -> EmbedSpan | None:
             post = (link.group("handle").decode(), link.group("id").decode(), None)
     if post is None:
         return None
-    end = m.end()
-    if m.group("close") == b">":
-        close = data.find(b"</" + m.group("name") + b">", end, end + 20000)
-        if close < 0 or b"<" + m.group("name") in data[end:close]:
-            return None
-        end = close + len(m.group("name")) + 3
+    end = _component_end(data, m)
+    if end is None:
+        return None
     return EmbedSpan(m.start(), end, FORM_COMPONENT, post[1], PLATFORM_X, post[0], post[2])
 
 

@@ -119,6 +119,36 @@ def export_to(
     return write_export(store, output, fmt, filters, advance)
 
 
+REPORTED_COLUMNS = ("location", "platform", "url", "form", "start", "end", "found_at")
+
+
+def export_reported_to(
+    store: ArchiveStorage, output: str | os.PathLike[str] | IO[str], fmt: str
+) -> int:
+    """Export the reported embeds to a file path (atomically) or an open text stream."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if isinstance(output, str | os.PathLike):
+        with atomic_text_file(Path(output), newline="" if fmt == "csv" else None) as handle:
+            return _write_reported(store, handle, fmt)
+    return _write_reported(store, output, fmt)
+
+
+def _write_reported(store: ArchiveStorage, out: IO[str], fmt: str) -> int:
+    writer = csv.writer(out) if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(REPORTED_COLUMNS)
+    written = 0
+    for embed in store.iter_reported_embeds():
+        row = {name: getattr(embed, name) for name in REPORTED_COLUMNS}
+        if writer is None:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            writer.writerow([csv_cell(v) for v in row.values()])
+        written += 1
+    return written
+
+
 # -- restore -----------------------------------------------------------------------
 
 

@@ -44,6 +44,7 @@ from archiver.models import (
     STATUSES,
 )
 from archiver.render import human_date, isolate_mentions, neutralize_template_syntax
+from archiver.render.card import platform_card
 from archiver.rewrite import relative_href
 from archiver.snapshot.sanitize import safe_http_url
 from archiver.storage import ArchiveStorage
@@ -64,7 +65,6 @@ EXCERPT_CHARS = 280
 _PAGE_NAME = re.compile(r"^index-(\d+)\.html$")
 _STATUS_PAGE = re.compile(r"^status-([a-z]+)(?:-(\d+))?\.html$")
 _NOT_ID = re.compile(r"[^0-9A-Za-z_]")
-_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
 # Labels of the per-status pages, in the order the filter shows them.
 STATUS_LABELS: dict[str, str] = {
@@ -405,7 +405,8 @@ def index_row(
     excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
     status = (post["status"] or STATUS_UNKNOWN).lower()
     status = status if status in STATUSES else STATUS_UNKNOWN
-    handle = post["author_handle"] if _HANDLE.match(post["author_handle"] or "") else None
+    card = platform_card(str(post["key"]).partition(":")[0])
+    handle = post["author_handle"] if card.is_handle(post["author_handle"] or "") else None
     lang = post.get("lang")
     direction = post.get("dir")
     return {
@@ -422,6 +423,7 @@ def index_row(
         "status_label": STATUS_LABELS[status],
         "copy_href": relative_href(page, out_dir / post["local_path"]),
         "original_url": safe_http_url(post["url"]) if post["url"] else None,
+        "label": card.label,
         "articles": [_article_link(a, page) for a in articles],
     }
 

@@ -58,6 +58,10 @@ class SnapshotSource(StrEnum):
     # Read back from our own stable embed in an article, for a post the archive does
     # not hold (the database was lost or replaced): never a new version of a post.
     ARCHIVED_COPY = "archived-copy"
+    # Bluesky's AppView (app.bsky.feed.getPosts): the platform's own API, like syndication.
+    APPVIEW = "appview"
+    # A platform's own API (Mastodon's /api/v1/statuses).
+    API = "api"
 
 
 # Where a snapshot's content came from, best first: a richer source is never
@@ -73,6 +77,8 @@ SOURCE_RANK: dict[str, int] = {
     SOURCE_OEMBED: 1,
     SOURCE_WAYBACK: 2,
     SOURCE_SYNDICATION: 3,
+    SnapshotSource.APPVIEW: 3,
+    SnapshotSource.API: 3,
 }
 
 

@@ -60,7 +60,7 @@ from archiver.storage.fsnames import is_representable, representable
 from archiver.storage.results import EmbedLink
 
 if TYPE_CHECKING:
-    from archiver.fetch import PostFetcher
+    from archiver.fetch import FetchResult, PostFetcher
 
 log = logging.getLogger(__name__)
 
@@ -397,6 +397,9 @@ class Pipeline:
             result = scan_article(
                 article, self.config.scan.article_time_budget_seconds, self._ssg(article.ref)
             )
+            aliases = self._aliases_for(result.spans)
+            if aliases:  # filed under the post's own key from the start
+                result = _resolved_result(result, aliases)
         except Exception as exc:  # one bad article is reported, the run goes on
             log.exception("failed to scan %s", ref.location)
             self._fail(ref, f"{type(exc).__name__}: {exc}", report, now)
@@ -411,6 +414,7 @@ class Pipeline:
             now=now,
             etag=article.etag,
             last_modified=article.last_modified,
+            reported=result.reported,
         )
         report.embeds_found += len(result.spans)
         self._count_changes(report, outcome.new_keys, outcome.updated)
@@ -481,14 +485,16 @@ class Pipeline:
         from archiver.fetch import FetchRequest
 
         now = utc_now()
+        # Only the platforms the fetcher looks up: a platform switched off keeps its
+        # posts as the markup gave them, not checked and not counted as failures.
         due = [
-            (platform.name, d)
-            for platform in platforms.all_platforms()
+            (name, d)
+            for name in self.fetcher.platform_names()
             for d in (
-                self.store.posts_due(now, platform=platform.name)
+                self.store.posts_due(now, platform=name)
                 if only is None
                 # A batch's posts only, looked up by key (not every due post, filtered).
-                else self.store.posts_due_among(now, only, platform=platform.name)
+                else self.store.posts_due_among(now, only, platform=name)
             )
         ]
         # One check per post per pass, even when a failure makes it due again at once.
@@ -504,6 +510,7 @@ class Pipeline:
                 d.have_content,
                 self._stored_media(f"{p}:{d.post_id}"),
                 platform=p,
+                failing_since=d.failing_since,
             )
             for p, d in due
         )
@@ -517,9 +524,16 @@ class Pipeline:
             else:
                 report.posts_fetched += 1
                 next_at = self._next_check(key, failed=False)
-            outcome = self.store.record_check(
-                result.post_id, result.snapshot, result.error, next_at, now, result.platform
-            )
+            resolved = self._resolved_key(result)
+            if resolved is not None and result.snapshot is not None:
+                # A handle-form id answered under the post's own id: filed under it.
+                outcome = self.store.record_resolved_check(key, result.snapshot, next_at, now)
+                self._checked.add(resolved)
+                key = resolved
+            else:
+                outcome = self.store.record_check(
+                    result.post_id, result.snapshot, result.error, next_at, now, result.platform
+                )
             if outcome == Change.UPDATED:
                 self._count_changes(report, set(), {key})
                 changed.add(key)
@@ -530,6 +544,32 @@ class Pipeline:
                 break
         self._content_changed(changed)
         return changed
+
+    @staticmethod
+    def _resolved_key(result: FetchResult) -> str | None:
+        """The post's own key when the fetcher answered a request made under another
+        id of it (a Bluesky handle resolved to the DID), else None."""
+        snap = result.snapshot
+        if snap is None or snap.post_id == result.post_id or snap.platform != result.platform:
+            return None
+        owner = platforms.get(result.platform)
+        if owner.is_post_id(result.post_id) or not owner.is_post_id(snap.post_id):
+            return None
+        return snap.key
+
+    def _aliases_for(self, spans: Iterable[EmbedSpan]) -> dict[str, str]:
+        """The post keys of spans that name a post by an id its platform does not take
+        as the post's own (a Bluesky handle), when the archive has resolved them. X's
+        spans never touch the database."""
+        pending = {
+            s.key for s in spans if not s.reported and not _platform_of(s).is_post_id(s.post_id)
+        }
+        return self.store.post_aliases(pending) if pending else {}
+
+    def _resolve_spans(self, spans: list[EmbedSpan]) -> list[EmbedSpan]:
+        """``spans``, those of resolved aliases naming their post's own id."""
+        aliases = self._aliases_for(spans)
+        return [_resolved(s, aliases) for s in spans] if aliases else spans
 
     def _count_changes(self, report: RunReport, new: set[str], updated: set[str]) -> None:
         """Count posts created in this pass, and posts that existed before it and changed."""
@@ -601,7 +641,7 @@ class Pipeline:
             lang = render.document_lang(item.scan_bytes)  # dates in the article's language
             replacements: list[tuple[int, int, bytes]] = []
             hugo = False
-            for span in item.spans:
+            for span in self._resolve_spans(item.spans):
                 # The card's style once per article: in the first card rendered.
                 html = self._render_embed(span.key, embeds_href, lang, not replacements)
                 if html is None:
@@ -717,7 +757,9 @@ class Pipeline:
         self, key: str, embeds_href: str, lang: str | None = None, style: bool = True
     ) -> str | None:
         post = self.store.get_post(key)
-        if post is None:
+        if post is None or self._page_path(post.platform, post.post_id) is None:
+            # Not archived, or named by an id that is not yet the post's own (a Bluesky
+            # handle not resolved yet): the original markup stays until it is.
             return None
         page = self._write_post_page(post)
         copy_href = f"{embeds_href}/{page.parent.name}/{page.name}"
@@ -837,6 +879,8 @@ class ScanResult:
     spans: list[EmbedSpan]
     records: list[EmbedRecord]
     snapshots: list[PostSnapshot]
+    # Embeds of reported-only platforms (Threads, Instagram…): recorded, never rewritten.
+    reported: list[EmbedSpan] = field(default_factory=list)
 
 
 def scan_article(
@@ -852,7 +896,7 @@ def scan_article(
         ssg = options_for(article.ref.location)
     scan_bytes = encoding.to_scan_bytes(article.data, article.encoding)
     spans: list[EmbedSpan] = []
-    if detect.might_contain_embeds(scan_bytes, ssg):
+    if detect.might_contain_embeds(scan_bytes, ssg, reported=True):
         deadline = time.monotonic() + budget if budget is not None else None
         try:
             spans = detect.find_embeds(
@@ -860,12 +904,16 @@ def scan_article(
                 markdown=is_markdown(article.ref.location),
                 deadline=deadline,
                 ssg=ssg,
+                reported=True,
             )
         except detect.DetectionTimeout as exc:
             raise detect.DetectionTimeout(
                 f"{exc} of {budget:g} s (scan.article_time_budget_seconds); "
                 "the markup is pathological or the page far too large"
             ) from None
+    reported = [s for s in spans if s.reported]
+    if reported:
+        spans = [s for s in spans if not s.reported]
     # Fragments are UTF-8 when the article was transcoded for scanning.
     fragment_encoding = (
         article.encoding if encoding.is_ascii_compatible(article.encoding) else "utf-8"
@@ -881,7 +929,31 @@ def scan_article(
             snapshot = _platform_of(span).snapshot_from_markup(span, fragment)
             if snapshot is not None:
                 snapshots.append(snapshot)
-    return ScanResult(scan_bytes=scan_bytes, spans=spans, records=records, snapshots=snapshots)
+    return ScanResult(
+        scan_bytes=scan_bytes,
+        spans=spans,
+        records=records,
+        snapshots=snapshots,
+        reported=reported,
+    )
+
+
+def _resolved(span: EmbedSpan, aliases: dict[str, str]) -> EmbedSpan:
+    key = aliases.get(span.key)
+    return span if key is None else replace(span, post_id=key.partition(":")[2])
+
+
+def _resolved_result(result: ScanResult, aliases: dict[str, str]) -> ScanResult:
+    """A scan's spans, embed records and markup snapshots under their posts' own keys."""
+    spans = [_resolved(s, aliases) for s in result.spans]
+    records = [replace(r, span=s) for r, s in zip(result.records, spans, strict=True)]
+    snapshots = []
+    for snap in result.snapshots:
+        key = aliases.get(snap.key)
+        if key is not None:
+            snap = replace(snap, post_id=key.partition(":")[2])
+        snapshots.append(snap)
+    return ScanResult(result.scan_bytes, spans, records, snapshots, result.reported)
 
 
 def _platform_of(span: EmbedSpan) -> platforms.Platform:

@@ -40,13 +40,17 @@ def config_template() -> str:
 def render_config(articles: str, fetch: bool = True) -> str:
     """The config ``init`` writes: every key at its default, the articles folder filled in.
 
-    ``fetch=False`` turns off network enrichment (``x.fetch: false``): posts are archived
-    from the embed markup alone.
+    ``fetch=False`` turns off network enrichment (``x.fetch: false``, ``bluesky.enabled:
+    false``, ``mastodon.enabled: false``): posts are archived from the embed markup alone.
     """
     # A JSON string is a valid YAML double-quoted scalar: any folder name is safe.
     text = config_template().replace(ARTICLES_PLACEHOLDER, json.dumps(articles))
     if not fetch:
         text = text.replace("\n  fetch: true\n", "\n  fetch: false\n", 1)
+        for section in ("bluesky", "mastodon"):
+            text = text.replace(
+                f"\n{section}:\n  enabled: true\n", f"\n{section}:\n  enabled: false\n", 1
+            )
     return text
 
 

@@ -39,7 +39,6 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from archiver import platforms
 from archiver.api import Archive
 from archiver.clock import utc_now
 from archiver.config import ScheduleConfig, parse_duration
@@ -215,13 +214,9 @@ class Service:
     def _recheck_if_due(self) -> RunReport | None:
         """Run ``Archive.recheck`` only when some post is due: an idle service does not
         add a run row every few minutes for years."""
-        if not self.archive.config.x.fetch:
-            return None
+        names = self.archive.fetching_platforms()
         now = utc_now()
-        if not any(
-            self.archive.store.posts_due(now, limit=1, platform=p.name)
-            for p in platforms.all_platforms()
-        ):
+        if not any(self.archive.store.posts_due(now, limit=1, platform=n) for n in names):
             return None
         return self.archive.recheck()
 

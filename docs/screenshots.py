@@ -73,6 +73,8 @@ def shoot(out: Path) -> list[Path]:
         card(site.articles["arabic"].as_uri(), "card-arabic")
         card(site.articles["photos_quote"].as_uri(), "card-photos-quote")
         card(site.articles["live"].as_uri(), "card-live-dark", dark=True)
+        card(site.articles["bluesky"].as_uri(), "card-bluesky")
+        card(site.articles["mastodon"].as_uri(), "card-mastodon")
         card(site.pages["photos_quote"].as_uri(), "local-copy-page", width=700, whole=True)
         card(index.as_uri(), "index-390", width=390, whole=True)
         browser.close()

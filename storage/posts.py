@@ -36,6 +36,7 @@ class DuePost:
     post_id: str
     handle: str | None
     have_content: bool
+    failing_since: str | None = None  # when its current run of failed checks began
 
 
 class PostsMixin(MediaMixin):
@@ -237,11 +238,17 @@ class PostsMixin(MediaMixin):
                     "WHERE key = ?",
                     [now, next_check_at, key],
                 )
+                self.db.execute("DELETE FROM failing_since WHERE post_key = ?", [key])
             else:
                 self.db.execute(
                     "UPDATE posts SET last_checked_at = ?, next_check_at = ?, "
                     "check_failures = check_failures + 1, last_error = ? WHERE key = ?",
                     [now, next_check_at, error, key],
+                )
+                self.db.execute(
+                    "INSERT OR IGNORE INTO failing_since (post_key, since) "
+                    "SELECT key, ? FROM posts WHERE key = ?",
+                    [now, key],
                 )
         return outcome
 
@@ -272,7 +279,8 @@ class PostsMixin(MediaMixin):
         sql = (
             # Markup text does not count as content here: a post already gone when
             # first seen is looked up in the Wayback Machine for the full post.
-            "SELECT post_id, author_handle, source NOT IN ('markup', 'archived-copy') FROM posts "
+            "SELECT post_id, author_handle, source NOT IN ('markup', 'archived-copy'), "
+            "(SELECT since FROM failing_since WHERE post_key = key) FROM posts "
             "WHERE platform = ? AND next_check_at IS NOT NULL AND next_check_at <= ? "
             "ORDER BY next_check_at"
         )
@@ -281,7 +289,8 @@ class PostsMixin(MediaMixin):
             sql += " LIMIT ?"
             params.append(limit)
         return [
-            DuePost(pid, handle, bool(has)) for pid, handle, has in self.db.execute(sql, params)
+            DuePost(pid, handle, bool(has), since)
+            for pid, handle, has, since in self.db.execute(sql, params)
         ]
 
     def posts_due_among(self, now: str, keys: Iterable[str], platform: str = "x") -> list[DuePost]:
@@ -291,17 +300,18 @@ class PostsMixin(MediaMixin):
         of them for every batch of 32 articles grew with the archive (quadratic over
         a backfill); this looks up only the batch's own keys, by primary key.
         """
-        rows: list[tuple[str, str, str | None, bool]] = []
+        rows: list[tuple[str, str, str | None, bool, str | None]] = []
         for chunk, marks in in_chunks(sorted(set(keys)), 500):
             rows += self.db.execute(
                 "SELECT next_check_at, post_id, author_handle, "
-                "source NOT IN ('markup', 'archived-copy') FROM posts "
+                "source NOT IN ('markup', 'archived-copy'), "
+                "(SELECT since FROM failing_since WHERE post_key = key) FROM posts "
                 f"WHERE key IN ({marks}) AND platform = ? AND next_check_at IS NOT NULL "
                 "AND next_check_at <= ?",
                 [*chunk, platform, now],
             ).fetchall()
         rows.sort(key=lambda row: (row[0], row[1]))
-        return [DuePost(pid, handle, bool(has)) for _, pid, handle, has in rows]
+        return [DuePost(pid, handle, bool(has), since) for _, pid, handle, has, since in rows]
 
     def set_local_paths(self, paths: dict[str, str]) -> None:
         """Record where posts' local copies are (key -> path), in one transaction."""
@@ -334,15 +344,12 @@ class PostsMixin(MediaMixin):
         return post
 
     def find_post_key(self, ref: str) -> str | None:
-        """Resolve ``x:ID``, a bare id or a status URL to a stored post key."""
+        """Resolve a post key, or a bare X id, to a stored post key. (URLs are read by
+        their platforms, in ``Archive.find_post_key``: storage parses no URL.)"""
         ref = ref.strip()
         candidates = [ref]
         if ref.isdigit():
             candidates.append(post_key("x", ref))
-        else:
-            digits = _trailing_status_id(ref)
-            if digits:
-                candidates.append(post_key("x", digits))
         for candidate in candidates:
             row = self.db.execute("SELECT key FROM posts WHERE key = ?", [candidate]).fetchone()
             if row:
@@ -352,19 +359,6 @@ class PostsMixin(MediaMixin):
     def post_keys(self) -> list[str]:
         """Every post key in the archive, in order."""
         return [k for (k,) in self.db.execute("SELECT key FROM posts ORDER BY key")]
-
-
-def _trailing_status_id(ref: str) -> str | None:
-    marker = "/status/"
-    if marker not in ref and "/statuses/" not in ref:
-        return None
-    tail = ref.replace("/statuses/", marker).split(marker, 1)[1]
-    digits = ""
-    for char in tail:
-        if not char.isdigit():
-            break
-        digits += char
-    return digits or None
 
 
 __all__ = ["DuePost", "PostsMixin"]

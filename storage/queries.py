@@ -235,8 +235,10 @@ def list_articles(
     statuses: tuple[str, ...] = (),
     include_removed: bool = False,
     limit: int | None = None,
+    platform: str | None = None,
 ) -> list[ArticleSummary]:
-    """Articles by location; with ``statuses``, only those embedding a post in one of them."""
+    """Articles by location; with ``statuses``, only those embedding a post in one of
+    them; with ``platform``, only those embedding a post of that platform."""
     clauses: list[str] = []
     params: list[Any] = []
     if not include_removed:
@@ -248,6 +250,12 @@ def list_articles(
             f"WHERE p.status IN ({','.join('?' * len(wanted))}))"
         )
         params.extend(wanted)
+    if platform:
+        clauses.append(
+            "a.id IN (SELECT e.article_id FROM embeds e JOIN posts p ON p.key = e.post_key "
+            "WHERE p.platform = ?)"
+        )
+        params.append(platform)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles a{where} ORDER BY a.location"
     if limit is not None:

@@ -67,9 +67,10 @@ class ReadsMixin(Connection):
         statuses: tuple[str, ...] = (),
         include_removed: bool = False,
         limit: int | None = None,
+        platform: str | None = None,
     ) -> list[ArticleSummary]:
         """Articles by location, with how many of their posts are in each status."""
-        return queries.list_articles(self.db, statuses, include_removed, limit)
+        return queries.list_articles(self.db, statuses, include_removed, limit, platform)
 
     def article_detail(self, article_id: int) -> ArticleDetail | None:
         """An article with each of its embeds and the state of the post it points at."""

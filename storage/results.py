@@ -95,9 +95,24 @@ class ArticleEmbed:
 
 
 @dataclass
+class ReportedEmbed:
+    """One embed of a reported-only platform in an article."""
+
+    location: str  # the article
+    platform: str  # threads, instagram, tiktok, facebook
+    url: str  # the post's URL as written (http(s) only)
+    form: str
+    start: int  # byte span in the article as scanned
+    end: int
+    found_at: str | None
+
+
+@dataclass
 class ArticleDetail:
     article: ArticleSummary
     embeds: list[ArticleEmbed]
+    # Embeds of reported-only platforms (Threads, Instagram…): listed, not archived.
+    reported: list[ReportedEmbed] = field(default_factory=list)
 
 
 @dataclass
@@ -115,6 +130,7 @@ __all__ = [
     "ArticleSummary",
     "EmbedLink",
     "PostDetail",
+    "ReportedEmbed",
     "SearchHit",
     "SnapshotInfo",
 ]

@@ -218,7 +218,49 @@ def _v5_post_link_indexes(db: sqlite_utils.Database) -> None:
     db.table("posts").create_index(["reply_to_post_key"])
 
 
-def _v6_query_indexes(db: sqlite_utils.Database) -> None:
+def _v6_post_aliases(db: sqlite_utils.Database) -> None:
+    # A key an embed named a post by before the network resolved it (a Bluesky handle,
+    # bluesky:HANDLE/RKEY) -> the post's own key (bluesky:DID/RKEY): see storage/aliases.py.
+    db.table("post_aliases").create(
+        {"key": str, "post_key": str, "resolved_at": str},
+        pk="key",
+        not_null={"post_key"},
+    )
+    db.table("post_aliases").create_index(["post_key"])
+
+
+def _v7_reported_embeds(db: sqlite_utils.Database) -> None:
+    # Embeds of platforms that are only reported (Threads, Instagram, TikTok,
+    # Facebook): where each occurs, never archived (storage/reported.py).
+    db.table("reported_embeds").create(
+        {
+            "id": int,
+            "article_id": int,
+            "ordinal": int,
+            "platform": str,
+            "url": str,
+            "form": str,
+            "start": int,
+            "end": int,
+            "found_at": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"article_id", "ordinal", "platform", "url", "form"},
+    )
+    db.table("reported_embeds").create_index(["article_id", "ordinal"], unique=True)
+    db.table("reported_embeds").create_index(["platform"])
+
+
+def _v8_failing_since(db: sqlite_utils.Database) -> None:
+    # When the current run of failed checks of a post began (a row only while it
+    # lasts): a Mastodon instance unreachable for long gets a note (mastodon.
+    # host_down_note_after). Its own table, so the posts rows and exports stay as
+    # they were.
+    db.table("failing_since").create({"post_key": str, "since": str}, pk="post_key")
+
+
+def _v9_query_indexes(db: sqlite_utils.Database) -> None:
     # Issue 13, the queries over 100 ms at a million posts:
     # - ``posts list --author`` compares lower(author_handle): only an index on that
     #   expression serves it (the one on author_handle cannot);
@@ -235,7 +277,7 @@ def _v6_query_indexes(db: sqlite_utils.Database) -> None:
     )
 
 
-def _v7_post_pages_stale(db: sqlite_utils.Database) -> None:
+def _v10_post_pages_stale(db: sqlite_utils.Database) -> None:
     # Posts an article stopped embedding: their pages still list it. A pass refreshes
     # them at its end; kept here, in the transaction that dropped the embed, so a pass
     # after a killed one finds them without rendering every page of the archive.
@@ -248,8 +290,11 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v3_output_path_index,
     _v4_full_text_search_keeps_marks,
     _v5_post_link_indexes,
-    _v6_query_indexes,
-    _v7_post_pages_stale,
+    _v6_post_aliases,
+    _v7_reported_embeds,
+    _v8_failing_since,
+    _v9_query_indexes,
+    _v10_post_pages_stale,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

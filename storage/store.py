@@ -7,6 +7,8 @@ transaction, so a crash leaves either the old state or the new one.
     Connection (connection.py)   open, pragmas, migrate, plain statements
     ArticlesMixin (articles.py)  articles and their embeds
     PostsMixin (posts.py)        posts and snapshots, on MediaMixin (media.py)
+    AliasesMixin (aliases.py)    keys resolved to their posts (Bluesky handles)
+    ReportedMixin (reported.py)  embeds of reported-only platforms (Threads…)
     RunsMixin (runs.py)          runs and the status report
     ReadsMixin (reads.py)        listing, search, export, stats, index reads
 """
@@ -17,7 +19,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
 from archiver.decide import Change, MarkupRank, content_hash, markup_rank
-from archiver.models import STATUS_LIVE, ArticleRef, PostSnapshot
+from archiver.models import STATUS_LIVE, ArticleRef, EmbedSpan, PostSnapshot
+from archiver.storage.aliases import AliasesMixin
 from archiver.storage.articles import (
     ArticlesMixin,
     ArticleState,
@@ -25,8 +28,9 @@ from archiver.storage.articles import (
     ScanCounts,
     StoredEmbed,
 )
-from archiver.storage.posts import DuePost, PostsMixin
+from archiver.storage.posts import DuePost
 from archiver.storage.reads import ReadsMixin
+from archiver.storage.reported import ReportedMixin
 from archiver.storage.rows import media_item_from_row, post_from_row
 from archiver.storage.runs import RunsMixin
 from archiver.storage.transaction import write_transaction
@@ -37,7 +41,7 @@ UPDATED = Change.UPDATED
 UNCHANGED = Change.UNCHANGED
 
 
-class Store(ArticlesMixin, PostsMixin, RunsMixin, ReadsMixin):
+class Store(ArticlesMixin, AliasesMixin, RunsMixin, ReadsMixin, ReportedMixin):
     """The archive database. Open with ``Store(path)``; it migrates on open."""
 
     def __enter__(self) -> Store:
@@ -66,9 +70,13 @@ class Store(ArticlesMixin, PostsMixin, RunsMixin, ReadsMixin):
         now: str,
         etag: str | None = None,
         last_modified: str | None = None,
+        reported: Sequence[EmbedSpan] | None = None,
     ) -> ScanCounts:
         """Store one scanned article, its embeds and their markup snapshots, atomically.
 
+        ``reported``: the embeds of reported-only platforms the scan found (replacing
+        the article's previous ones); None leaves them as they are (a rewrite in place
+        records its own output, whose reported embeds are the source's).
         Returns the posts that were new or updated by this article.
         """
         counts = ScanCounts()
@@ -96,6 +104,8 @@ class Store(ArticlesMixin, PostsMixin, RunsMixin, ReadsMixin):
                 now,
             )
             self._replace_embeds(article_id, embeds, now)
+            if reported is not None:
+                self._replace_reported(article_id, reported, now)
         return counts
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from archiver import platforms
 from archiver.models import MediaItem, Post
 from archiver.render import EmbeddingArticle, render_embed, render_post_page
 
@@ -262,7 +263,79 @@ def fixtures() -> dict[str, Post]:
             lang="ja",
             html="今日の東京は晴れ。桜が満開です 🌸 #東京",
         ),
+        "bluesky": BLUESKY_POST,
+        "mastodon": MASTODON_POST,
     }
+
+
+# Bluesky and Mastodon: the same card, with their own handles, links and words.
+_DID = "did:plc:z72i7hdynmk6r22z27h6tvur"
+_BSKY_QUOTED = post(
+    "did:plc:ewvi7nxzyoun6zhxrhs64oiz/3kqmooj3ems2w",
+    platform="bluesky",
+    key="bluesky:did:plc:ewvi7nxzyoun6zhxrhs64oiz/3kqmooj3ems2w",
+    url="https://bsky.app/profile/did:plc:ewvi7nxzyoun6zhxrhs64oiz/post/3kqmooj3ems2w",
+    source="appview",
+    author_handle="harbour.example.org",
+    author_name="Harbour Authority",
+    author_avatar="av-2.png",
+    created_at="2024-04-21T06:09:13.063Z",
+    html="Ferry timetable changes from Monday.",
+)
+BLUESKY_POST = post(
+    f"{_DID}/3lbv5is6h6c2k",
+    platform="bluesky",
+    key=f"bluesky:{_DID}/3lbv5is6h6c2k",
+    url=f"https://bsky.app/profile/{_DID}/post/3lbv5is6h6c2k",
+    source="appview",
+    author_handle="citydesk.bsky.social",
+    author_name="City Desk",
+    author_avatar="av-1.png",
+    created_at="2024-11-26T23:04:02.981Z",
+    html=(
+        'Storm update with <a href="https://bsky.app/profile/did:plc:ewvi7nxzyoun6zhxrhs64oiz">'
+        '@harbour.example.org</a>: roads closed, see <a href="https://example.org/roads">'
+        "example.org/roads</a> #storm"
+    ),
+    media=[
+        photo("p-wide.png", "Flooded road by the harbour"),
+        photo("p-sq.png", "A closed sign"),
+        # Bluesky's video is an HLS stream: only its still is archived.
+        MediaItem(
+            "video",
+            "https://video.bsky.app/watch/did%3Aplc%3Az72i7hdynmk6r22z27h6tvur/c/playlist.m3u8",
+            "Waves over the sea wall",
+            1280,
+            720,
+            content_type="application/vnd.apple.mpegurl",
+            poster_local_path="poster.png",
+        ),
+    ],
+    quoted=_BSKY_QUOTED,
+    quoted_key=_BSKY_QUOTED.key,
+)
+MASTODON_POST = post(
+    "social.example/113486342108431234",
+    platform="mastodon",
+    key="mastodon:social.example/113486342108431234",
+    url="https://social.example/@reporter/113486342108431234",
+    source="api",
+    author_handle="reporter",
+    author_name="Field Reporter",
+    author_avatar="av-2.png",
+    created_at="2024-11-18T09:15:00.000Z",
+    html=(
+        "Which road should reopen first? Ask @editor@other.example #roads "
+        '<a href="https://social.example/tags/storm">#storm</a>'
+    ),
+    notice="Edited: 2 versions between 2024-11-18T09:15:00.000Z and 2024-11-18T09:20:00.000Z",
+    card={
+        "type": "poll",
+        "choices": [{"label": "Harbour Road", "count": 30}, {"label": "Hill Road", "count": 10}],
+        "counts_final": True,
+    },
+    media=[photo("p-wide.png", "The hill road under water")],
+)
 
 
 @dataclass
@@ -286,6 +359,12 @@ def host_page(title: str, body: str, css: str = HOSTILE_CSS, lang: str = "en") -
     )
 
 
+def copy_href(p: Post) -> str:
+    """Where the post's local copy page lives, as a run names it."""
+    stem = platforms.get(p.platform).file_stem(p.post_id)
+    return f"embeds/{p.platform}/{stem}.html"
+
+
 def build_site(root: Path, css: str = HOSTILE_CSS) -> Site:
     """Write every fixture as a rewritten article (in a hostile theme) and a local page."""
     media = root / "embeds" / "media"
@@ -295,7 +374,8 @@ def build_site(root: Path, css: str = HOSTILE_CSS) -> Site:
     pages: dict[str, Path] = {}
     embeds = []
     for name, p in posts.items():
-        page = root / "embeds" / "x" / f"{p.post_id}.html"
+        href = copy_href(p)
+        page = root / href
         page.parent.mkdir(parents=True, exist_ok=True)
         versions = _versions(p)
         page.write_text(
@@ -309,11 +389,9 @@ def build_site(root: Path, css: str = HOSTILE_CSS) -> Site:
         )
         pages[name] = page
         lang = "hi" if name == "hindi_markup" else None
-        embed = render_embed(p, f"embeds/x/{p.post_id}.html", "embeds/media/", lang=lang)
+        embed = render_embed(p, href, "embeds/media/", lang=lang)
         # In one article only the first card carries the style, as a run writes it.
-        embeds.append(
-            render_embed(p, f"embeds/x/{p.post_id}.html", "embeds/media/", lang, not embeds)
-        )
+        embeds.append(render_embed(p, href, "embeds/media/", lang, not embeds))
         article = root / f"{name}.html"
         article.write_text(host_page(f"Story: {name}", embed, css, lang or "en"), encoding="utf-8")
         articles[name] = article
@@ -385,7 +463,7 @@ def build_index(root: Path) -> Path:
             "dir": p.dir,
             "created_at": p.created_at,
             "status": p.status,
-            "local_path": f"embeds/x/{p.post_id}.html",
+            "local_path": copy_href(p),
         }
         articles = [
             {

@@ -234,6 +234,52 @@ def test_header_text_time_and_banner_are_visible(page: Any, site: Site) -> None:
     assert styles["img"] != 300 and styles["quote"] in ("none", "normal")
 
 
+def test_bluesky_and_mastodon_cards_name_their_platform_at_every_width(
+    page: Any, site: Site
+) -> None:
+    expect = {
+        "bluesky": ("Bluesky", "https://bsky.app/profile/citydesk.bsky.social"),
+        "mastodon": ("Mastodon", "https://social.example/@reporter"),
+    }
+    for name, (label, profile) in expect.items():
+        page.goto(site.articles[name].as_uri())
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            got = page.evaluate(
+                """() => { const q = (s) => document.querySelector('.eac > ' + s);
+                  const box = (e) => e.getBoundingClientRect();
+                  const who = box(q('.eac-head .eac-who')), badge = box(q('.eac-head .eac-x'));
+                  return {label: q('.eac-head .eac-x').textContent,
+                          profile: q('.eac-head .eac-who').href,
+                          view: [...document.querySelectorAll('.eac-links a')].map(a => a.textContent),
+                          apart: who.right <= badge.left + 0.5,
+                          handle: box(q('.eac-head .eac-handle')).top > box(q('.eac-head .eac-name')).top}; }"""
+            )
+            assert got["label"] == label and got["profile"] == profile, (name, width, got)
+            assert got["view"] == ["Archived copy", f"View on {label}"], (name, width, got)
+            # The badge never overlaps the author; the handle sits under the name.
+            assert got["apart"] and got["handle"], (name, width, got)
+            for selector in (".eac-head .eac-x", ".eac-media img", ".eac-foot time"):
+                element = page.query_selector(f".eac > {selector}")
+                assert element is not None and element.evaluate(VISIBLE_JS) == "ok", (
+                    name,
+                    selector,
+                )
+    page.goto(site.articles["bluesky"].as_uri())
+    quote = page.query_selector(".eac > .eac-q")
+    assert quote is not None and quote.evaluate(VISIBLE_JS) == "ok"
+    assert "Quoted post on Bluesky" in quote.inner_text()
+    still = page.query_selector(".eac > .eac-media .eac-cell:last-child")
+    assert still is not None and still.evaluate(VISIBLE_JS) == "ok"
+    assert still.inner_text() == "Video not archived"
+    page.goto(site.articles["mastodon"].as_uri())
+    for selector in (".eac-foot .eac-edited", ".eac-poll"):
+        element = page.query_selector(f".eac > {selector}")
+        assert element is not None and element.evaluate(VISIBLE_JS) == "ok", selector
+    tag = page.eval_on_selector(".eac-text a[href$='/tags/roads']", "a => a.href")
+    assert tag == "https://social.example/tags/roads"
+
+
 def test_text_contrast_meets_wcag_aa_in_light_and_dark_mode(page: Any, site: Site) -> None:
     # Every card is in all.html; the pages around them differ by banner and media.
     pages = [site.pages[name] for name in ("deleted", "protected", "photos_quote", "video_gif")]
@@ -267,7 +313,8 @@ def test_every_status_and_media_kind_is_covered() -> None:
     assert {"poll", "link"} <= cards
     assert any(p.quoted for p in posts) and any(p.reply_to_key for p in posts)
     assert {p.lang for p in posts} >= {"ar", "hi", "ja", "en"}
-    assert {p.source for p in posts} >= {"markup", "syndication", "oembed"}
+    assert {p.source for p in posts} >= {"markup", "syndication", "oembed", "appview", "api"}
+    assert {p.platform for p in posts} == {"x", "bluesky", "mastodon"}
 
 
 def test_index_search_finds_posts_by_word_and_prefix_offline(page: Any, tmp_path: Path) -> None:

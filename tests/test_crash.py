@@ -45,8 +45,10 @@ def test_kill_9_during_runs_leaves_a_consistent_archive_that_converges(tmp_path:
         kills=KILLS,
         articles=150,
         seed=SEED,
-        # Keep the suite bounded; the bench script runs as long as asked.
-        deadline=time.monotonic() + 48,
+        # A bound, not a target: the loop stops at KILLS kills (about 40 s on an idle
+        # 2-core machine); a loaded one needs more time for the same kills. The bench
+        # script runs as long as asked.
+        deadline=time.monotonic() + 110,
         window_factor=WINDOW,
         log=lines.append,
     )
@@ -70,7 +72,7 @@ def test_kill_9_during_fetches_and_media_downloads_leaves_a_consistent_archive(
         articles=NETWORK_ARTICLES,
         seed=SEED,
         mode="network",
-        deadline=time.monotonic() + 60,
+        deadline=time.monotonic() + 110,  # a bound, not a target (see above)
         window_factor=WINDOW,
         log=lines.append,
     )
@@ -170,6 +172,7 @@ def test_an_index_write_cut_short_is_finished_by_the_next_one(tmp_path: Path) ->
     assert "c.html" in page_2
 
 
+@pytest.mark.slow
 def test_a_post_change_recorded_by_a_killed_run_still_reaches_its_articles(
     tmp_path: Path, fakex: FakeX
 ) -> None:

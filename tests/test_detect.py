@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from archiver import platforms
 from archiver.detect import (
     canonical_status_url,
     find_embeds,
@@ -786,9 +787,15 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "tiktok_02_inside_div_named_twitter_container.md": [],
     "wp_classic_bare_url_01_wp_export_with_escaped_oembed_cache_2011.md": [],
     "wp_classic_bare_url_02_p_wrapped_urls_unrendered.html": [],
-    "bluesky_02_standard_embed_empty_lang_attr.md": [],
-    "mastodon_01_iframe_embed_two_posts_hachyderm.md": [],
     "threads_02_hugo_md_ccostes_stacked_prs.md": [],
+    # Other archived platforms (registered: Bluesky, Mastodon), each with its embed.js.
+    "bluesky_02_standard_embed_empty_lang_attr.md": [
+        (FORM_BLOCKQUOTE, "did:plc:snhe2oxrn74k3m24ffw2mfie/3lbruqxjnjn2n")
+    ],
+    "mastodon_01_iframe_embed_two_posts_hachyderm.md": [
+        (FORM_IFRAME, "hachyderm.io/109683757201594015"),
+        (FORM_IFRAME, "hachyderm.io/109700844080933628"),
+    ],
     # JSX (className=) is not HTML; out of scope for the HTML detector.
     "mdx_tweet_03_jsx_classname_blockquote_arabic.jsx": [],
 }
@@ -817,6 +824,15 @@ TAKAGI = [
 ]
 EXPECTED["twitter_blockquote_05_ja_ncr_entities_eucjp_meta.html"] = TAKAGI
 EXPECTED["derived_01_eucjp_bytes_transcoded_from_takagi_page.html"] = TAKAGI
+
+
+def assert_post_id(span: EmbedSpan) -> None:
+    """X ids are 1-19 digits; another platform's id is what its URL parses to."""
+    if span.platform == "x":
+        assert span.post_id.isdigit() and 1 <= len(span.post_id) <= 19, span
+    else:
+        ref = platforms.get(span.platform).parse_url(span.url or "")
+        assert ref is not None and ref.post_id == span.post_id, span
 
 
 def _is_markdown(name: str) -> bool:
@@ -851,7 +867,7 @@ def test_spans_sorted_non_overlapping_in_bounds(path: Path) -> None:
             assert prev_end <= span.start < span.end <= len(data)
             text = data[span.start : span.end]
             assert text.startswith(b"<") and text.endswith(b">")
-            assert span.post_id.isdigit() and 1 <= len(span.post_id) <= 19
+            assert_post_id(span)
             prev_end = span.end
         # Splicing the spans out leaves every other byte; a rescan finds nothing.
         rest = b"".join(

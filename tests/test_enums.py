@@ -28,6 +28,8 @@ def test_stored_values_are_pinned() -> None:
         "oembed",
         "markup",
         "archived-copy",
+        "appview",
+        "api",  # a platform's own API (Mastodon)
     ]
     assert {f.value for f in EmbedForm} >= {"blockquote", "amp-twitter", "iframe", "archived"}
     assert {o.value for o in RunOutcome} == {"running", "ok", "errors", "failed", "interrupted"}

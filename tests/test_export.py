@@ -117,11 +117,12 @@ def test_export_streams(tmp_path: Path) -> None:
     config = make_project(tmp_path, articles={})
     with Archive.from_config(config) as archive:
         now = utc_now()
-        for n in range(3000):
-            snap = PostSnapshot(
-                post_id=str(10_000 + n), author_handle="bulk", text="x" * 2000, raw="y" * 2000
-            )
-            archive.store.save_snapshot(snap, now)
+        with archive.store.batch():  # one commit: the export is under test, not the saves
+            for n in range(3000):
+                snap = PostSnapshot(
+                    post_id=str(10_000 + n), author_handle="bulk", text="x" * 2000, raw="y" * 2000
+                )
+                archive.store.save_snapshot(snap, now)
         written = 0
 
         class CountingSink(io.TextIOBase):

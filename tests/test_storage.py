@@ -141,7 +141,7 @@ def test_an_article_error_is_reported_and_kept(store: Store) -> None:
     assert store.status_report(LATER)["failures"]["articles"][0]["location"] == "a.html"
 
 
-# -- migration 6: the indexes of the queries that were over 100 ms at a million posts ---------
+# -- migration 9: the indexes of the queries that were over 100 ms at a million posts ---------
 
 
 def test_an_archive_of_schema_5_gets_the_query_indexes(tmp_path: Path) -> None:
@@ -172,7 +172,7 @@ def test_an_archive_of_schema_5_gets_the_query_indexes(tmp_path: Path) -> None:
             store.save_snapshot(snap, "2026-01-01T00:00:00.000Z")
     with Store(path) as store:
         assert schema_version(store.db) == SCHEMA_VERSION
-        assert store.stale_post_pages() == []  # migration 7's table, empty
+        assert store.stale_post_pages() == []  # migration 10's table, empty
         found = store.list_posts(PostFilter(author="@JaCk"))
         assert sorted(p.author_handle for p in found) == ["JACK", "Jack", "jack"]
 

@@ -29,7 +29,7 @@ from archiver.config import load_config
 @click.option(
     "--no-fetch",
     is_flag=True,
-    help="Archive posts from the embed markup only (x.fetch: false): no network.",
+    help="Archive posts from the embed markup only (every platform's fetching off): no network.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing config.yaml.")
 def init(directory: Path, articles: str | None, no_fetch: bool, force: bool) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from archiver import platforms
 from archiver.api import MARK_END, MARK_START, ORDERS, Archive
 from archiver.cli.context import (
     EXIT_NOT_FOUND,
@@ -56,6 +57,12 @@ POST_FIELDS = (
 STATUS_CHOICES = [*(status.value for status in STATUSES), "gone"]
 
 
+def _platform_option(help_text: str) -> Callable[..., Any]:
+    """``--platform``: one of the registered platforms (x, bluesky, mastodon)."""
+    names = [p.name for p in platforms.all_platforms()]
+    return click.option("--platform", type=click.Choice(names), help=help_text)
+
+
 def post_filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The filters shared by ``posts list`` and ``export``."""
     options = [
@@ -79,7 +86,7 @@ def post_filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "suspended or unavailable).",
         ),
         click.option("--article", metavar="PATH|URL", help="Only posts embedded in this article."),
-        click.option("--platform", metavar="NAME", help="Only posts of this platform (e.g. x)."),
+        _platform_option("Only posts of this platform."),
         click.option("--limit", type=click.IntRange(min=0), help="At most this many posts."),
         click.option(
             "--order",
@@ -166,6 +173,7 @@ def _handle(handle: str | None) -> str:
 )
 @click.option("--author", metavar="HANDLE", help="Only posts by this handle.")
 @click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES))
+@_platform_option("Only posts of this platform.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array; matches in [brackets].")
 @pass_context
@@ -175,6 +183,7 @@ def posts_search(
     raw: bool,
     author: str | None,
     statuses: tuple[str, ...],
+    platform: str | None,
     limit: int,
     as_json: bool,
 ) -> None:
@@ -184,7 +193,9 @@ def posts_search(
     (arch*). Use --raw for FTS5 query syntax.
     """
     with ctx.archive() as archive:
-        hits = archive.search(query, raw=raw, limit=limit, author=author, status=statuses)
+        hits = archive.search(
+            query, raw=raw, limit=limit, author=author, status=statuses, platform=platform
+        )
     if as_json:
         _echo_json(
             [
@@ -291,16 +302,24 @@ def articles() -> None:
     type=click.Choice(STATUS_CHOICES),
     help="Only articles embedding a post in this status (e.g. deleted; repeatable).",
 )
+@_platform_option("Only articles embedding a post of this platform.")
 @click.option("--include-removed", is_flag=True, help="Also articles no longer in any source.")
 @click.option("--limit", type=click.IntRange(min=0))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_context
 def articles_list(
-    ctx: Context, statuses: tuple[str, ...], include_removed: bool, limit: int | None, as_json: bool
+    ctx: Context,
+    statuses: tuple[str, ...],
+    platform: str | None,
+    include_removed: bool,
+    limit: int | None,
+    as_json: bool,
 ) -> None:
     """List articles with how many of their embeds point at posts in each status."""
     with ctx.archive() as archive:
-        found = archive.articles(statuses, include_removed=include_removed, limit=limit)
+        found = archive.articles(
+            statuses, include_removed=include_removed, limit=limit, platform=platform
+        )
     if as_json:
         _echo_json([asdict(a) for a in found])
         return
@@ -364,6 +383,13 @@ def articles_show(ctx: Context, ref: str, as_json: bool) -> None:
             for e in detail.embeds
         ],
     )
+    if detail.reported:
+        _table(
+            f"{plural(len(detail.reported), 'embed')} of platforms that are only reported "
+            "(not archived, left as they are)",
+            ["platform", "url", "bytes"],
+            [[r.platform, r.url, f"{r.start}-{r.end}"] for r in detail.reported],
+        )
 
 
 @click.command("export")
@@ -376,14 +402,26 @@ def articles_show(ctx: Context, ref: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="Write to FILE (atomically) instead of stdout.",
 )
+@click.option(
+    "--reported",
+    is_flag=True,
+    help="Export the embeds of platforms that are only reported (Threads, Instagram, "
+    "TikTok, Facebook: article, platform, URL, byte span) instead of posts.",
+)
 @post_filter_options
 @pass_context
-def export_cmd(ctx: Context, fmt: str, output: str | None, **criteria: Any) -> None:
+def export_cmd(ctx: Context, fmt: str, output: str | None, reported: bool, **criteria: Any) -> None:
     """Export posts with their latest snapshot as JSON Lines or CSV.
 
     Rows stream from the database; a progress bar shows on a terminal when the
     data goes to a file or a pipe.
     """
+    if reported:
+        with ctx.archive() as archive:
+            count = archive.export_reported(output if output else sys.stdout, fmt)
+        if output:
+            click.echo(f"exported {plural(count, 'reported embed')} to {output}", err=True)
+        return
     with ctx.archive() as archive:
         filters = _filters(archive, criteria)
         show_bar = sys.stderr.isatty() and (output is not None or not sys.stdout.isatty())
@@ -444,6 +482,12 @@ def stats(ctx: Context, top: int, as_json: bool) -> None:
     )
     _table("by status", ["status", "posts"], [[k, v] for k, v in data["by_status"].items()])
     _table("by platform", ["platform", "posts"], [[k, v] for k, v in data["by_platform"].items()])
+    if data["reported_by_platform"]:
+        _table(
+            "reported, not archived",
+            ["platform", "embeds"],
+            [[k, v] for k, v in data["reported_by_platform"].items()],
+        )
     _table(
         f"top {top} authors",
         ["author", "posts"],

@@ -53,7 +53,7 @@ def status(ctx: Context, as_json: bool, run_count: int) -> None:
     with ctx.archive() as archive:
         report = archive.store.status_report(utc_now(), runs=run_count)
         pid = holder_alive(lock_path_for(archive.config.database))
-        fetching = archive.config.x.fetch
+        fetching = bool(archive.fetching_platforms())
     report["service"] = {"running": pid is not None, "pid": pid}
     report["due"]["network_checks"] = fetching
     if as_json:
@@ -76,7 +76,11 @@ def _print_status(report: dict[str, Any]) -> None:
     click.echo(
         f"due:      {due['due_now']} posts due for a check now; "
         f"next check at {due['next_check_at'] or '-'}"
-        + ("" if due["network_checks"] else " (x.fetch is off: no network checks)")
+        + (
+            ""
+            if due["network_checks"]
+            else " (fetching is off for every platform: no network checks)"
+        )
     )
     click.echo("")
     click.echo("last runs:")

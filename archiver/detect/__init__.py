@@ -23,6 +23,7 @@ and a directly following loader script matching its ``script`` joins the span.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -42,7 +43,13 @@ from archiver.detect.lexer import (
     _Tag,
     inner_lexer,
 )
-from archiver.detect.prefilter import _Entry, _View, _view, might_contain_embeds
+from archiver.detect.prefilter import (
+    _Entry,
+    _View,
+    _view,
+    might_contain_embeds,
+    with_platform_components,
+)
 from archiver.detect.walk import _find_close, _skip
 from archiver.detect.xforms import (
     _amp,
@@ -55,7 +62,7 @@ from archiver.detect.xforms import (
 )
 from archiver.detect_ssg import SsgOptions, find_ssg_embeds
 from archiver.errors import DetectionTimeout as DetectionTimeout
-from archiver.models import EmbedSpan
+from archiver.models import FORM_ARCHIVED, PLATFORM_X, EmbedForm, EmbedSpan
 from archiver.platforms.base import StartTag
 from archiver.platforms.x.urls import canonical_status_url, parse_status_url
 
@@ -360,7 +367,34 @@ def find_embeds(
     if ssg is None:
         return spans
     st.check()
-    return _merge_ssg(spans, find_ssg_embeds(data, ssg, markdown))
+    ssg_spans = find_ssg_embeds(data, with_platform_components(ssg), markdown)
+    return _merge_ssg(spans, _identified(ssg_spans))
+
+
+def _identified(spans: list[EmbedSpan]) -> list[EmbedSpan]:
+    """The static-site spans, other platforms' ones asked of their platform: a
+    component's ``id`` value goes through ``parse_url``, an archived wrapper's id through
+    ``is_post_id``; what the platform does not take (or no platform is called so) is
+    dropped."""
+    out: list[EmbedSpan] = []
+    for span in spans:
+        if span.platform == PLATFORM_X:
+            out.append(span)
+            continue
+        try:
+            platform = platforms.get(span.platform)
+        except platforms.UnknownPlatform:
+            continue
+        if span.form == EmbedForm.COMPONENT:
+            ref = platform.parse_url(span.url or "")
+            if ref is not None:
+                out.append(
+                    dataclasses.replace(span, post_id=ref.post_id, handle=ref.handle, url=ref.url)
+                )
+        elif span.form == FORM_ARCHIVED and platform.is_post_id(span.post_id):
+            url = platform.canonical_url(span.post_id, None)
+            out.append(dataclasses.replace(span, url=url))
+    return out
 
 
 def _merge_ssg(html_spans: list[EmbedSpan], ssg_spans: list[EmbedSpan]) -> list[EmbedSpan]:

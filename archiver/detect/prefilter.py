@@ -8,6 +8,8 @@ union of their markers, tested with plain substring searches.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -83,6 +85,28 @@ def _build_view(entries: Sequence[_Entry]) -> _View:
     )
 
 
+def with_platform_components(ssg: SsgOptions) -> SsgOptions:
+    """``ssg`` with the registered platforms' static-site components (astro-embed's
+    ``BlueskyPost``, ``MastodonPost``: a platform's ``mdx_components``) added."""
+    return _with_components(ssg, platforms.generation())
+
+
+@functools.lru_cache(maxsize=64)
+def _with_components(ssg: SsgOptions, _generation: int) -> SsgOptions:
+    # Cached per options object and registry state: the options compile their regexes
+    # once (SsgOptions._compiled), so a run keeps reusing one augmented object.
+    pairs = tuple((name, p.name) for p in platforms.all_platforms() for name in _mdx_components(p))
+    if not pairs or ssg.platform_components == pairs:
+        return ssg
+    return dataclasses.replace(ssg, platform_components=pairs, _compiled={})
+
+
+def _mdx_components(platform: platforms.Platform) -> tuple[str, ...]:
+    # An optional extension of the interface: X's component is built into detect_ssg.
+    names = getattr(platform, "mdx_components", ())
+    return tuple(names) if platform.name != "x" else ()
+
+
 def _has_marker(data: bytes, view: _View) -> bool:
     for marker in view.native_markers:
         if marker in data:
@@ -114,7 +138,7 @@ def might_contain_embeds(
     # class), and for those find_embeds runs the SSG prefilter itself anyway.
     if _has_marker(data, view):
         return True
-    if ssg is not None and might_contain_ssg(data, ssg):
+    if ssg is not None and might_contain_ssg(data, with_platform_components(ssg)):
         return True
     for marker in view.generic_markers:
         if marker in data:

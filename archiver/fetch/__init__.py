@@ -2,8 +2,9 @@
 
 ``PostFetcher.fetch_many`` is the only entry point the pipeline uses. It groups the
 requests by platform (``FetchRequest.platform``), fills batches up to each platform
-fetcher's ``batch_size`` and keeps at most ``2 × http.concurrency`` posts in flight
-overall, all over one HTTP session and one media store (``FetchContext``). Each
+fetcher's ``batch_size`` and keeps at most ``2 × http.concurrency`` batches in flight
+overall (for X, one post a batch), all over one HTTP session and one media store
+(``FetchContext``). Each
 platform's fetcher says what it learnt: X's (``archiver.platforms.x.fetcher``) asks
 syndication, then oEmbed, then the Wayback Machine.
 
@@ -90,6 +91,10 @@ class PostFetcher:
     ) -> None:
         self.close()
 
+    def platform_names(self) -> tuple[str, ...]:
+        """The platforms whose posts this fetcher looks up."""
+        return tuple(p.name for p in self.platforms) if self.platforms is not None else ("x",)
+
     def close(self) -> None:
         """Nothing stays open between runs (each run owns its client); this only
         makes later use an error."""
@@ -101,7 +106,11 @@ class PostFetcher:
 
         Runs a private event loop in the calling thread, so it works from any thread
         (APScheduler jobs) and can be called again afterwards. ``requests`` is read
-        lazily: at most ``2 × http.concurrency`` posts are in flight. The loop only
+        lazily: at most ``2 × http.concurrency`` batches (requests: one post each for
+        X and Mastodon, up to 25 for Bluesky) are in flight or being filled, and a batch
+        goes out full unless the input has run out or nothing else is in flight. (A
+        window counted in posts would send Bluesky's batches part-empty: 32 posts in
+        flight at concurrency 16 hold one batch of 25 and one of 7.) The loop only
         advances while the caller waits for the next result, which gives natural
         backpressure. Stopping iteration early cancels the rest cleanly.
         """
@@ -133,11 +142,11 @@ class PostFetcher:
         return {p.name: p.fetcher(ctx) for p in self.platforms}
 
     async def _run(self, requests: Iterator[FetchRequest]) -> AsyncGenerator[FetchResult, None]:
-        window = 2 * self.http.concurrency
+        window = 2 * self.http.concurrency  # batches sent or being filled
         seen: set[tuple[str, str]] = set()
         pending: dict[asyncio.Task[list[FetchResult]], list[FetchRequest]] = {}
         waiting: dict[str, list[FetchRequest]] = {}  # per platform, a batch being filled
-        in_flight = 0  # posts in pending batches or waiting ones
+        carry: FetchRequest | None = None  # read, but no room for a new batch yet
         async with HttpSession(
             self.http, backoff_base=self.backoff_base, backoff_cap=self.backoff_cap
         ) as session:
@@ -153,15 +162,17 @@ class PostFetcher:
             try:
                 exhausted = False
                 while True:
-                    while not exhausted and in_flight < window:
-                        request = next(requests, None)
+                    while not exhausted:
+                        request, carry = carry, None
                         if request is None:
-                            exhausted = True
-                            break
-                        key = (request.platform, request.post_id)
-                        if key in seen:
-                            continue
-                        seen.add(key)
+                            request = next(requests, None)
+                            if request is None:
+                                exhausted = True
+                                break
+                            key = (request.platform, request.post_id)
+                            if key in seen:
+                                continue
+                            seen.add(key)
                         fetcher = fetchers.get(request.platform)
                         if fetcher is None:
                             yield FetchResult(
@@ -171,18 +182,25 @@ class PostFetcher:
                                 platform=request.platform,
                             )
                             continue
-                        in_flight += 1
-                        waiting.setdefault(request.platform, []).append(request)
-                        if len(waiting[request.platform]) >= max(1, fetcher.batch_size):
+                        batch = waiting.get(request.platform)
+                        if batch is None:
+                            if len(pending) + len(waiting) >= window:
+                                carry = request  # wait for a batch to come back
+                                break
+                            batch = waiting[request.platform] = []
+                        batch.append(request)
+                        if len(batch) >= max(1, fetcher.batch_size):
                             launch(request.platform)
-                    # Nothing more to read for now: send the batches being filled.
-                    for platform in list(waiting):
-                        launch(platform)
+                    # Part-filled batches go out when nothing more will come, or when
+                    # nothing else is in flight to wait for.
+                    if exhausted or not pending:
+                        for platform in list(waiting):
+                            launch(platform)
                     if not pending:
                         break
                     done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                     for task in done:
-                        in_flight -= len(pending.pop(task))
+                        pending.pop(task)
                         for result in task.result():
                             yield result
             finally:

@@ -40,6 +40,9 @@ class FetchRequest:
     # Media URLs whose files the archive already holds: not downloaded again.
     stored_media: frozenset[str] = frozenset()
     platform: str = PLATFORM_X
+    # When the post's current run of failed checks began (None: its last check
+    # answered): a platform may say so in its failure (Mastodon's host-down note).
+    failing_since: str | None = None
 
 
 @dataclass

@@ -9,6 +9,7 @@ __all__ = [
     "BodyTooLarge",
     "FetchError",
     "HostRefused",
+    "HostUnreachable",
     "Refused",
     "UnsupportedEncoding",
 ]
@@ -16,6 +17,11 @@ __all__ = [
 
 class FetchError(ArchiverError):
     """A request failed for good (after retries, or past the deadline): not an answer."""
+
+
+class HostUnreachable(FetchError):
+    """The host could not be reached at all (connection refused, DNS failure): a
+    failure, never an answer about the post; the host may come back."""
 
 
 class ArticleFetchError(FetchError):

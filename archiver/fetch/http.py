@@ -19,6 +19,7 @@ checks from ``archiver.snapshot``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import importlib.util
 import math
@@ -40,14 +41,22 @@ from archiver.snapshot.sanitize import safe_http_url
 from archiver.snapshot.snowflake import created_at_from_id, utc_now_iso
 
 from .body import ACCEPT_ENCODING, BoundedDecoder, CorruptBody
-from .errors import BodyTooLarge, FetchError, HostRefused, Refused, UnsupportedEncoding
-from .policy import guard_transport, is_internal
+from .errors import (
+    BodyTooLarge,
+    FetchError,
+    HostRefused,
+    HostUnreachable,
+    Refused,
+    UnsupportedEncoding,
+)
+from .policy import HostGuard, guard_transport, is_internal
 
 __all__ = [
     "BodyTooLarge",
     "Budget",
     "FetchError",
     "HostRefused",
+    "HostUnreachable",
     "HttpSession",
     "Refused",
     "Response",
@@ -203,6 +212,8 @@ class HttpSession:
         self._semaphore = asyncio.Semaphore(http.concurrency)
         self._hosts: dict[str, _Host] = {}
         self._client: httpx.AsyncClient | None = None
+        # The gate for hosts named by untrusted content (``get(..., guarded=True)``).
+        self.guard = HostGuard(http.host_overrides, http.per_host_concurrency)
 
     async def __aenter__(self) -> HttpSession:
         limits = httpx.Limits(
@@ -233,8 +244,8 @@ class HttpSession:
             raise RuntimeError("HttpSession used outside 'async with'")
         return self._client
 
-    def _host(self, url: str) -> _Host:
-        key = host_key(url)
+    def _host(self, url: str, key: str | None = None) -> _Host:
+        key = key or host_key(url)
         state = self._hosts.get(key)
         if state is None:
             rate = self.config.per_host_rate
@@ -274,6 +285,7 @@ class HttpSession:
         check: UrlCheck | None = None,
         sink_factory: Callable[[], Sink] | None = None,
         whole_request_timeout: bool = True,
+        guarded: bool = False,
     ) -> Response:
         """GET with retries; returns any non-retryable response (2xx, 3xx, 4xx), or raises.
 
@@ -286,26 +298,38 @@ class HttpSession:
         retried) for a body past ``max_bytes`` (``BodyTooLarge``), an encoding we do
         not decode (``UnsupportedEncoding``) or a host outside the policy
         (``HostRefused``).
+
+        ``guarded`` (hosts named by untrusted content): every hop goes through
+        ``self.guard`` first (refused before anything is sent), is routed by
+        ``http.host_overrides``, and holds one of its host's
+        ``http.per_host_concurrency`` slots; rate limits are kept per original host.
         """
         current = url
-        for _hop in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
+            if guarded:
+                self.guard.check(current)
             if check is not None:
                 check(current)
-            elif current is not url:
+            elif hop and not guarded:
                 _check_redirect(url, current)
-            response = await self._get_retrying(
-                current,
-                budget=budget,
-                params=params if current is url else None,
-                headers=headers,
-                max_bytes=max_bytes,
-                sink_factory=sink_factory,
-                whole_request_timeout=whole_request_timeout,
-            )
+            target, extra = self.guard.route(current) if guarded else (current, {})
+            slot = self.guard.slot(current) if guarded else contextlib.nullcontext()
+            async with slot:
+                response = await self._get_retrying(
+                    target,
+                    budget=budget,
+                    params=params if hop == 0 else None,
+                    headers={**(headers or {}), **extra} if extra else headers,
+                    max_bytes=max_bytes,
+                    sink_factory=sink_factory,
+                    whole_request_timeout=whole_request_timeout,
+                    key=self.guard.key(current) if guarded else None,
+                )
             location = response.headers.get("location")
             if not follow_redirects or response.status not in REDIRECT_STATUSES or not location:
                 return response
-            current = urljoin(response.url, location.strip())
+            joined = urljoin(response.url, location.strip())
+            current = self.guard.unroute(joined, current) if guarded else joined
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url[:200]}")
 
     async def _get_retrying(
@@ -318,9 +342,10 @@ class HttpSession:
         max_bytes: int,
         sink_factory: Callable[[], Sink] | None,
         whole_request_timeout: bool,
+        key: str | None = None,
     ) -> Response:
         """One hop: the request with retries, backoff, rate limits and the deadline."""
-        state = self._host(url)
+        state = self._host(url, key)
         retries = self.config.retries
         attempt = 0
         while True:
@@ -329,11 +354,12 @@ class HttpSession:
                 raise FetchError("post deadline exceeded")
             now = time.monotonic()
             if state.down_until > now:
-                raise FetchError(f"{host_key(url)} unreachable (connections refused)")
+                raise HostUnreachable(f"{host_key(url)} unreachable (connections refused)")
             await self._wait_turn(state, budget)
             budget.attempts += 1
             problem: str
             wait: float | None = None
+            unreachable = False  # this attempt could not connect at all
             try:
                 async with self._semaphore:
                     limit = budget.remaining()
@@ -351,6 +377,7 @@ class HttpSession:
                 problem = "timed out"
             except httpx.ConnectError as exc:
                 problem = f"connection failed: {exc or type(exc).__name__}"
+                unreachable = True
                 state.refused += 1
                 if state.refused >= BREAKER_THRESHOLD:
                     state.down_until = time.monotonic() + BREAKER_COOLDOWN
@@ -368,12 +395,13 @@ class HttpSession:
                         state.not_before = max(state.not_before, time.monotonic() + wait)
                 else:
                     return response
+            failure = HostUnreachable if unreachable else FetchError
             if attempt > retries:
-                raise FetchError(f"{problem} (after {attempt} attempts)")
+                raise failure(f"{problem} (after {attempt} attempts)")
             if wait is None:
                 wait = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
             if wait >= budget.remaining():
-                raise FetchError(f"{problem}; retry would pass the post deadline")
+                raise failure(f"{problem}; retry would pass the post deadline")
             await asyncio.sleep(wait)
 
     async def _send_once(

@@ -124,19 +124,24 @@ class MediaStore:
         self._downloads: dict[str, asyncio.Task[StoredFile | None]] = {}
         self.failures: dict[str, str] = {}
 
-    async def fetch(self, url: str, budget: Budget) -> StoredFile | None:
-        """The stored file for ``url``, or None (reason in ``failures[url]``)."""
+    async def fetch(self, url: str, budget: Budget, *, guarded: bool = False) -> StoredFile | None:
+        """The stored file for ``url``, or None (reason in ``failures[url]``).
+
+        ``guarded``: the URL's host comes from untrusted content (a Mastodon
+        instance's media host): it goes through the session's host guard instead of
+        the ``media.allowed_hosts`` list.
+        """
         task = self._downloads.get(url)
         if task is None:
-            task = asyncio.ensure_future(self._download(url, budget))
+            task = asyncio.ensure_future(self._download(url, budget, guarded))
             self._downloads[url] = task
         # Shield: a post cancelled at its deadline must not cancel a download that
         # another post of the run is waiting for too.
         return await asyncio.shield(task)
 
-    async def _download(self, url: str, budget: Budget) -> StoredFile | None:
+    async def _download(self, url: str, budget: Budget, guarded: bool) -> StoredFile | None:
         try:
-            return await self._download_checked(url, budget)
+            return await self._download_checked(url, budget, guarded)
         except (FetchError, OSError) as exc:
             self.failures[url] = str(exc) or type(exc).__name__
             log.info("media not stored: %s: %s", url, exc)
@@ -149,15 +154,17 @@ class MediaStore:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _download_checked(self, url: str, budget: Budget) -> StoredFile:
+    async def _download_checked(self, url: str, budget: Budget, guarded: bool) -> StoredFile:
         self.root.mkdir(parents=True, exist_ok=True)
         response = await self.session.get(
             url,
             budget=budget,
             max_bytes=self.config.max_bytes,
-            check=self._check_host,  # every redirect hop is checked against the allow-list
+            # Every redirect hop is checked: against the allow-list, or by the guard.
+            check=None if guarded else self._check_host,
             sink_factory=lambda: _FileSink(self.root),
             whole_request_timeout=False,
+            guarded=guarded,
         )
         sink = response.sink
         if response.status != 200 or not isinstance(sink, _FileSink):

@@ -14,17 +14,28 @@ Two checks, at two moments:
   answer cannot differ from the first. Internal addresses are reachable only when
   written literally in the configuration (``http://127.0.0.1:8080/sitemap.xml``,
   ``allowed_hosts: ["10.0.0.5"]``), or as ``localhost`` for loopback.
+
+Hosts that nobody configured (a Mastodon instance named by an embed, the media
+host of its posts) go through a third, stricter gate, ``HostGuard``: https only, no
+credentials in the URL, a host *name* or a public IP literal written the one
+canonical way (``127.1``, ``2130706433``, ``0177.0.0.1``, ``0x7f.0.0.1`` are refused,
+as browsers would read them as loopback), checked on the first URL and on every
+redirect, before anything is sent; the connection-time check above then covers the
+addresses a name resolves to. ``http.host_overrides`` sends a host's traffic to
+another base URL and trusts it as configured.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpcore
 
@@ -32,6 +43,7 @@ from .errors import HostRefused
 
 __all__ = [
     "GuardedBackend",
+    "HostGuard",
     "HostPolicy",
     "HostRefused",
     "host_allowed",
@@ -42,12 +54,43 @@ __all__ = [
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits (NAT64, SIIT), and
+# ranges that are local whatever they carry (local-use NAT64, deprecated site-local).
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"))
+_LOCAL_V6 = (ipaddress.IPv6Network("64:ff9b:1::/48"), ipaddress.IPv6Network("fec0::/10"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for: mapped, IPv4-compatible
+    (``::127.0.0.1``), 6to4, Teredo, NAT64/SIIT translated."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    value = int(ip)
+    if 1 < value < 1 << 32:
+        found.append(ipaddress.IPv4Address(value))
+    if any(ip in net for net in _NAT64):
+        found.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+    return found
+
+
 def is_internal(address: str) -> bool:
     """Whether an IP address is not on the public internet (loopback, private,
-    link-local, carrier-grade NAT, reserved, multicast, unspecified)."""
+    link-local, carrier-grade NAT, reserved, multicast, unspecified), including an
+    IPv6 address that stands for such an IPv4 address (mapped, compatible, 6to4,
+    Teredo, NAT64)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in _LOCAL_V6):
+            return True
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif any(is_internal(str(v4)) for v4 in _embedded_ipv4(ip)):
+            return True
     return not ip.is_global or ip.is_multicast
 
 
@@ -201,3 +244,155 @@ def guard_transport(transport: Any) -> None:
         raise RuntimeError("cannot install the address check in this httpx version")
     if not isinstance(inner, GuardedBackend):
         pool._network_backend = GuardedBackend(inner)  # type: ignore[union-attr]
+
+
+# --- the guard for hosts nobody configured ------------------------------------------
+
+# WHATWG URL parsing reads a host whose last label is a number (decimal, 0x-hex or
+# 0-octal) as an IPv4 address, in any of the forms inet_aton accepts.
+_NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
+_CANONICAL_IPV4 = re.compile(
+    r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}"
+    r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"
+)
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+)
+
+
+def _override_key(host: str, port: int | None) -> str:
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port is not None else host
+
+
+class HostGuard:
+    """The one gate for requests to hosts named by untrusted content.
+
+    ``check`` refuses a URL (``HostRefused``) before any byte is sent; ``route``
+    applies ``http.host_overrides``; ``slot`` bounds the requests in flight to one
+    host. ``HttpSession.get(..., guarded=True)`` runs all three on every hop.
+    """
+
+    def __init__(self, overrides: Mapping[str, str], per_host_concurrency: int) -> None:
+        self._overrides = {key.lower(): base.rstrip("/") for key, base in overrides.items()}
+        self._per_host = per_host_concurrency
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    def _override(self, url: str) -> tuple[str, str] | None:
+        """(override key, base URL) when ``url``'s host is overridden."""
+        if not self._overrides:
+            return None
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return None
+        host = (parts.hostname or "").lower()
+        for key in (_override_key(host, port), host if port in (None, 443) else None):
+            if key is not None and key in self._overrides:
+                return key, self._overrides[key]
+        return None
+
+    def is_overridden(self, url: str) -> bool:
+        """Whether ``url``'s host is sent elsewhere by ``http.host_overrides``."""
+        return self._override(url) is not None
+
+    def check(self, url: str) -> None:
+        """Raise ``HostRefused`` unless ``url`` may be requested: https, no userinfo,
+        a host name or a canonical public IP literal (overridden hosts are trusted)."""
+        shown = url[:200]
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError on a malformed port
+        except ValueError:
+            raise HostRefused(f"refused {shown}: not a valid URL") from None
+        if "@" in parts.netloc:
+            raise HostRefused(f"refused {shown}: credentials in the URL")
+        if self._override(url) is not None:
+            if parts.scheme.lower() not in ("http", "https"):
+                raise HostRefused(f"refused {shown}: not an http(s) URL")
+            return
+        if parts.scheme.lower() != "https":
+            raise HostRefused(f"refused {shown}: only https is allowed for this host")
+        host = (parts.hostname or "").lower().rstrip(".")
+        if not host:
+            raise HostRefused(f"refused {shown}: no host")
+        reason = _host_refusal(host)
+        if reason:
+            raise HostRefused(f"refused {shown}: {reason}")
+
+    def route(self, url: str) -> tuple[str, dict[str, str]]:
+        """The URL to connect to and the extra headers: an overridden host's requests
+        go to its base URL, with the original ``Host`` header."""
+        found = self._override(url)
+        if found is None:
+            return url, {}
+        _, base = found
+        parts = urlsplit(url)
+        target = urlsplit(base)
+        path = target.path.rstrip("/") + (parts.path or "/")
+        routed = urlunsplit((target.scheme, target.netloc, path, parts.query, ""))
+        return routed, {"Host": parts.netloc.lower()}
+
+    def unroute(self, routed: str, original: str) -> str:
+        """Map a URL on an override's base (a redirect's ``Location``) back to the
+        overridden host, so the next hop is checked and routed as that host."""
+        found = self._override(original)
+        if found is None:
+            return routed
+        _, base = found
+        if routed == base or routed.startswith(base + "/"):
+            parts = urlsplit(original)
+            rest = urlsplit(routed)
+            prefix = urlsplit(base).path.rstrip("/")
+            path = rest.path[len(prefix) :] or "/"
+            return urlunsplit((parts.scheme, parts.netloc, path, rest.query, rest.fragment))
+        return routed
+
+    def key(self, url: str) -> str:
+        """The unit of per-host limits: the (original, not routed) host and port."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return url
+        return _override_key((parts.hostname or "").lower(), port)
+
+    @asynccontextmanager
+    async def slot(self, url: str) -> AsyncIterator[None]:
+        """Hold one of the host's ``per_host_concurrency`` request slots."""
+        key = self.key(url)
+        semaphore = self._slots.get(key)
+        if semaphore is None:
+            semaphore = self._slots[key] = asyncio.Semaphore(self._per_host)
+        async with semaphore:
+            yield
+
+
+def _host_refusal(host: str) -> str | None:
+    """Why ``host`` (lower-case, no trailing dot) may not be contacted, or None."""
+    if host.startswith("[") or ":" in host:
+        literal = host.strip("[]")
+        if "%" in literal:
+            return "IPv6 zone identifiers are not allowed"
+        try:
+            address = ipaddress.IPv6Address(literal)
+        except ValueError:
+            return "not a valid IPv6 address"
+        if is_internal(str(address)):
+            return f"internal address {address}"
+        return None
+    last = host.rsplit(".", 1)[-1]
+    if _NUMERIC_LABEL.match(last):
+        # An IPv4 literal: only the canonical dotted quad, and only a public one.
+        if not _CANONICAL_IPV4.match(host):
+            return "not a canonical IPv4 address (decimal, octal, hex or short forms are refused)"
+        if is_internal(host):
+            return f"internal address {host}"
+        return None
+    if host == "localhost" or host.endswith(".localhost"):
+        return "loopback name"
+    if not _HOST_NAME.match(host):
+        return "not a valid host name"
+    return None

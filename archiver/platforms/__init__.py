@@ -1,7 +1,7 @@
 """The platform registry: the one place the rest of the archiver learns which platforms exist.
 
-``register(platform)`` adds one (X is registered here by default; Bluesky and Mastodon
-add one line each); ``get(name)`` and ``all_platforms()`` answer the pipeline, the
+``register(platform)`` adds one (X, Bluesky and Mastodon are registered here by
+default, one line each); ``get(name)`` and ``all_platforms()`` answer the pipeline, the
 fetcher and the CLI; ``recognisers()`` gives the byte lexer every registered form, with
 the name of the platform it belongs to (``reported`` forms too, see ``reported.py``).
 
@@ -96,9 +96,13 @@ def recognisers(*, reported: bool = False) -> tuple[tuple[str, Recogniser], ...]
 
 
 def _register_defaults() -> None:
+    from archiver.platforms import mastodon
+    from archiver.platforms.bluesky import BLUESKY
     from archiver.platforms.x import X
 
     register(X)
+    register(BLUESKY)
+    register(mastodon.PLATFORM)
 
 
 _register_defaults()

@@ -40,6 +40,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CardInfo",
     "FetchContext",
     "FetchRequest",
     "FetchResult",
@@ -48,6 +49,7 @@ __all__ = [
     "PostRef",
     "Recogniser",
     "StartTag",
+    "card_info",
     "safe_stem",
 ]
 
@@ -105,8 +107,53 @@ class Recogniser:
     native: str | None = None  # a built-in lexer handler (see above)
 
 
+def _no_url(_name: str, _post_id: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class CardInfo:
+    """What a post card shows of its platform (``archiver.render`` asks, never a package).
+
+    The card's own words come from ``label`` ("Post on X", "View on Bluesky", "Quoted
+    post on Mastodon", "not checked on X yet", "no longer available on X"). Every URL a
+    function here returns is checked again (http(s) only) before a template sees it.
+    """
+
+    label: str  # "X", "Bluesky", "Mastodon"
+    # Whether an author handle may be shown and linked (X: a screen name; Bluesky: a
+    # DNS-name handle; Mastodon: user or user@host).
+    is_handle: Callable[[str], bool] = lambda _handle: False
+    # (handle, post_id) -> the author's profile: a post's host matters for Mastodon.
+    profile_url: Callable[[str, str], str | None] = _no_url
+    # (tag without "#", post_id) -> the hashtag's page, for "#tag" in plain post text.
+    tag_url: Callable[[str, str], str | None] = _no_url
+    # An @mention in plain post text (group 1: the handle ``profile_url`` takes); None:
+    # mentions are linked by the platform's own HTML or not at all.
+    mention: re.Pattern[str] | None = None
+    # X only: an id that encodes no time means the time came from day-level date text,
+    # so the card shows the day alone.
+    day_only_without_id_time: bool = False
+    # What introduces a post's stored notice on its page (X's tombstone text is X's own
+    # words; the other platforms' notices are the archive's).
+    notice_intro: str = "Note from the archive"
+    # Shown next to the date when the post was edited after it was written.
+    edited: Callable[[str | None], bool] = lambda _notice: False
+
+
+def card_info(platform: Platform) -> CardInfo:
+    """The platform's ``card`` (see ``CardInfo``), or a plain one from its label: a
+    platform that says nothing about its cards still gets a card naming it."""
+    info = getattr(platform, "card", None)
+    return info if isinstance(info, CardInfo) else CardInfo(label=platform.label)
+
+
 class Platform(Protocol):
-    """A platform package's one entry point (see the module docstring)."""
+    """A platform package's one entry point (see the module docstring).
+
+    A platform may also have a ``card`` attribute, a ``CardInfo`` (read through
+    ``card_info``): what its post cards show of it.
+    """
 
     name: str  # key prefix, folder embeds/<name>/, --platform value: "x", "bluesky"…
     label: str  # shown on cards: "X", "Bluesky", "Mastodon"

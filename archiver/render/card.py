@@ -13,9 +13,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from archiver.models import Post
+from archiver import platforms
+from archiver.models import MediaItem, Post
+from archiver.platforms.base import CardInfo, card_info
 from archiver.render.common import (
-    _HANDLE,
     _ISO_UTC,
     _NETWORK_SOURCES,
     _NOTICES,
@@ -25,7 +26,6 @@ from archiver.render.common import (
     _check_prefix,
     _css,
     _env,
-    _id_from_key,
     _local_src,
     _post_html_filter,
     _safe_copy_href,
@@ -34,10 +34,10 @@ from archiver.render.common import (
     human_date,
     link_entities,
     neutralize_template_syntax,
+    notice,
     post_time,
 )
 from archiver.snapshot.sanitize import safe_http_url, text_to_html
-from archiver.snapshot.snowflake import created_at_from_id
 
 # --- view model -------------------------------------------------------------------------
 
@@ -111,13 +111,15 @@ class _PostView:
     verified: str | None = None  # blue | business | government
     date_lang: str | None = None
     notice_detail: str = ""
+    label: str = "X"  # the platform's name, as its cards show it
+    edited: bool = False
 
 
 def _last_seen_live(post: Post, live_times: list[str] | None = None) -> str | None:
-    """When X last showed the post: the latest live snapshot we know of.
+    """When its platform last showed the post: the latest live snapshot we know of.
 
     ``live_times`` are capture times of snapshots with status live (the page has
-    them); the current copy counts when it came from X itself rather than markup.
+    them); the current copy counts when it came from the platform rather than markup.
     """
     times = [t for t in (live_times or []) if t]
     if post.source in _NETWORK_SOURCES and post.archived_at:
@@ -170,6 +172,22 @@ def _media_views(post: Post, prefix: str) -> tuple[list[_MediaView], int]:
         elif m.kind in ("video", "animated_gif"):
             href = _local_src(prefix, m.local_path)
             poster = _local_src(prefix, m.poster_local_path)
+            if href is None and poster is not None and _is_stream(m):
+                # A stream (Bluesky's HLS playlist) is never downloaded by design; its
+                # still is, and shows where the video was, as the original did.
+                label = "Video" if m.kind == "video" else "GIF"
+                views.append(
+                    _MediaView(
+                        "poster",
+                        poster,
+                        None,
+                        alt or f"{label} from the post",
+                        w,
+                        h,
+                        f"{label} not archived",
+                    )
+                )
+                continue
             if href is None:
                 missing += 1
                 continue
@@ -181,6 +199,14 @@ def _media_views(post: Post, prefix: str) -> tuple[list[_MediaView], int]:
         else:
             missing += 1
     return views, missing
+
+
+_STREAM_TYPES = frozenset({"application/vnd.apple.mpegurl", "application/x-mpegurl"})
+
+
+def _is_stream(m: MediaItem) -> bool:
+    """A video that is a playlist of segments (HLS), not one file the store could hold."""
+    return (m.content_type or "").lower() in _STREAM_TYPES
 
 
 def _card_view(card: dict[str, Any] | None, prefix: str) -> _CardView | None:
@@ -236,15 +262,35 @@ def _card_view(card: dict[str, Any] | None, prefix: str) -> _CardView | None:
     return None
 
 
+def _platform(name: str) -> tuple[platforms.Platform | None, CardInfo]:
+    """The post's platform and its card, or a plain card for an unregistered name (an
+    archive written with a platform this install does not have)."""
+    try:
+        platform = platforms.get(name)
+    except platforms.UnknownPlatform:
+        return None, CardInfo(label=name if name.isascii() and name.isalnum() else "?")
+    return platform, card_info(platform)
+
+
+def platform_card(name: str) -> CardInfo:
+    """What cards show of the platform called ``name`` (see ``CardInfo``)."""
+    return _platform(name)[1]
+
+
+def _shown_handle(handle: str | None, info: CardInfo) -> str | None:
+    return handle if handle and info.is_handle(handle) else None
+
+
 def _post_link(p: Post | None, key: str | None) -> _LinkView | None:
     """How to refer to a post we may or may not hold: its handle and an http(s) link."""
     if p is not None:
-        handle = p.author_handle if p.author_handle and _HANDLE.match(p.author_handle) else None
+        handle = _shown_handle(p.author_handle, _platform(p.platform)[1])
         text = f"@{handle}" if handle else "a post"
         return _LinkView(text, safe_http_url(p.url))
-    pid = _id_from_key(key)
-    if pid:
-        return _LinkView("a post", f"https://x.com/i/status/{pid}")
+    name, _, post_id = (key or "").partition(":")
+    platform = _platform(name)[0] if name and post_id else None
+    if platform is not None and post_id and platform.is_post_id(post_id):
+        return _LinkView("a post", safe_http_url(platform.canonical_url(post_id, None)))
     return None
 
 
@@ -258,10 +304,11 @@ def _view(
     text_html = _post_html_filter(post.html)
     if not text_html and post.text:
         text_html = Markup(text_to_html(post.text))
-    text_html = link_entities(text_html)
+    platform, info = _platform(post.platform)
+    text_html = link_entities(text_html, info, post.post_id)
     created = post.created_at if post.created_at and _ISO_UTC.match(post.created_at) else None
-    # A pre-snowflake id encodes no time: midnight then came from day-level date text.
-    day_only = bool(created) and created_at_from_id(post.post_id) is None
+    # A pre-snowflake X id encodes no time: midnight then came from day-level date text.
+    day_only = bool(created) and _day_only(post, platform, info)
     shown = post_time(created, lang, day_only=day_only)
     media, missing = _media_views(post, prefix)
     quoted = None
@@ -273,9 +320,7 @@ def _view(
             quoted = _view(post.quoted, prefix, depth + 1, lang)
         else:
             quoted_link = _post_link(None, post.quoted_key)
-    handle = (
-        post.author_handle if post.author_handle and _HANDLE.match(post.author_handle) else None
-    )
+    handle = _shown_handle(post.author_handle, info)
     return _PostView(
         key=post.key,
         status=post.status,
@@ -289,7 +334,7 @@ def _view(
         created_at=created,
         date=shown[0] if shown else ((post.date_text or "").strip() or None),
         truncated=bool(post.truncated),
-        notice=_NOTICES.get(post.status),
+        notice=notice(post.status, info.label),
         media=media,
         missing_media=missing,
         card=_card_view(post.card, prefix),
@@ -297,11 +342,20 @@ def _view(
         quoted=quoted,
         quoted_link=quoted_link,
         initial=_initial(post.author_name, handle),
-        profile_url=f"https://x.com/{handle}" if handle else None,
+        profile_url=safe_http_url(info.profile_url(handle, post.post_id)) if handle else None,
         verified=_VERIFIED.get((post.author_verified or "").lower()),
         date_lang=shown[1] if shown else None,
         notice_detail=_notice_detail(post, live_times if depth == 0 else None),
+        label=info.label,
+        edited=info.edited(post.notice),
     )
+
+
+def _day_only(post: Post, platform: platforms.Platform | None, info: CardInfo) -> bool:
+    """Whether the post's time is known to the day only (see ``CardInfo``)."""
+    if not info.day_only_without_id_time or platform is None:
+        return False
+    return platform.created_at_from_id(post.post_id) is None
 
 
 def _when(iso: str | None) -> str | None:
@@ -316,7 +370,8 @@ def _posted(post: Post, v: _PostView) -> str | None:
     """The creation time for provenance, without claiming precision we do not have."""
     if v.created_at is None:
         return v.date
-    if created_at_from_id(post.post_id) is None and v.created_at.endswith("T00:00:00.000Z"):
+    platform, info = _platform(post.platform)
+    if _day_only(post, platform, info) and v.created_at.endswith("T00:00:00.000Z"):
         # Pre-snowflake id: the time came from day-level date text.
         return f"{v.date} (day only: the post id does not encode a time)"
     return v.created_at

@@ -19,6 +19,7 @@ from archiver.models import (
     STATUS_SUSPENDED,
     STATUS_UNAVAILABLE,
 )
+from archiver.platforms.base import CardInfo, card_info
 from archiver.snapshot.sanitize import safe_http_url, sanitize_post_html
 
 # Links to the outside world: no referrer, no SEO endorsement of strangers' links.
@@ -42,7 +43,6 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T|$)")
 _ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
-_X_KEY = re.compile(r"^x:([0-9]{1,20})$")
 # Our media files are content-addressed names, maybe in subdirectories.
 _LOCAL_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -54,10 +54,12 @@ _NOTICES: dict[str, str] = {
     STATUS_DELETED: "This post was deleted",
     STATUS_PROTECTED: "This post is no longer public: the account is protected",
     STATUS_SUSPENDED: "The account that wrote this post is suspended",
-    STATUS_UNAVAILABLE: "This post is no longer available on X",
+    STATUS_UNAVAILABLE: "This post is no longer available on {label}",
 }
-# Sources that read the post from X itself: a copy from one of them was live then.
-_NETWORK_SOURCES = ("syndication", "oembed", "wayback")
+# Sources that read the post from its platform itself (X's syndication and oEmbed,
+# the Wayback Machine's copy of X, Bluesky's AppView, a Mastodon server's API): a copy
+# from one of them was live then.
+_NETWORK_SOURCES = ("syndication", "oembed", "wayback", "appview", "api")
 _VERIFIED = {"blue": "blue", "verified": "blue", "business": "business", "government": "government"}
 
 # Dates in the article's language: month names and the order of the parts. A few
@@ -162,53 +164,75 @@ def isolate_mentions(text: str) -> Markup:
     return Markup(_MENTION.sub(r'<bdi dir="ltr">@\1</bdi>', html.escape(text, quote=True)))
 
 
-def _link_mention(m: re.Match[str]) -> str:
-    return f'<a href="https://x.com/{m.group(1)}" rel="{LINK_REL}" dir="ltr">@{m.group(1)}</a>'
+def _default_card() -> CardInfo:
+    """X's card: what ``link_entities`` links to when no platform is named."""
+    from archiver import platforms
+
+    return card_info(platforms.get("x"))
 
 
-def _link_hashtag(m: re.Match[str]) -> str:
-    tag = m.group(1)
-    if tag.isdigit():
-        return m.group(0)  # "#1" is not a hashtag on X either
-    return f'<a href="https://x.com/hashtag/{quote(tag, safe="")}" rel="{LINK_REL}">#{tag}</a>'
-
-
-def link_entities(markup: Markup) -> Markup:
-    """Link the @mentions and #hashtags of sanitized post HTML to X, as the widget did,
-    and bare http(s) URLs (plain-text posts have no links of their own).
+def link_entities(markup: Markup, info: CardInfo | None = None, post_id: str = "") -> Markup:
+    """Link the @mentions and #hashtags of sanitized post HTML to the post's platform
+    (``info``, X when None), as its widget did, and bare http(s) URLs (plain-text
+    posts have no links of their own). ``post_id`` names the post, for platforms whose
+    profile and tag pages live on the post's own server (Mastodon).
 
     Only text between tags changes (never inside a tag or an existing link); the
     names are word characters, so the links they make need no escaping.
     """
     if "@" not in markup and "#" not in markup and "://" not in markup:
         return markup
+    linker = _Linker(info or _default_card(), post_id)
     out: list[str] = []
     pos = 0
     for token in _MARKUP_TOKEN.finditer(markup):
-        out.append(_link_text(markup[pos : token.start()]))
+        out.append(linker.text(markup[pos : token.start()]))
         out.append(token.group(0))
         pos = token.end()
-    out.append(_link_text(markup[pos:]))
+    out.append(linker.text(markup[pos:]))
     return Markup("".join(out))
 
 
-def _link_text(text: str) -> str:
-    """Link bare http(s) URLs, then mentions and hashtags in the text between them."""
-    if "://" in text:
-        parts = _BARE_URL.split(text)  # odd items are URLs (the pattern has one group)
-        return "".join(
-            _link_url(part) if i % 2 else _link_names(part) for i, part in enumerate(parts)
-        )
-    return _link_names(text)
+class _Linker:
+    """Links the names in the text of one post, for its platform."""
 
+    def __init__(self, info: CardInfo, post_id: str) -> None:
+        self.info = info
+        self.post_id = post_id
 
-def _link_names(text: str) -> str:
-    # Safe in either order: a mention link holds no "#", a hashtag link no "@".
-    if "@" in text:
-        text = _MENTION.sub(_link_mention, text)
-    if "#" in text:
-        text = _HASHTAG.sub(_link_hashtag, text)
-    return text
+    def text(self, text: str) -> str:
+        """Link bare http(s) URLs, then mentions and hashtags in the text between them."""
+        if "://" in text:
+            parts = _BARE_URL.split(text)  # odd items are URLs (the pattern has one group)
+            return "".join(
+                _link_url(part) if i % 2 else self.names(part) for i, part in enumerate(parts)
+            )
+        return self.names(text)
+
+    def names(self, text: str) -> str:
+        # Safe in either order: a mention link holds no "#", a hashtag link no "@".
+        if "@" in text and self.info.mention is not None:
+            text = self.info.mention.sub(self.mention, text)
+        if "#" in text:
+            text = _HASHTAG.sub(self.hashtag, text)
+        return text
+
+    def mention(self, m: re.Match[str]) -> str:
+        name = m.group(1)
+        url = safe_http_url(self.info.profile_url(name, self.post_id))
+        if url is None:
+            return m.group(0)
+        href = html.escape(url, quote=True)
+        return f'<a href="{href}" rel="{LINK_REL}" dir="ltr">@{name}</a>'
+
+    def hashtag(self, m: re.Match[str]) -> str:
+        tag = m.group(1)
+        if tag.isdigit():
+            return m.group(0)  # "#1" is not a hashtag on X either
+        url = safe_http_url(self.info.tag_url(tag, self.post_id))
+        if url is None:
+            return m.group(0)
+        return f'<a href="{html.escape(url, quote=True)}" rel="{LINK_REL}">#{tag}</a>'
 
 
 def _link_url(shown: str) -> str:
@@ -240,6 +264,12 @@ def card_css() -> str:
 
 
 # --- value checks ---------------------------------------------------------------------
+
+
+def notice(status: str, label: str) -> str | None:
+    """The banner of a card whose post is gone (None while it is live or unchecked)."""
+    words = _NOTICES.get(status)
+    return words.format(label=label) if words else None
 
 
 def human_date(iso: str | None) -> str | None:
@@ -330,11 +360,6 @@ def _safe_lang(lang: str | None) -> str | None:
 
 def _safe_dir(d: str | None) -> str | None:
     return d if d in ("ltr", "rtl", "auto") else None
-
-
-def _id_from_key(key: str | None) -> str | None:
-    m = _X_KEY.match(key or "")
-    return m.group(1) if m else None
 
 
 def _as_int(v: Any) -> int | None:

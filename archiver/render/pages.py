@@ -16,7 +16,7 @@ from archiver.models import (
     STATUS_UNAVAILABLE,
     Post,
 )
-from archiver.render.card import _last_seen_live, _posted, _view, _when
+from archiver.render.card import _last_seen_live, _platform, _posted, _view, _when
 from archiver.render.common import (
     _ISO_TIME,
     _NETWORK_SOURCES,
@@ -59,7 +59,7 @@ class _VersionView:
 
 
 _STATUS_WORDS = {
-    "unknown": "not checked on X yet",
+    "unknown": "not checked on {label} yet",
     "live": "live",
     STATUS_DELETED: "deleted",
     STATUS_PROTECTED: "protected (no longer public)",
@@ -68,12 +68,23 @@ _STATUS_WORDS = {
 }
 
 
-def _source_words(source: str) -> str:
+def _status_words(status: str, label: str) -> str:
+    return _STATUS_WORDS.get(status, status).format(label=label)
+
+
+def _source_words(source: str, label: str) -> str:
     if source in _NETWORK_SOURCES:
-        return "Fetched from X" if source != "wayback" else "Recovered from the Internet Archive"
+        if source == "wayback":
+            return "Recovered from the Internet Archive"
+        return f"Fetched from {label}"
     if source == "archived-copy":
         return "Read back from an archived copy in an article"
     return "Archived from the article's markup"
+
+
+def _notice_intro(post: Post) -> str:
+    """What introduces the post's stored notice ("X said" for X's tombstone text)."""
+    return _platform(post.platform)[1].notice_intro
 
 
 def _day_time(iso: str) -> str:
@@ -85,23 +96,23 @@ def _day_time(iso: str) -> str:
     return f"{day}, {m.group(4)}:{m.group(5)} UTC"
 
 
-def _versions(versions: Sequence[SnapshotLike]) -> list[_VersionView]:
+def _versions(versions: Sequence[SnapshotLike], label: str) -> list[_VersionView]:
     """Every snapshot, newest first, each with what changed since the one before."""
     out: list[_VersionView] = []
     previous: SnapshotLike | None = None
     for snap in versions:
         changes: list[str] = []
         if previous is None:
-            changes.append(f"{_source_words(snap.source)}: first archived copy")
+            changes.append(f"{_source_words(snap.source, label)}: first archived copy")
         else:
             if snap.status != previous.status:
-                changes.append(f"Status: {_STATUS_WORDS.get(snap.status, snap.status)}")
+                changes.append(f"Status: {_status_words(snap.status, label)}")
             if (snap.text or "") != (previous.text or "") and snap.text is not None:
                 changes.append("Text edited" if previous.text else "Text added")
             if snap.author_name != previous.author_name and snap.author_name:
                 changes.append("Display name changed")
             if snap.source != previous.source:
-                changes.append(f"{_source_words(snap.source)}")
+                changes.append(f"{_source_words(snap.source, label)}")
             if not changes and snap.content_hash != previous.content_hash:
                 changes.append("Details changed (media, card or counts)")
             if not changes:
@@ -153,10 +164,11 @@ def render_post_page(
             title=f"Post by {title_who} (archived)",
             css=Markup(_css("card.css") + _css()),
             articles=_article_views(articles or []),
-            versions=_versions(history),
-            source_words=_source_words(post.source),
+            versions=_versions(history, v.label),
+            source_words=_source_words(post.source, v.label),
             archived_day=human_date(post.archived_at),
-            status_words=_STATUS_WORDS.get(post.status, post.status),
+            status_words=_status_words(post.status, v.label),
+            notice_intro=_notice_intro(post),
             checked_day=human_date(post.last_checked_at),
             seen_day=human_date(seen),
             changed_day=human_date(post.status_changed_at),

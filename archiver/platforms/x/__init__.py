@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from archiver.models import PLATFORM_X, EmbedSpan, PostSnapshot
-from archiver.platforms.base import PostRef, Recogniser
+from archiver.platforms.base import CardInfo, PostRef, Recogniser
+from archiver.platforms.x.card import X_CARD
 from archiver.platforms.x.recognisers import RECOGNISERS
 from archiver.platforms.x.snowflake import created_at_from_id
 from archiver.platforms.x.urls import canonical_status_url, is_post_id, parse_status_url
@@ -30,6 +31,7 @@ class XPlatform:
 
     name: str = PLATFORM_X
     label: str = "X"
+    card: CardInfo = X_CARD
 
     def __init__(self) -> None:
         self.recognisers: Sequence[Recogniser] = RECOGNISERS
