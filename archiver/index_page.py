@@ -19,12 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import posixpath
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -339,11 +342,42 @@ def _fingerprint(store: ArchiveStorage, root: Path) -> str:
     (article files count by their link from the index, not by absolute path)."""
     digest = hashlib.sha256()
     index = root / "index.html"
+    hrefs = _HrefsFrom(index)
     for row in store.index_source_rows():
         if row[0] == "article" and row[-1]:
-            row = (*row[:-1], relative_href(index, Path(row[-1])))
+            row = (*row[:-1], hrefs.href(row[-1]))
         digest.update(json.dumps(row, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()
+
+
+class _HrefsFrom:
+    """``relative_href(page, path)`` for many paths, one ``relpath`` per folder.
+
+    The fingerprint links every live article (a run after an unfinished one walks them
+    all to learn that nothing changed): a relpath and a Path per article were half its
+    time. For a normalised absolute path, the link is the folder's link joined with the
+    file name, which is what relpath gives; anything else takes the plain way.
+    """
+
+    _MAX_FOLDERS = 4096  # bounded: memory must not grow with the archive
+
+    def __init__(self, page: Path) -> None:
+        self.page = page
+        self.start = str(page.parent)
+        self.folders: dict[str, str] = {}
+
+    def href(self, target: str | Path) -> str:
+        path = os.fspath(target)
+        if not (os.path.isabs(path) and os.path.normpath(path) == path and self.start):
+            return relative_href(self.page, Path(path))
+        folder, name = os.path.split(path)
+        rel = self.folders.get(folder)
+        if rel is None:
+            if len(self.folders) >= self._MAX_FOLDERS:
+                self.folders.clear()
+            rel = self.folders[folder] = os.path.relpath(folder, start=self.start)
+        joined = name if rel == os.curdir else os.path.join(rel, name)
+        return quote(os.fsencode(joined.replace(os.sep, posixpath.sep)))
 
 
 def _has_marker(path: Path, marker: str) -> bool:

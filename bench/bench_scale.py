@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archiver import Archive  # noqa: E402
+from archiver.clock import utc_now  # noqa: E402
 from archiver.config import ScheduleConfig  # noqa: E402
 from archiver.models import (  # noqa: E402
     STATUS_DELETED,
@@ -220,6 +221,13 @@ def child(folder: Path, what: str) -> None:
                 f"skipped {report.articles_skipped:,}, scanned {report.articles_scanned:,}, "
                 f"errors {len(report.errors)}"
             )
+        elif what == "unfinished":
+            # A pass after one that never finished (killed): its run row left running.
+            archive.store.start_run("run", utc_now())
+            archive.store.start_run("run", utc_now())  # this pass's own row
+            started = time.perf_counter()
+            report = archive.pipeline().run()
+            extra = f"skipped {report.articles_skipped:,}, scanned {report.articles_scanned:,}"
         elif what == "index":
             pages = archive.write_index(force=True)
             extra = f"{len(pages)} pages"
@@ -229,9 +237,12 @@ def child(folder: Path, what: str) -> None:
     print(f"RESULT {seconds:.3f} {peak_rss_mb():.0f} {extra}")
 
 
-def in_child(folder: Path, what: str) -> tuple[float, float, str]:
+def in_child(folder: Path, what: str, code: Path | None = None) -> tuple[float, float, str]:
+    """Run one measurement in a fresh process; with ``code``, that checkout's bench
+    (the code before a change, measured on the same archive in the same run)."""
+    script = code / "bench" / "bench_scale.py" if code is not None else Path(__file__)
     out = subprocess.run(
-        [sys.executable, __file__, "--child", what, "--folder", str(folder)],
+        [sys.executable, str(script), "--child", what, "--folder", str(folder)],
         check=True,
         capture_output=True,
         text=True,
@@ -345,6 +356,27 @@ def report(folder: Path, posts: int, seed: int, index: bool = True) -> None:
     print(f"    against the default schedule.scan_interval: {default}")
 
 
+def measure_pass(
+    folder: Path, posts: int, before: Path | None, repeats: int, what: str = "pass"
+) -> None:
+    """The service pass alone, in fresh processes: this code and, with ``before``, the
+    code of another checkout, alternating (best time, highest peak RSS of each)."""
+    label = "service pass" if what == "pass" else "pass after an unfinished one"
+    runs: dict[str, list[tuple[float, float]]] = {"this code": []}
+    if before is not None:
+        runs["before"] = []
+    for _ in range(repeats):
+        for name in runs:
+            seconds, rss, extra = in_child(folder, what, before if name == "before" else None)
+            runs[name].append((seconds, rss))
+    for name, results in runs.items():
+        print(
+            f"  {label} over {posts:,} unchanged articles ({name}): best "
+            f"{min(s for s, _ in results):.1f} s, peak RSS {max(r for _, r in results):.0f} MB "
+            f"({extra})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -354,6 +386,22 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure the archive built before")
     parser.add_argument(
         "--no-index", action="store_true", help="skip the static index (minutes at 1M posts)"
+    )
+    parser.add_argument(
+        "--pass-only",
+        action="store_true",
+        help="only the service pass over the unchanged folder (time and peak RSS)",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of the code before a change: its pass is measured too, alternating",
+    )
+    parser.add_argument("--repeats", type=int, default=1, help="passes measured (with --pass-only)")
+    parser.add_argument(
+        "--after-unfinished",
+        action="store_true",
+        help="with --pass-only: the pass after one that was killed (its run row left running)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -368,6 +416,14 @@ def main() -> None:
         print(
             f"built in {seconds:.0f} s ({args.posts / seconds:,.0f} articles/s through record_scan)"
         )
+    if args.pass_only:
+        what = "unfinished" if args.after_unfinished else "pass"
+        measure_pass(folder, args.posts, args.before, args.repeats, what)
+        flags = " --pass-only" + (" --after-unfinished" if args.after_unfinished else "")
+        flags += f" --before {args.before}" if args.before else ""
+        flags += f" --repeats {args.repeats}" if args.repeats != 1 else ""
+        print(f"rerun: python bench/bench_scale.py --posts {args.posts} --reuse{flags}")
+        return
     report(folder, args.posts, args.seed, index=not args.no_index)
     flags = " --no-index" if args.no_index else ""
     print(f"rerun: python bench/bench_scale.py --posts {args.posts} --reuse{flags}")

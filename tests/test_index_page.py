@@ -248,3 +248,27 @@ def test_index_pages_follow_the_archive_after_one_post_changed(tmp_path: Path) -
         archive.write_index(per_page=1, force=True)  # every page rendered from scratch
     assert "second words of Jack" in jack.read_text(encoding="utf-8")
     assert fresh == {p.name: p.read_bytes() for p in embeds.glob("*.html")}
+
+
+def test_the_fingerprints_links_match_relative_href_for_every_kind_of_path(
+    tmp_path: Path,
+) -> None:
+    """The index fingerprint links articles one relpath per folder (issue 13: a run after
+    an unfinished one walks every article); each link is the one relative_href gives."""
+    from archiver.index_page import _HrefsFrom
+    from archiver.rewrite import relative_href
+
+    index = tmp_path / "out" / "embeds" / "index.html"
+    targets = [
+        tmp_path / "out" / "embeds" / "same.html",
+        tmp_path / "out" / "news" / "2026" / "a b?.html",
+        tmp_path / "out" / "news" / "2026" / "second.html",
+        tmp_path / "elsewhere" / "in-place.html",
+        Path("/") / "root.html",
+        tmp_path / "out" / "caf\udce9.html",  # a name that is not UTF-8
+    ]
+    hrefs = _HrefsFrom(index)
+    for target in [*targets, "relative/story.html", f"{tmp_path}/out/./x/../dotted.html"]:
+        expected = relative_href(index, Path(target))
+        assert hrefs.href(str(target)) == expected, target
+        assert hrefs.href(str(target)) == expected  # and again, from the memo

@@ -22,7 +22,9 @@ EXAMPLES = ROOT / "examples" / "articles"
 SEED = "mrinank-sharma-anthropic-resignation.html"
 
 
-def make_project(tmp_path: Path, extra: str = "", include: str = '["**/*.html", "**/*.htm", "**/*.md"]') -> Path:
+def make_project(
+    tmp_path: Path, extra: str = "", include: str = '["**/*.html", "**/*.htm", "**/*.md"]'
+) -> Path:
     shutil.copytree(EXAMPLES, tmp_path / "articles")
     config = tmp_path / "config.yaml"
     config.write_text(
@@ -55,7 +57,9 @@ def test_run_archives_the_seed_article(tmp_path: Path) -> None:
     assert first is not None and second is not None
     assert first.author_handle == "MrinankSharma"
     assert first.author_name == "mrinank"
-    assert first.text is not None and first.text.startswith("Today is my last day at Anthropic. I resigned.\n")
+    assert first.text is not None and first.text.startswith(
+        "Today is my last day at Anthropic. I resigned.\n"
+    )
     assert "pic.twitter.com/Qe4QyAFmxL" in first.text
     assert first.created_at == "2026-02-09T14:03:21.417Z"  # from the snowflake id
     assert first.url == "https://x.com/MrinankSharma/status/2020861077922902691"
@@ -76,7 +80,7 @@ def test_rewrite_keeps_every_byte_outside_the_embeds(tmp_path: Path) -> None:
             assert rewritten == original
             continue
         assert b"platform.twitter.com/widgets.js" not in rewritten
-        assert b"<script async src=\"https://platform" not in rewritten
+        assert b'<script async src="https://platform' not in rewritten
         # The outside pieces appear, in order, unchanged, around the new embeds.
         position = 0
         for piece in outside_spans(original):
@@ -162,7 +166,9 @@ def test_same_post_in_two_articles_is_one_post(tmp_path: Path) -> None:
 
 def test_binary_and_unreadable_files_are_reported_and_skipped(tmp_path: Path) -> None:
     config = make_project(tmp_path)
-    (tmp_path / "articles" / "broken.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
+    (tmp_path / "articles" / "broken.html").write_bytes(
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200)
+    )
     result = CliRunner().invoke(cli, ["--config", str(config), "run", "--json"])
     assert result.exit_code == 1
     data = json.loads(result.stdout)
@@ -179,7 +185,14 @@ def test_run_json_summary(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(config), "run", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    for key in ("articles_scanned", "embeds_found", "posts_new", "posts_updated", "articles_rewritten", "errors"):
+    for key in (
+        "articles_scanned",
+        "embeds_found",
+        "posts_new",
+        "posts_updated",
+        "articles_rewritten",
+        "errors",
+    ):
         assert key in data
     assert data["articles_scanned"] == 5
     assert data["errors"] == []
@@ -194,7 +207,9 @@ def test_encodings_are_kept_in_the_output(tmp_path: Path) -> None:
     out = (tmp_path / "out" / "legacy-windows-1252.html").read_bytes()
     assert b"Caf\xe9 society" in out  # still windows-1252, not re-encoded as UTF-8
     assert b'data-archived-post="x:20"' in out
-    assert jack is not None and jack.created_at == "2006-03-21T00:00:00.000Z"  # pre-snowflake: date from markup
+    assert (
+        jack is not None and jack.created_at == "2006-03-21T00:00:00.000Z"
+    )  # pre-snowflake: date from markup
 
 
 def test_posts_show_and_list_cli(tmp_path: Path) -> None:
@@ -203,7 +218,14 @@ def test_posts_show_and_list_cli(tmp_path: Path) -> None:
     runner.invoke(cli, ["--config", str(config), "run"])
     shown = runner.invoke(
         cli,
-        ["--config", str(config), "posts", "show", "https://twitter.com/MrinankSharma/status/2020862587872342691", "--json"],
+        [
+            "--config",
+            str(config),
+            "posts",
+            "show",
+            "https://twitter.com/MrinankSharma/status/2020862587872342691",
+            "--json",
+        ],
     )
     assert shown.exit_code == 0, shown.output
     post = json.loads(shown.stdout)
@@ -228,17 +250,23 @@ def test_config_error_names_key_and_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("mode", ["mirror", "in_place"])
-def test_markdown_sources_are_rewritten_in_place_of_the_html_block(tmp_path: Path, mode: str) -> None:
+def test_markdown_sources_are_rewritten_in_place_of_the_html_block(
+    tmp_path: Path, mode: str
+) -> None:
     config = make_project(tmp_path)
     if mode == "in_place":
-        config.write_text(config.read_text().replace("  dir: out\n", "  dir: out\n  in_place: true\n"))
+        config.write_text(
+            config.read_text().replace("  dir: out\n", "  dir: out\n  in_place: true\n")
+        )
     with Archive.from_config(config) as archive:
         archive.run()
     target = tmp_path / ("out" if mode == "mirror" else "articles") / "blog" / "hugo-post.md"
     text = target.read_text(encoding="utf-8")
     assert 'data-archived-post="x:1875083037872181255"' in text
     # The fenced code sample is documentation, not an embed: untouched.
-    assert '```html\n<blockquote class="twitter-tweet"><a href="https://twitter.com/ada_speaks' in text
+    assert (
+        '```html\n<blockquote class="twitter-tweet"><a href="https://twitter.com/ada_speaks' in text
+    )
     assert text.endswith("#### Done!\n")
 
 
@@ -377,7 +405,9 @@ def test_losing_the_database_does_not_erase_posts_from_rewritten_articles(tmp_pa
 
 def test_embeds_url_makes_links_root_relative_for_sites_that_move_pages(tmp_path: Path) -> None:
     config = make_project(tmp_path)
-    config.write_text(config.read_text().replace("  dir: out\n", '  dir: out\n  embeds_url: "/archive/"\n'))
+    config.write_text(
+        config.read_text().replace("  dir: out\n", '  dir: out\n  embeds_url: "/archive/"\n')
+    )
     with Archive.from_config(config) as archive:
         archive.run()
     text = (tmp_path / "out" / "blog" / "hugo-post.md").read_text(encoding="utf-8")

@@ -76,7 +76,9 @@ def test_a_failure_naming_a_file_that_is_not_utf8_is_reported_readably(tmp_path:
     config = make_project(tmp_path, {"a.html": arabic_page("A")})
     with open(os.path.join(os.fsencode(tmp_path / "articles"), LATIN1_NAME), "wb") as handle:
         handle.write(arabic_page("Café").encode("utf-8"))
-    os.makedirs(os.path.join(os.fsencode(tmp_path / "out"), LATIN1_NAME))  # the copy cannot go there
+    os.makedirs(
+        os.path.join(os.fsencode(tmp_path / "out"), LATIN1_NAME)
+    )  # the copy cannot go there
     code, report = invoke(config, "run")
     assert code == 1
     assert [e["article"] for e in report["errors"]] == ["articles/caf\\xe9.html"]
@@ -98,7 +100,9 @@ def utf7_page(title: str) -> bytes:
 def test_an_article_whose_charset_cannot_decode_it_fails_alone_in_every_step(
     tmp_path: Path,
 ) -> None:
-    config = make_project(tmp_path, {"good.html": arabic_page("Good"), "bad.html": arabic_page("Bad")})
+    config = make_project(
+        tmp_path, {"good.html": arabic_page("Good"), "bad.html": arabic_page("Bad")}
+    )
     code, first = invoke(config, "run")
     assert (code, first["errors"]) == (0, [])
     # The article is edited in a way its size and time do not show (a tool that keeps
@@ -299,7 +303,9 @@ def test_a_short_write_lock_held_by_another_connection_only_delays_the_run(
     assert taken.is_set()
     assert report.errors == []
     assert report.articles_rewritten == 3
-    assert (tmp_path / "out" / "a0.html").read_text(encoding="utf-8").count("data-archived-post") == 1
+    assert (tmp_path / "out" / "a0.html").read_text(encoding="utf-8").count(
+        "data-archived-post"
+    ) == 1
 
 
 def test_a_pass_stopped_after_richer_markup_is_completed_by_the_next_one(

@@ -493,3 +493,81 @@ def test_incremental_runs_skip_unchanged_and_mark_removed(tmp_path: Path) -> Non
     assert fifth.articles_rewritten == 1
     assert (out / "a.html").stat().st_mtime_ns == stamps["a.html"]
     assert (out / "b.html").stat().st_mtime_ns != stamps["b.html"]
+
+
+def test_removed_articles_are_found_without_a_set_of_every_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass keeps the locations it saw in the archive's connection, not in memory
+    (issue 13: its memory must not grow with the source), written in chunks: removals
+    are still exactly the unseen articles of each source, and nothing is left behind."""
+    from archiver.storage import SeenLocations
+
+    monkeypatch.setattr(SeenLocations, "FLUSH_EVERY", 2)  # several chunks per source
+    for folder in ("news", "blog"):
+        (tmp_path / folder).mkdir()
+        for n in range(5):
+            (tmp_path / folder / f"{n}.html").write_text(page(f"{folder} {n}", "<p>none</p>"))
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "database: archive.db\nsources:\n"
+        "  - kind: directory\n    path: news\n  - kind: directory\n    path: blog\n"
+        "output:\n  dir: out\nx:\n  fetch: false\n"
+    )
+    with Archive.from_config(config) as archive:
+        assert archive.run().articles_removed == 0
+    (tmp_path / "news" / "1.html").unlink()
+    (tmp_path / "news" / "3.html").unlink()
+    with Archive.from_config(config) as archive:
+        report = archive.run()
+        assert report.articles_removed == 2
+        removed = {
+            loc
+            for loc in archive.store.article_locations(include_removed=True)
+            if (row := archive.store.get_article(loc)) is not None and row.removed_at
+        }
+        assert removed == {"news/1.html", "news/3.html"}
+        assert archive.run().articles_removed == 0  # already marked: not counted again
+    with sqlite3.connect(tmp_path / "archive.db") as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    assert not any("seen" in name for name in tables)  # nothing written to the archive
+
+
+def test_a_pass_after_an_interrupted_one_refreshes_only_the_pages_it_left_stale(
+    tmp_path: Path,
+) -> None:
+    """Issue 13: a pass that did not finish skips its end-of-pass refresh; the next one
+    used to render every post page of the archive again (12 minutes at a million). It
+    now refreshes the pages the lost pass may have left out of date, including the page
+    of a post an article stopped embedding, and leaves every other page alone."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "a.html").write_text(page("a", tweet(POST_A, "h", "H", "text a")))
+    (articles / "b.html").write_text(page("b", tweet(POST_B, "h", "H", "text b")))
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "database: archive.db\nsources:\n  - kind: directory\n    path: articles\n"
+        "output:\n  dir: out\nx:\n  fetch: false\n"
+    )
+    pages = tmp_path / "out" / "embeds" / "x"
+    with Archive.from_config(config) as archive:
+        archive.run()
+    assert "a.html" in (pages / f"{POST_A}.html").read_text()
+    # A hand-made mark on a page no pass has a reason to touch.
+    untouched = pages / f"{POST_B}.html"
+    untouched.write_text(untouched.read_text() + "<!-- kept -->")
+
+    # a.html now embeds C instead of A; the pass stops after its first article, before
+    # its end-of-pass refresh: A's page still lists a.html.
+    (articles / "a.html").write_text(page("a2", tweet(POST_C, "h", "H", "text c")))
+    with Archive.from_config(config) as archive:
+        report = archive.run(progress=lambda _location: archive.stop.set())
+        assert archive.store.recent_runs(1)[0]["outcome"] == "interrupted"
+    assert report.articles_rewritten == 1
+    assert "a.html" in (pages / f"{POST_A}.html").read_text()
+
+    with Archive.from_config(config) as archive:
+        archive.run()
+    assert "a.html" not in (pages / f"{POST_A}.html").read_text()
+    assert "a.html" in (pages / f"{POST_C}.html").read_text()
+    assert untouched.read_text().endswith("<!-- kept -->")  # not rendered again

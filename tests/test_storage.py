@@ -139,3 +139,56 @@ def test_an_article_error_is_reported_and_kept(store: Store) -> None:
     state = store.get_article("a.html")
     assert state is not None and state.error == "cannot read: Permission denied"
     assert store.status_report(LATER)["failures"]["articles"][0]["location"] == "a.html"
+
+
+# -- migration 9: the indexes of the queries that were over 100 ms at a million posts ---------
+
+
+def test_an_archive_of_schema_5_gets_the_query_indexes(tmp_path: Path) -> None:
+    """Issue 13 (migrations 6 and 7): an archive of the previous version is migrated in
+    place; its posts are all still there, and the case-insensitive author filter,
+    ``status``'s counts and the due-post selection are answered from indexes, not by
+    reading every post (EXPLAIN QUERY PLAN: no full scan of the table)."""
+    import sqlite_utils
+
+    from archiver.storage.filters import PostFilter
+    from archiver.storage.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
+
+    path = tmp_path / "archive.db"
+    old = sqlite_utils.Database(path)
+    for migration in MIGRATIONS[:5]:
+        migration(old)
+    old.execute("PRAGMA user_version = 5")
+    old.close()
+    with Store(path) as store:
+        for n, handle in enumerate(["Jack", "jack", "JACK", "jill"]):
+            snap = PostSnapshot(
+                post_id=str(20 + n),
+                text=f"post {n}",
+                author_handle=handle,
+                source="markup",
+                url=f"https://x.com/{handle}/status/{20 + n}",
+            )
+            store.save_snapshot(snap, "2026-01-01T00:00:00.000Z")
+    with Store(path) as store:
+        assert schema_version(store.db) == SCHEMA_VERSION
+        assert store.stale_post_pages() == []  # migration 10's table, empty
+        found = store.list_posts(PostFilter(author="@JaCk"))
+        assert sorted(p.author_handle for p in found) == ["JACK", "Jack", "jack"]
+
+        def plan(sql: str, params: list[str]) -> str:
+            rows = store.db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+            return " | ".join(str(row[-1]) for row in rows)
+
+        author = plan("SELECT key FROM posts p WHERE lower(p.author_handle) = lower(?)", ["jack"])
+        assert "USING INDEX idx_posts_lower_author_handle" in author, author
+        platforms = plan("SELECT platform, count(*) FROM posts GROUP BY platform", [])
+        assert "COVERING INDEX" in platforms, platforms
+        removed = plan("SELECT count(*) FROM articles WHERE removed_at IS NOT NULL", [])
+        assert "INDEX" in removed, removed
+        due = plan(
+            "SELECT post_id, author_handle, source FROM posts WHERE platform = ? "
+            "AND next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at",
+            ["x", "2027-01-01"],
+        )
+        assert "COVERING INDEX idx_posts_due" in due and "TEMP B-TREE" not in due, due

@@ -53,7 +53,7 @@ from archiver.detect_ssg.options import (
     options_for,
 )
 from archiver.detect_ssg.regions import excluded_ranges, in_ranges
-from archiver.detect_ssg.templates import keep_span, template_forms
+from archiver.detect_ssg.templates import component_open_re, keep_span, template_forms
 from archiver.detect_ssg.widgets import (
     HUGO_ARCHIVED_RE,
     MDX_ARCHIVED_RE,
@@ -95,7 +95,8 @@ def might_contain_ssg(data: bytes, options: SsgOptions) -> bool:
     # cost 2.5x as much on pages full of CSS and JavaScript braces.
     if _TEMPLATE_OPEN_RE.search(data) is not None or b"twitter:" in data:
         return True
-    if any(f"<{c}".encode() in data for c in component_names(options)):
+    opener = component_open_re(component_names(options))
+    if opener is not None and opener.search(data) is not None:
         return True
     return options.bare_urls and (b"twitter.com/" in data or b"x.com/" in data)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from archiver import detect, encoding
 from archiver.clock import utc_now
+from archiver.config import Source
 from archiver.decide import (
     KnownArticle,
     unchanged_content,
@@ -30,6 +31,7 @@ from archiver.sources import article_from_bytes, iter_local_articles, source_nam
 from archiver.sources.directory import is_markdown
 from archiver.storage import (
     ArticleState,
+    SeenLocations,
 )
 from archiver.storage.fsnames import is_representable, representable
 
@@ -38,32 +40,43 @@ class ArticlesMixin(OutputsMixin):
     """Lists, reads, scans and stores articles, in batches; regenerates stored ones."""
 
     def _iter_sources(self, report: RunReport) -> Iterator[ArticleRef]:
-        base = self.config.config_path.parent if self.config.config_path else Path.cwd()
         for index, source in enumerate(self.config.sources):
             name = source_name(source, index)
-            seen: set[str] = set()  # one set, not a list and a set: it holds every article
+            # The locations seen live in the database, not in a Python set: a pass's
+            # memory must not grow with the source (a million articles were 333 MB).
+            seen = self.store.seen_locations()
             try:
-                if source.kind == "directory":
-                    refs: Iterator[ArticleRef] = iter_local_articles(
-                        source, index, base, skip=self._output_folders()
-                    )
-                elif self.remote_lister is not None:
-                    refs = self.remote_lister(source, index)
-                else:
-                    continue
-                for ref in refs:
-                    ref = _representable_ref(ref)
-                    seen.add(ref.location)
-                    yield ref
-            except Exception as exc:  # a broken source must not stop the others
-                log.error("source %s failed: %s", name, exc)
-                report.errors.append(ArticleError(location=f"source:{name}", reason=str(exc)))
-                continue
-            if not self.stop.is_set():
-                # Only this source's unseen articles, not a ref of every stored one.
-                for gone in self.store.unseen_articles(name, seen):
-                    self._pages_stale.update(e.post_key for e in self.store.embeds_of(gone))
-                report.articles_removed += self.store.mark_removed(name, seen, utc_now())
+                yield from self._walk_source(source, index, name, seen, report)
+            finally:
+                seen.close()
+
+    def _walk_source(
+        self, source: Source, index: int, name: str, seen: SeenLocations, report: RunReport
+    ) -> Iterator[ArticleRef]:
+        """The articles of one source; then, if it was listed whole, mark the others removed."""
+        base = self.config.config_path.parent if self.config.config_path else Path.cwd()
+        try:
+            if source.kind == "directory":
+                refs: Iterator[ArticleRef] = iter_local_articles(
+                    source, index, base, skip=self._output_folders()
+                )
+            elif self.remote_lister is not None:
+                refs = self.remote_lister(source, index)
+            else:
+                return
+            for ref in refs:
+                ref = _representable_ref(ref)
+                seen.add(ref.location)
+                yield ref
+        except Exception as exc:  # a broken source must not stop the others
+            log.error("source %s failed: %s", name, exc)
+            report.errors.append(ArticleError(location=f"source:{name}", reason=str(exc)))
+            return
+        if not self.stop.is_set():
+            # Only this source's unseen articles, not a ref of every stored one.
+            for gone in self.store.unseen_articles(name, seen):
+                self._pages_stale.update(e.post_key for e in self.store.embeds_of(gone))
+            report.articles_removed += self.store.mark_removed(name, seen, utc_now())
 
     def _output_folders(self) -> tuple[Path, ...]:
         """Folders a source walk must not enter: what we write is not an article."""

@@ -9,7 +9,6 @@ from archiver.config import MEDIA_DIR
 from archiver.files import write_if_changed
 from archiver.models import (
     Post,
-    RunOutcome,
 )
 from archiver.pipeline.state import PipelineState, log
 from archiver.rewrite import relative_href
@@ -26,45 +25,58 @@ class PagesMixin(PipelineState):
 
         A page is written when its post is first met in a pass, before later batches
         have recorded the other articles that embed it; it is rendered again only if
-        that list changed. After a pass that did not finish (killed, stopped), every
-        existing page is refreshed once, so the archive converges to what an
-        uninterrupted pass produces.
+        that list changed. Pages of posts an article stopped embedding are rendered
+        again (the archive keeps them until then, so a killed pass leaves them too), and
+        pages deleted from disk (a cleaned output folder) are written again. After a pass
+        that did not finish (killed, stopped), the pages it may have left out of date
+        (``pages_touched_since`` its start) are refreshed once, so the archive converges
+        to what an uninterrupted pass produces, without rendering every page again.
+        Every post is looked at through streams from the archive, never a list of them
+        all: the pass's memory must not grow with the archive.
         """
-        # Pages deleted from disk (a cleaned output folder) are written again.
-        missing = {
-            key
-            for key, path in self.store.local_copies()
-            if not (self.config.output.dir / path).exists()
-        }
-        keys = set(self._pages_written) | self._pages_stale | missing
-        forced = self._pages_stale | missing
+        stale = self._pages_stale
         self._pages_stale = set()
-        previous = self.store.recent_runs(2)[1:]  # [0] is this pass's own row
-        if previous and previous[0].get("outcome") in (
-            RunOutcome.INTERRUPTED,
-            RunOutcome.FAILED,
-            RunOutcome.RUNNING,
-        ):
-            everything = set(self.store.post_keys())
-            keys |= everything
-            forced |= everything
-        for key in sorted(keys):
+        durable = self.store.stale_post_pages()
+        since = self.store.unfinished_since()
+        forced = stale | set(durable)
+        # The pages this pass wrote or made stale: as many as its work, not the archive.
+        done: set[str] = set()
+        for key in sorted(set(self._pages_written) | forced):
             if self.stop.is_set():
                 return
-            platform, _, post_id = key.partition(":")
-            page = self._page_path(platform, post_id)
-            if page is None:
-                # A key stored before ids were checked (x:../index): it names no file.
-                log.warning("post %r: not a valid post id, no local copy", key)
-                continue
-            if key not in missing and not page.exists():
-                continue  # only pages that exist (quoted posts may have none)
-            written = self._pages_written.get(key)
-            if key not in forced and written == self._articles_of(key):
-                continue
-            post = self.store.get_post(key)
-            if post is not None:
-                self._write_post_page(post, force=True)
+            if self._refresh_page(key, force=since is not None or key in forced, create=False):
+                done.add(key)
+        if since is not None:
+            for key in self.store.pages_touched_since(since):
+                if self.stop.is_set():
+                    return
+                if key not in done:
+                    self._refresh_page(key, force=True, create=False)
+        for key, path in self.store.local_copies():
+            if self.stop.is_set():
+                return
+            if key not in done and path and not (self.config.output.dir / path).exists():
+                self._refresh_page(key, force=True, create=True)
+        self.store.clear_stale_post_pages(durable)
+
+    def _refresh_page(self, key: str, force: bool, create: bool) -> bool:
+        """Render a post's page again if its list of articles changed (or ``force``);
+        only a page that exists unless ``create``. False when its page is not on disk
+        (left to the stream of every page, which knows whether it should be)."""
+        platform, _, post_id = key.partition(":")
+        page = self._page_path(platform, post_id)
+        if page is None:
+            # A key stored before ids were checked (x:../index): it names no file.
+            log.warning("post %r: not a valid post id, no local copy", key)
+            return True  # nothing to write, ever: warned once
+        if not create and not page.exists():
+            return False  # only pages that exist (quoted posts may have none)
+        if not force and self._pages_written.get(key) == self._articles_of(key):
+            return True
+        post = self.store.get_post(key)
+        if post is not None:
+            self._write_post_page(post, force=True)
+        return True
 
     def _articles_of(self, key: str) -> tuple[str, ...]:
         return tuple(self.store.articles_embedding([key]))

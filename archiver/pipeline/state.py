@@ -90,6 +90,7 @@ class PipelineState:
     _joined: dict[str, Path] = field(default_factory=dict)
     _hrefs: dict[tuple[str, str], str] = field(default_factory=dict)
     _roots: tuple[Path, Path] | None = None  # output.dir and the embeds folder, resolved
+    _ssg_options: dict[tuple[str, bool, bool, bool], SsgOptions] = field(default_factory=dict)
 
     def _fail(self, ref: ArticleRef, reason: str, report: RunReport, now: str) -> None:
         """Report an article that failed, and record why on the article.
@@ -139,7 +140,11 @@ class PipelineState:
             liquid_tags=tuple(scan.tweet_liquid_tags),
             components=tuple(scan.tweet_components),
         )
-        return options_for(ref.location, base)
+        options = options_for(ref.location, base)
+        # One options object per kind of article of a source (a handful), so the regexes
+        # it compiles for its names (options_re) are built once per pass, not per article.
+        key = (ref.source, options.templates, options.bare_urls, options.indented_code)
+        return self._ssg_options.setdefault(key, options)
 
     def _aliases_for(self, spans: Iterable[EmbedSpan]) -> dict[str, str]:
         """The post keys of spans that name a post by an id its platform does not take
