@@ -27,16 +27,32 @@ from archiver.cli.output import (
     plural,
 )
 from archiver.cli.posts import (
+    POST_FIELDS,
     STATUS_CHOICES,
     format_day,
     format_handle,
     platform_option,
+    post_dict,
     post_filter_options,
     post_filters,
     posts,
+    posts_list,
+    posts_search,
+    posts_show,
 )
 
-__all__ = ["articles", "export_cmd", "posts", "stats"]
+# The posts commands lived here before archiver.cli.posts: still importable from here.
+__all__ = [
+    "POST_FIELDS",
+    "articles",
+    "export_cmd",
+    "post_dict",
+    "posts",
+    "posts_list",
+    "posts_search",
+    "posts_show",
+    "stats",
+]
 
 
 @click.group()

@@ -51,6 +51,7 @@ from archiver.detect_ssg.options import (
     SsgOptions,
     component_names,
     options_for,
+    options_re,
 )
 from archiver.detect_ssg.regions import excluded_ranges, in_ranges
 from archiver.detect_ssg.templates import component_open_re, keep_span, template_forms
@@ -78,6 +79,7 @@ __all__ = [
     "find_ssg_embeds",
     "might_contain_ssg",
     "options_for",
+    "options_re",
 ]
 
 # One regex search for both template openers: two ``in`` tests on "{{" and "{%"

@@ -36,10 +36,19 @@ from archiver.fetch.policy import HostPolicy
 from archiver.files import safe_join
 from archiver.models import Article, ArticleRef
 from archiver.sources import article_from_bytes, source_name
-from archiver.sources.feed import parse_feed, stream_feed
-from archiver.sources.sitemap import iter_sitemap, parse_sitemap, stream_sitemap
-from archiver.sources.urls import clean_url, normalise_date, output_relpath
-from archiver.sources.xmldoc import Entry
+from archiver.sources.feed import ATOM_NS, XML_BASE, parse_feed, stream_feed
+from archiver.sources.sitemap import (
+    MAX_SITEMAP_DEPTH,
+    MAX_SITEMAPS,
+    NEWS_NS,
+    SITEMAP_NAMESPACES,
+    XmlFetcher,
+    iter_sitemap,
+    parse_sitemap,
+    stream_sitemap,
+)
+from archiver.sources.urls import MAX_SEGMENT_BYTES, clean_url, normalise_date, output_relpath
+from archiver.sources.xmldoc import MAX_XML_BYTES, Entry
 from archiver.storage import ArticleState
 
 log = logging.getLogger(__name__)
@@ -191,8 +200,17 @@ class RemoteSources:
 
 
 __all__ = [
+    "ATOM_NS",
+    "MAX_SEGMENT_BYTES",
+    "MAX_SITEMAPS",
+    "MAX_SITEMAP_DEPTH",
+    "MAX_XML_BYTES",
+    "NEWS_NS",
+    "SITEMAP_NAMESPACES",
+    "XML_BASE",
     "Entry",
     "RemoteSources",
+    "XmlFetcher",
     "clean_url",
     "iter_sitemap",
     "normalise_date",
