@@ -303,6 +303,7 @@ def test_errors_are_logged_with_the_article_and_post(
     assert "/missing" in status.stdout and f"post x:{POST_A}" in status.stdout
 
 
+@pytest.mark.slow  # service timing: seconds of real sleeps and signals
 def test_sigterm_during_a_stuck_request_exits_within_the_stop_timeout(
     tmp_path: Path, fakex: FakeX, serving: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -327,6 +328,7 @@ def test_sigterm_during_a_stuck_request_exits_within_the_stop_timeout(
     assert query(config, "SELECT COUNT(*) FROM posts") == [(1,)]
 
 
+@pytest.mark.slow  # service timing: seconds of real sleeps and signals
 def test_kill_9_then_restart_resumes(
     tmp_path: Path, fakex: FakeX, serving: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -363,6 +365,7 @@ def test_kill_9_then_restart_resumes(
     assert query(config, "SELECT COUNT(*) FROM posts") == [(2,)]
 
 
+@pytest.mark.slow  # service timing: seconds of real sleeps and signals
 def test_a_missed_run_runs_once_not_n_times(
     tmp_path: Path, fakex: FakeX, serving: list[subprocess.Popen[bytes]]
 ) -> None:
