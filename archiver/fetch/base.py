@@ -106,36 +106,53 @@ async def download_media(
     media: MediaStore,
     budget: Budget,
     stored: frozenset[str] = frozenset(),
+    *,
+    guarded: bool = False,
+    streamed_kinds: frozenset[str] = frozenset(),
 ) -> None:
     """Download the snapshot's (and related posts') media and card images.
 
     URLs in ``stored`` are already archived for this post; a recheck does not fetch
-    them again (storage keeps their files on the new snapshot).
+    them again (storage keeps their files on the new snapshot). ``guarded``: the hosts
+    come from untrusted content and go through the host guard (``MediaStore.fetch``).
+    ``streamed_kinds``: media kinds whose ``url`` is a stream playlist, not a file
+    (Bluesky's HLS videos): only their poster is downloaded.
     """
     jobs: list[Awaitable[None]] = []
     for snap in [snapshot, *snapshot.related]:
         skip = stored if snap is snapshot else frozenset()
-        jobs.extend(_store_item(item, media, budget, skip) for item in snap.media)
+        jobs.extend(
+            _store_item(item, media, budget, skip, guarded, item.kind in streamed_kinds)
+            for item in snap.media
+        )
         card = snap.card
         if card and card.get("type") == "link" and isinstance(card.get("image_url"), str):
-            jobs.append(_store_card_image(card, media, budget))
+            jobs.append(_store_card_image(card, media, budget, guarded))
     await asyncio.gather(*jobs)
 
 
 async def _store_item(
-    item: MediaItem, media: MediaStore, budget: Budget, skip: frozenset[str]
+    item: MediaItem,
+    media: MediaStore,
+    budget: Budget,
+    skip: frozenset[str],
+    guarded: bool,
+    streamed: bool,
 ) -> None:
-    stored = await media.fetch(item.url, budget) if item.url and item.url not in skip else None
-    if stored is not None:
-        item.local_path = stored.name
-        item.sha256 = stored.sha256
-        item.bytes = stored.size
-        item.content_type = stored.content_type
+    if not streamed and item.url and item.url not in skip:
+        stored = await media.fetch(item.url, budget, guarded=guarded)
+        if stored is not None:
+            item.local_path = stored.name
+            item.sha256 = stored.sha256
+            item.bytes = stored.size
+            item.content_type = stored.content_type
     if item.poster_url and item.poster_url not in skip:
-        poster = await media.fetch(item.poster_url, budget)
+        poster = await media.fetch(item.poster_url, budget, guarded=guarded)
         item.poster_local_path = poster.name if poster else None
 
 
-async def _store_card_image(card: dict[str, Any], media: MediaStore, budget: Budget) -> None:
-    image = await media.fetch(card["image_url"], budget)
+async def _store_card_image(
+    card: dict[str, Any], media: MediaStore, budget: Budget, guarded: bool
+) -> None:
+    image = await media.fetch(card["image_url"], budget, guarded=guarded)
     card["image"] = image.name if image else None

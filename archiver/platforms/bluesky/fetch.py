@@ -30,10 +30,10 @@ from typing import Any
 from urllib.parse import quote
 
 from archiver.config import BlueskyConfig
-from archiver.fetch.base import FetchContext, FetchRequest, FetchResult
+from archiver.fetch.base import FetchContext, FetchRequest, FetchResult, download_media
 from archiver.fetch.http import Budget, FetchError, HttpSession, Response, utc_now_iso
 from archiver.fetch.media import MediaStore
-from archiver.models import STATUS_DELETED, MediaItem, PostSnapshot
+from archiver.models import STATUS_DELETED, PostSnapshot
 
 from .payload import (
     GONE_NOTICES,
@@ -55,6 +55,8 @@ GET_POSTS = "/xrpc/app.bsky.feed.getPosts"
 RESOLVE_HANDLE = "/xrpc/com.atproto.identity.resolveHandle"
 # A getPosts answer for 25 posts is tens of kB; this only bounds a hostile one.
 MAX_JSON_BYTES = 5_000_000
+# A video's url is its HLS playlist: only its poster is a file the media store takes.
+_STREAMED_KINDS = frozenset({"video", "animated_gif"})
 
 
 def section(ctx: FetchContext) -> BlueskyConfig:
@@ -292,31 +294,9 @@ class BlueskyFetcher:
             if snap is None or id(snap) in done:
                 continue
             done.add(id(snap))
-            for one in [snap, *snap.related]:
-                skip = request.stored_media if one is snap else frozenset()
-                jobs.extend(_store_item(item, media, budget, skip) for item in one.media)
-                card = one.card
-                if card and card.get("type") == "link" and isinstance(card.get("image_url"), str):
-                    jobs.append(_store_card_image(card, media, budget))
+            jobs.append(
+                download_media(
+                    snap, media, budget, request.stored_media, streamed_kinds=_STREAMED_KINDS
+                )
+            )
         await asyncio.gather(*jobs)
-
-
-async def _store_item(
-    item: MediaItem, media: MediaStore, budget: Budget, skip: frozenset[str]
-) -> None:
-    # A video's url is its HLS playlist: only the poster is a file the media store takes.
-    if item.kind not in ("video", "animated_gif") and item.url and item.url not in skip:
-        stored = await media.fetch(item.url, budget)
-        if stored is not None:
-            item.local_path = stored.name
-            item.sha256 = stored.sha256
-            item.bytes = stored.size
-            item.content_type = stored.content_type
-    if item.poster_url and item.poster_url not in skip:
-        poster = await media.fetch(item.poster_url, budget)
-        item.poster_local_path = poster.name if poster else None
-
-
-async def _store_card_image(card: dict[str, Any], media: MediaStore, budget: Budget) -> None:
-    image = await media.fetch(card["image_url"], budget)
-    card["image"] = image.name if image else None

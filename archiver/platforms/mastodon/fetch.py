@@ -22,17 +22,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from archiver.config import MastodonConfig, parse_duration
-from archiver.fetch.base import FetchContext, FetchRequest, FetchResult
+from archiver.fetch.base import FetchContext, FetchRequest, FetchResult, download_media
 from archiver.fetch.errors import FetchError, HostUnreachable
 from archiver.fetch.http import Budget, Response, utc_now_iso
 from archiver.models import (
     STATUS_DELETED,
     STATUS_UNAVAILABLE,
-    MediaItem,
     PostSnapshot,
     SnapshotSource,
 )
@@ -197,31 +196,7 @@ class MastodonFetcher:
     ) -> None:
         """Media, avatars and card images of the post and its quote, through the guard;
         files the archive already holds for this post are not fetched again."""
-        jobs: list[Awaitable[None]] = []
-        for snap in [snapshot, *snapshot.related]:
-            skip = request.stored_media if snap is snapshot else frozenset()
-            jobs.extend(self._store(item, budget, skip) for item in snap.media)
-            card = snap.card
-            if card and card.get("type") == "link" and isinstance(card.get("image_url"), str):
-                jobs.append(self._store_card_image(card, budget))
-        await asyncio.gather(*jobs)
-
-    async def _store(self, item: MediaItem, budget: Budget, skip: frozenset[str]) -> None:
-        media = self.ctx.media
-        if item.url and item.url not in skip:
-            stored = await media.fetch(item.url, budget, guarded=True)
-            if stored is not None:
-                item.local_path = stored.name
-                item.sha256 = stored.sha256
-                item.bytes = stored.size
-                item.content_type = stored.content_type
-        if item.poster_url and item.poster_url not in skip:
-            poster = await media.fetch(item.poster_url, budget, guarded=True)
-            item.poster_local_path = poster.name if poster else None
-
-    async def _store_card_image(self, card: dict[str, Any], budget: Budget) -> None:
-        image = await self.ctx.media.fetch(card["image_url"], budget, guarded=True)
-        card["image"] = image.name if image else None
+        await download_media(snapshot, self.ctx.media, budget, request.stored_media, guarded=True)
 
 
 def _json_object(response: Response) -> dict[str, Any]:
