@@ -170,16 +170,17 @@ class Archive:
         return self._recorded("recheck", lambda p: p.recheck(), None)
 
     def pipeline(self, progress: Callable[[str], None] | None = None) -> Pipeline:
-        remote = self._get_remote()
+        # The remote sources are built on first use: importing them (httpx and its
+        # dependencies) cost a directory-only run 0.18 s in a fresh process.
         return Pipeline(
             config=self.config,
             store=self.store,
             fetcher=self._get_fetcher(),
             stop=self.stop,
             progress=progress,
-            remote_lister=remote.list_articles,
-            remote_reader=remote.read,
-            remote_refetch=remote.read_fresh,
+            remote_lister=lambda source, index: self._get_remote().list_articles(source, index),
+            remote_reader=lambda ref: self._get_remote().read(ref),
+            remote_refetch=lambda ref: self._get_remote().read_fresh(ref),
         )
 
     def _get_remote(self) -> RemoteSources:

@@ -32,8 +32,7 @@ from .base import (
     PlatformFetcher,
     download_media,
 )
-from .http import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP, HttpSession
-from .media import MediaStore
+from .retry import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP
 
 __all__ = [
     "FetchContext",
@@ -147,6 +146,11 @@ class PostFetcher:
         pending: dict[asyncio.Task[list[FetchResult]], list[FetchRequest]] = {}
         waiting: dict[str, list[FetchRequest]] = {}  # per platform, a batch being filled
         carry: FetchRequest | None = None  # read, but no room for a new batch yet
+        # Imported when a fetch runs: httpx costs a fresh process 0.18 s, which a run
+        # that fetches nothing (an offline backfill) need not pay.
+        from .http import HttpSession
+        from .media import MediaStore
+
         async with HttpSession(
             self.http, backoff_base=self.backoff_base, backoff_cap=self.backoff_cap
         ) as session:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from archiver.config import Config, HttpConfig, MediaConfig
 from archiver.models import PLATFORM_X, MediaItem, PostSnapshot
 
-from .http import Budget, HttpSession
-from .media import MediaStore
+if TYPE_CHECKING:  # at run time only once a fetch happens: httpx costs 0.18 s to import
+    from .http import Budget, HttpSession
+    from .media import MediaStore
 
 __all__ = [
     "FetchContext",
@@ -77,6 +78,8 @@ class FetchContext:
 
     def budget(self) -> Budget:
         """A fresh per-post budget: ``http.post_deadline`` from now."""
+        from .http import Budget
+
         return Budget.for_seconds(self.http.post_deadline)
 
 
