@@ -56,6 +56,8 @@ class LoadedArticle:
     previous: ArticleState | None
     article: Article | None  # None: nothing to scan (not modified, or the same bytes)
     now: str
+    # The same bytes: their copy in the output folder, found while reading (or None).
+    out_path: Path | None = None
 
 
 @dataclass
@@ -88,6 +90,8 @@ class PipelineState:
     _updated_keys: set[str] = field(default_factory=set)
     # Resolved output paths of the last few articles (see _joined_output).
     _joined: dict[str, Path] = field(default_factory=dict)
+    # Resolved output folders, by their path relative to output.dir (same bound).
+    _folders: dict[str, Path] = field(default_factory=dict)
     _hrefs: dict[tuple[str, str], str] = field(default_factory=dict)
     _roots: tuple[Path, Path] | None = None  # output.dir and the embeds folder, resolved
     _ssg_options: dict[tuple[str, bool, bool, bool], SsgOptions] = field(default_factory=dict)
