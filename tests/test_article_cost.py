@@ -12,6 +12,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from archive_helpers import ARABIC_TEXT, POST_ARABIC, page, tweet
+
 from archiver import Archive
 from archiver.models import ArticleRef
 from archiver.storage import Store
@@ -135,3 +137,26 @@ def test_a_symlinked_copy_in_the_output_tree_is_never_written_through(tmp_path: 
     assert [e.location for e in report.errors] == ["articles/news/story.html"]
     assert "refusing to write outside" in report.errors[0].reason
     assert target.read_bytes() == b"keep me"
+
+
+def test_copies_made_stale_by_a_later_batch_are_redone_in_few_commits(tmp_path: Path) -> None:
+    """A post met with richer markup in a later batch marks every earlier copy showing
+    it out of date; the end of the pass rewrites them, now a batch per transaction
+    instead of one commit each (the run made 44 commits, 34 of them for these)."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    short = tweet(POST_ARABIC, "newsdesk_ar", "غرفة الأخبار", ARABIC_TEXT)
+    for n in range(34):  # more than a batch (pipeline.BATCH_SIZE is 32)
+        (articles / f"a-{n:02d}.html").write_text(page(f"A{n}", short), encoding="utf-8")
+    richer = tweet(POST_ARABIC, "newsdesk_ar", "غرفة الأخبار", ARABIC_TEXT + " (updated)")
+    (articles / "b-later.html").write_text(page("Later", richer), encoding="utf-8")
+    config = _project(tmp_path, 0)
+    with Archive.from_config(config) as archive:
+        statements = _statements(archive)
+        report = archive.run()
+    assert report.errors == []
+    for n in range(34):  # every copy shows the richer version
+        copy = (tmp_path / "out" / f"a-{n:02d}.html").read_text(encoding="utf-8")
+        assert "(updated)" in copy
+    commits = [sql for sql in statements if sql == "COMMIT"]
+    assert len(commits) <= 16, len(commits)  # 44 before, 13 now

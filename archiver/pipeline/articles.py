@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +35,9 @@ from archiver.storage import (
     SeenLocations,
 )
 from archiver.storage.fsnames import is_representable, representable
+
+# Stale articles rewritten per transaction (as pipeline.BATCH_SIZE for a pass's articles).
+_REGENERATE_BATCH = 32
 
 
 class ArticlesMixin(OutputsMixin):
@@ -295,12 +299,22 @@ class ArticlesMixin(OutputsMixin):
         return self.remote_reader(ref)
 
     def _regenerate_stale(self, report: RunReport) -> None:
-        """Rewrite every article whose copy is out of date and that did not fail."""
-        for ref in self.store.stale_article_refs():
-            if self.stop.is_set():
-                return
-            if ref.location not in self._failed:
-                self._regenerate_one(ref, report)
+        """Rewrite every article whose copy is out of date and that did not fail.
+
+        Local articles are rewritten in batches of one transaction, as a pass's
+        articles are: a first run regenerates many (a post that a later batch shows with
+        richer markup marks the earlier copies out of date), and each was its own
+        commit. A remote article is read over the network, so it is never inside one.
+        """
+        refs = [r for r in self.store.stale_article_refs() if r.location not in self._failed]
+        for start in range(0, len(refs), _REGENERATE_BATCH):
+            chunk = refs[start : start + _REGENERATE_BATCH]
+            local = all(ref.path is not None for ref in chunk)
+            with self.store.batch() if local else contextlib.nullcontext():
+                for ref in chunk:
+                    if self.stop.is_set():
+                        return
+                    self._regenerate_one(ref, report)
 
 
 def _known(state: ArticleState) -> KnownArticle:
