@@ -10,8 +10,9 @@ never half. All temp files share one name scheme, ``.<name>.<random>.tmp``
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -42,6 +43,8 @@ LEGACY_MEDIA_TEMP_PREFIX = ".part-"
 def temp_prefix(name: str) -> str:
     """``.NAME.`` for the temp file of ``name``, cut (at a character boundary) so the
     whole temp name stays within NAME_MAX bytes."""
+    if len(os.fsencode(name)) <= _TEMP_NAME_ROOM:
+        return f".{name}."  # the usual case: no need to measure it char by char
     kept: list[str] = []
     size = 0
     for char in name:
@@ -74,8 +77,7 @@ class TempFile:
     """
 
     def __init__(self, folder: Path, name: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, path = tempfile.mkstemp(prefix=temp_prefix(name), suffix=TEMP_SUFFIX, dir=folder)
+        fd, path = _create_temp(os.fspath(folder), temp_prefix(name))
         self.path = Path(path)
         self.handle: BinaryIO = os.fdopen(fd, "wb")
 
@@ -120,20 +122,44 @@ def atomic_file(path: Path, fsync: bool = False) -> Iterator[BinaryIO]:
     temp.commit(path, fsync=fsync)
 
 
-def write_atomic(path: Path, data: bytes, fsync: bool = False) -> None:
-    """Write ``data`` to ``path`` atomically (see ``atomic_file``)."""
-    with atomic_file(path, fsync=fsync) as handle:
-        handle.write(data)
+def write_atomic(path: Path, data: bytes, fsync: bool = False, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` atomically (see ``atomic_file``).
+
+    The same temp file, rename and clean-up as ``TempFile``, on the raw descriptor: the
+    whole content is at hand, so a buffered file object would only add its own cost to
+    every article. ``mode``: as ``TempFile.commit``.
+    """
+    target = os.fspath(path)
+    folder, name = os.path.split(target)
+    fd, temp = _create_temp(folder or ".", temp_prefix(name))
+    try:
+        try:
+            view = memoryview(data)
+            while view:  # a regular file takes it all at once but for a signal or a full disk
+                view = view[os.write(fd, view) :]
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(temp, file_mode_for(path) if mode is None else mode)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
 
 
 def write_if_changed(path: Path, data: bytes, fsync: bool = False) -> bool:
     """Write atomically unless the file already holds exactly these bytes."""
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
+        stat = os.stat(path)
     except FileNotFoundError:
-        pass
-    write_atomic(path, data, fsync=fsync)
+        # A new file: the mode open() would give (file_mode_for), without a second stat.
+        write_atomic(path, data, fsync=fsync, mode=_NEW_FILE_MODE)
+        return True
+    if stat.st_size == len(data) and path.read_bytes() == data:
+        return False
+    write_atomic(path, data, fsync=fsync, mode=stat.st_mode & 0o7777)
     return True
 
 
@@ -158,6 +184,41 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
+_NEW_FILE_MODE = 0o666 & ~_UMASK
+
+# The random part of temp names: a per-process random start, then a counter. Unique
+# within the process without drawing random bytes per file (what tempfile.mkstemp
+# does, with an os.path.join and a retry loop around it); O_EXCL still refuses a name
+# another process (or a killed one, with a recycled pid) left, and then a fresh random
+# token is drawn. Eight hex digits, as _TEMP_NAME_ROOM counts.
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_temp_tokens = itertools.count(secrets.randbits(32))
+
+
+def _reseed_temp_tokens() -> None:
+    # A forked child would otherwise walk the parent's sequence of names.
+    global _temp_tokens
+    _temp_tokens = itertools.count(secrets.randbits(32))
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reseed_temp_tokens)
+
+
+def _create_temp(folder: str, prefix: str) -> tuple[int, str]:
+    """Create ``folder/PREFIX<token>.tmp`` (0600, O_EXCL), and the folder if missing;
+    return its descriptor and path."""
+    token = next(_temp_tokens) & 0xFFFFFFFF
+    for _ in range(100):
+        path = os.path.join(folder, f"{prefix}{token:08x}{TEMP_SUFFIX}")
+        try:
+            return os.open(path, _TEMP_FLAGS, 0o600), path
+        except FileExistsError:
+            token = secrets.randbits(32)
+        except FileNotFoundError:
+            # The folder is missing: made once here instead of an mkdir per file.
+            os.makedirs(folder, exist_ok=True)
+    raise FileExistsError(f"no free temp name in {folder}")
 
 
 __all__ = [

@@ -2,72 +2,17 @@
 
 from __future__ import annotations
 
-import itertools
-import sqlite3
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.models import FORM_ARCHIVED, ArticleRef, EmbedSpan
 from archiver.storage.connection import Connection, in_chunks
 from archiver.storage.fsnames import path_from_db, path_to_db
-from archiver.storage.transaction import write_transaction
-
-_SEEN_TABLES = itertools.count()
-
-
-class SeenLocations:
-    """The locations a pass has seen, kept in a TEMP table of the archive's connection.
-
-    A pass marks removed the articles it did not see. A Python set of every location
-    grew with the source (333 MB for a pass over a million articles); a temp table
-    lives in SQLite's page cache and spills to a temp file, so the pass's memory stays
-    flat, and the unseen articles are one ``NOT IN`` query. Temp tables belong to this
-    connection alone: nothing is written to the archive, and a killed pass leaves
-    nothing behind. ``close`` drops it.
-    """
-
-    FLUSH_EVERY = 1000
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        self.table = f"temp.pass_seen_{next(_SEEN_TABLES)}"
-        self._pending: list[tuple[str]] = []
-        self._write(f"CREATE TABLE {self.table} (location TEXT PRIMARY KEY) WITHOUT ROWID", [])
-
-    def add(self, location: str) -> None:
-        """Remember one location (written in chunks of ``FLUSH_EVERY``)."""
-        self._pending.append((location,))
-        if len(self._pending) >= self.FLUSH_EVERY:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the pending locations to the temp table."""
-        if self._pending:
-            self._write(f"INSERT OR IGNORE INTO {self.table} (location) VALUES (?)", self._pending)
-            self._pending = []
-
-    def close(self) -> None:
-        """Drop the temp table."""
-        self._pending = []
-        self._write(f"DROP TABLE IF EXISTS {self.table}", [])
-
-    def _write(self, sql: str, rows: list[tuple[str]]) -> None:
-        # A deferred transaction of its own: it writes only the connection's temp
-        # database, so it takes no lock on the archive (BEGIN IMMEDIATE would). Inside
-        # a caller's transaction the rows simply join it.
-        conn = self._conn
-        if conn.in_transaction:
-            conn.executemany(sql, rows) if rows else conn.execute(sql)
-            return
-        conn.execute("BEGIN")
-        try:
-            conn.executemany(sql, rows) if rows else conn.execute(sql)
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+from archiver.storage.seen import SeenLocations
+from archiver.storage.transaction import write_statement, write_transaction
 
 
 @dataclass
@@ -136,22 +81,48 @@ class ArticlesMixin(Connection):
 
     def record_article_error(self, ref: ArticleRef, reason: str, now: str) -> None:
         """Remember that an article could not be read; its embeds stay as they were."""
-        with write_transaction(self.db):
+        with self._row_write():
             self._upsert_article(ref, {"error": reason, "last_scanned_at": now}, now)
 
-    def record_article_unchanged(self, ref: ArticleRef, now: str) -> None:
-        """Record a pass that found the article unchanged (it is live again if it was gone)."""
-        with write_transaction(self.db):
-            self._upsert_article(ref, {"last_scanned_at": now, "removed_at": None}, now)
+    def record_article_unchanged(
+        self,
+        ref: ArticleRef,
+        now: str,
+        output_path: str | None = None,
+        output_hash: str | None = None,
+    ) -> None:
+        """Record a pass that found the article unchanged (it is live again if it was gone).
+
+        That resets ``output_path`` as a scan does; with ``output_path`` and
+        ``output_hash`` (the copy on disk, confirmed current), it records them too, as
+        ``mark_rewritten`` would: one statement instead of two units of work.
+        """
+        values: dict[str, Any] = {"last_scanned_at": now, "removed_at": None}
+        if output_path is not None:
+            values.update(
+                output_path=path_to_db(output_path),
+                output_hash=output_hash,
+                last_rewritten_at=now,
+            )
+        with self._row_write():
+            self._upsert_article(ref, values, now)
+
+    def _row_write(self) -> AbstractContextManager[object]:
+        """The unit of work of ``_upsert_article`` alone: no savepoint inside a caller's
+        transaction, as each of its statements is atomic and the INSERT runs only when
+        the UPDATE changed nothing; alone, a transaction of its own."""
+        if self.db.conn.in_transaction:
+            return contextlib.nullcontext()
+        return write_transaction(self.db)
 
     def mark_rewritten(self, location: str, output_path: str, output_hash: str, now: str) -> None:
         """Record the rewritten copy written for an article, with the hash it was made from."""
-        with write_transaction(self.db):
-            self.db.execute(
-                "UPDATE articles SET output_path = ?, output_hash = ?, last_rewritten_at = ? "
-                "WHERE location = ?",
-                [path_to_db(output_path), output_hash, now, location],
-            )
+        write_statement(
+            self.db,
+            "UPDATE articles SET output_path = ?, output_hash = ?, last_rewritten_at = ? "
+            "WHERE location = ?",
+            [path_to_db(output_path), output_hash, now, location],
+        )
 
     def record_restored(self, location: str, size: int, mtime_ns: int, content_hash: str) -> None:
         """An in-place article whose original embeds were put back: its file is now the
@@ -312,26 +283,62 @@ class ArticlesMixin(Connection):
         ).fetchall()
         return [StoredEmbed(*row) for row in rows]
 
-    def _upsert_article(self, ref: ArticleRef, values: dict[str, Any], now: str) -> int:
-        row = self.db.execute(
-            "SELECT id FROM articles WHERE location = ?", [ref.location]
-        ).fetchone()
-        base = {
+    def _upsert_article(
+        self, ref: ArticleRef, values: dict[str, Any], now: str, insert_first: bool = False
+    ) -> tuple[int, bool]:
+        """Write the article's row; its id, and whether the row is new (then it has no
+        embeds yet: nothing to read or delete). One statement when it guesses right:
+        ``insert_first`` for an article that is probably new (a scan), else an update."""
+        row = self._article_row(ref, values)
+        if insert_first:
+            inserted = self._insert_new_article(ref.location, row, now)
+            if inserted is not None:
+                return inserted, True
+        assignments = ", ".join(f'"{name}" = ?' for name in row)
+        found = self.db.conn.execute(
+            f"UPDATE articles SET {assignments} WHERE location = ? RETURNING id",
+            [*row.values(), ref.location],
+        ).fetchall()
+        if found:
+            return int(found[0][0]), False
+        inserted = None if insert_first else self._insert_new_article(ref.location, row, now)
+        if inserted is None:  # cannot happen in our own transaction; say so if it does
+            raise RuntimeError(f"article {ref.location!r} neither inserted nor updated")
+        return inserted, True
+
+    def _article_row(self, ref: ArticleRef, values: dict[str, Any]) -> dict[str, Any]:
+        """The columns of the article's row: its ref's, then ``values``."""
+        return {
             "source": ref.source,
             "path": path_to_db(ref.path),
             "url": ref.url,
+            # A scan resets it to the relative path: only mark_rewritten, after the
+            # write, records the file (see the pipeline's _output_exists).
             "output_path": path_to_db(ref.output_relpath or None),
             "size": ref.size,
             "mtime_ns": ref.mtime_ns,
+            **values,
         }
-        base.update(values)
-        if row:
-            self._update("articles", "id", row[0], base)
-            return int(row[0])
-        base.update({"location": ref.location, "first_seen_at": now})
-        return self._insert("articles", base)
 
-    def _replace_embeds(self, article_id: int, embeds: Sequence[EmbedRecord], now: str) -> None:
+    def _insert_new_article(self, location: str, row: dict[str, Any], now: str) -> int | None:
+        """Insert the article's row if there is none yet (one statement, atomic by
+        itself, so outside a transaction it takes its own); its new id, or None."""
+        full = {**row, "location": location, "first_seen_at": now}
+        columns = ", ".join(f'"{name}"' for name in full)
+        marks = ", ".join("?" * len(full))
+        cursor = write_statement(
+            self.db,
+            f"INSERT INTO articles ({columns}) VALUES ({marks}) ON CONFLICT(location) DO NOTHING",
+            list(full.values()),
+        )
+        return int(cursor.lastrowid or 0) if cursor.rowcount == 1 else None
+
+    def _replace_embeds(
+        self, article_id: int, embeds: Sequence[EmbedRecord], now: str, new: bool = False
+    ) -> None:
+        if new:  # a row just inserted has no embeds to keep, mark or delete
+            self._insert_embeds(article_id, embeds, now, {})
+            return
         previous = {
             (key, ordinal): (form, original, found_at)
             for key, ordinal, form, original, found_at in self.db.execute(
@@ -347,7 +354,18 @@ class ArticlesMixin(Connection):
                 "INSERT OR IGNORE INTO post_pages_stale (post_key) VALUES (?)",
                 [(key,) for key in sorted(dropped)],
             )
-        self.db.execute("DELETE FROM embeds WHERE article_id = ?", [article_id])
+        if previous:
+            self.db.execute("DELETE FROM embeds WHERE article_id = ?", [article_id])
+        self._insert_embeds(article_id, embeds, now, previous)
+
+    def _insert_embeds(
+        self,
+        article_id: int,
+        embeds: Sequence[EmbedRecord],
+        now: str,
+        previous: dict[tuple[str, int], tuple[str, str, str]],
+    ) -> None:
+        by_key = {key: value for (key, _), value in previous.items()}
         rows = []
         for ordinal, record in enumerate(embeds):
             span = record.span
@@ -376,4 +394,11 @@ class ArticlesMixin(Connection):
             self._insert_many("embeds", rows)
 
 
-__all__ = ["ArticleState", "ArticlesMixin", "EmbedRecord", "ScanCounts", "StoredEmbed"]
+__all__ = [
+    "ArticleState",
+    "ArticlesMixin",
+    "EmbedRecord",
+    "ScanCounts",
+    "SeenLocations",
+    "StoredEmbed",
+]

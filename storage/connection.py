@@ -52,8 +52,20 @@ class Connection:
         return int(cursor.lastrowid or 0)
 
     def _insert_many(self, table: str, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            self._insert(table, row)
+        """Insert rows that share their columns: one prepared statement for them all."""
+        if not rows:
+            return
+        names = list(rows[0])
+        if any(list(row) != names for row in rows):  # mixed shapes: one at a time
+            for row in rows:
+                self._insert(table, row)
+            return
+        columns = ", ".join(f'"{name}"' for name in names)
+        marks = ", ".join("?" * len(names))
+        self.db.conn.executemany(
+            f'INSERT INTO "{table}" ({columns}) VALUES ({marks})',
+            [list(row.values()) for row in rows],
+        )
 
     def _rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         cursor = self.db.conn.execute(sql, params)

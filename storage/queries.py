@@ -74,14 +74,27 @@ def list_posts(db: sqlite_utils.Database, filters: PostFilter | None = None) -> 
     return [post_from_row(row, media.get(row["key"], [])) for row in rows]
 
 
+def _read(db: sqlite_utils.Database, sql: str, params: list[Any]) -> Iterator[dict[str, Any]]:
+    """Rows of a read-only query as dicts, straight from the connection.
+
+    ``db.query`` wraps every query in a savepoint (its guard against a writing
+    statement): two more statements per call, and a post page asks these once per
+    post. Our SQL here is ours and only reads.
+    """
+    cursor = db.conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(names, row, strict=True))
+
+
 def media_by_key(db: sqlite_utils.Database, keys: list[str]) -> dict[str, list[MediaItem]]:
     """The media of many posts, by post key, in their ordinal order."""
     found: dict[str, list[MediaItem]] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        for row in db.query(
-            f"SELECT * FROM media WHERE post_key IN ({marks}) ORDER BY post_key, ordinal", chunk
+        for row in _read(
+            db, f"SELECT * FROM media WHERE post_key IN ({marks}) ORDER BY post_key, ordinal", chunk
         ):
             found.setdefault(row["post_key"], []).append(media_item_from_row(row))
     return found
@@ -104,8 +117,12 @@ def snapshots_of(db: sqlite_utils.Database, key: str) -> list[SnapshotInfo]:
             created_at=row["created_at"],
             content_hash=row["content_hash"],
         )
-        for row in db.query(
-            "SELECT * FROM snapshots WHERE post_key = ? ORDER BY captured_at, id", [key]
+        for row in _read(
+            db,
+            "SELECT id, captured_at, source, status, source_url, http_status, fetched_at, "
+            "author_handle, author_name, text, created_at, content_hash "
+            "FROM snapshots WHERE post_key = ? ORDER BY captured_at, id",
+            [key],
         )
     ]
 
@@ -114,7 +131,8 @@ def articles_of_post(db: sqlite_utils.Database, key: str) -> list[EmbedLink]:
     """Every article (removed ones too) that embeds a post, by location."""
     return [
         EmbedLink(**_paths_shown(row))
-        for row in db.query(
+        for row in _read(
+            db,
             "SELECT a.id AS article_id, a.location, a.url, a.path, a.output_path, e.ordinal, "
             "e.form, e.found_at, a.removed_at FROM embeds e JOIN articles a ON a.id = e.article_id "
             "WHERE e.post_key = ? ORDER BY a.location, e.ordinal",

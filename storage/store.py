@@ -80,6 +80,28 @@ class Store(ArticlesMixin, AliasesMixin, RunsMixin, ReadsMixin, ReportedMixin):
         Returns the posts that were new or updated by this article.
         """
         counts = ScanCounts()
+        values = {
+            "content_hash": content_hash,
+            "encoding": encoding,
+            "embed_count": len(embeds),
+            "last_scanned_at": now,
+            "removed_at": None,
+            "error": None,
+            "etag": etag,
+            "last_modified": last_modified,
+        }
+        exists = False
+        if not (embeds or snapshots or reported):
+            # Most articles of a site embed nothing; on a first run each is new. Then
+            # the unit of work is one INSERT, atomic by itself: no savepoint, and no
+            # embeds to read or delete. An existing row takes the general path below
+            # (the INSERT that did nothing changed nothing).
+            if (
+                self._insert_new_article(ref.location, self._article_row(ref, values), now)
+                is not None
+            ):
+                return counts
+            exists = True
         with write_transaction(self.db):
             for snap in snapshots:
                 outcome = self._save_snapshot(snap, now)
@@ -89,22 +111,9 @@ class Store(ArticlesMixin, AliasesMixin, RunsMixin, ReadsMixin, ReportedMixin):
                 elif outcome == Change.UPDATED:
                     counts.updated.add(snap.key)
             self._mark_stale(counts.updated)
-            article_id = self._upsert_article(
-                ref,
-                {
-                    "content_hash": content_hash,
-                    "encoding": encoding,
-                    "embed_count": len(embeds),
-                    "last_scanned_at": now,
-                    "removed_at": None,
-                    "error": None,
-                    "etag": etag,
-                    "last_modified": last_modified,
-                },
-                now,
-            )
-            self._replace_embeds(article_id, embeds, now)
-            if reported is not None:
+            article_id, new = self._upsert_article(ref, values, now, insert_first=not exists)
+            self._replace_embeds(article_id, embeds, now, new=new)
+            if reported is not None and (reported or not new):
                 self._replace_reported(article_id, reported, now)
         return counts
 

@@ -65,3 +65,23 @@ def test_long_names_keep_their_temp_name_within_name_max(tmp_path: Path) -> None
     name = "é" * 122 + ".html"
     write_atomic(tmp_path / name, b"x")
     assert os.listdir(tmp_path) == [name]
+
+
+def test_a_write_that_fails_midway_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    """write_atomic writes on the raw descriptor: a failure after the temp file exists
+    (here, content that is not bytes) still removes it and leaves the old file whole."""
+    page = tmp_path / "a.html"
+    page.write_bytes(b"old")
+    with pytest.raises(TypeError):
+        write_atomic(page, "not bytes")  # type: ignore[arg-type]
+    assert page.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["a.html"]
+
+
+def test_a_new_copy_gets_the_mode_open_would_give(tmp_path: Path) -> None:
+    """Temp files are created 0600; the copy a web server serves must not stay so."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    write_atomic(tmp_path / "new" / "a.html", b"x")  # its folder is made too
+    mode = (tmp_path / "new" / "a.html").stat().st_mode & 0o777
+    assert mode == 0o666 & ~mask

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +35,9 @@ from archiver.storage import (
     SeenLocations,
 )
 from archiver.storage.fsnames import is_representable, representable
+
+# Stale articles rewritten per transaction (as pipeline.BATCH_SIZE for a pass's articles).
+_REGENERATE_BATCH = 32
 
 
 class ArticlesMixin(OutputsMixin):
@@ -124,10 +128,15 @@ class ArticlesMixin(OutputsMixin):
         report.articles_scanned += 1
         if self.progress:
             self.progress(ref.location)
-        if previous is not None and unchanged_content(
-            _known(previous), article.content_hash, lambda: self._output_exists(ref, previous)
+        if previous is None:
+            return LoadedArticle(ref, previous, article, now)
+        confirmed: list[Path] = []  # the copy on disk, if unchanged_content looked at it
+        if unchanged_content(
+            _known(previous),
+            article.content_hash,
+            lambda: self._output_exists(ref, previous, confirmed),
         ):
-            return LoadedArticle(ref, previous, None, now)
+            return LoadedArticle(ref, previous, None, now, confirmed[0] if confirmed else None)
         return LoadedArticle(ref, previous, article, now)
 
     def _store_batch(self, batch: list[LoadedArticle], report: RunReport) -> list[ScannedArticle]:
@@ -142,9 +151,11 @@ class ArticlesMixin(OutputsMixin):
             for loaded in batch:
                 try:
                     if loaded.article is None:
-                        self._record_unchanged(loaded.ref, loaded.previous, loaded.now)
+                        self._record_unchanged(
+                            loaded.ref, loaded.previous, loaded.now, loaded.out_path
+                        )
                         continue
-                    item = self._scan(loaded.article, loaded.now, report)
+                    item = self._scan(loaded.article, loaded.now, report, loaded.previous)
                 except Exception as exc:  # one bad article is reported, the run goes on
                     if archive_wide(exc):
                         raise
@@ -155,8 +166,16 @@ class ArticlesMixin(OutputsMixin):
                     scanned.append(item)
         return scanned
 
-    def _scan(self, article: Article, now: str, report: RunReport) -> ScannedArticle | None:
-        """Scan one article and store what it embeds (a savepoint of the batch)."""
+    def _scan(
+        self,
+        article: Article,
+        now: str,
+        report: RunReport,
+        previous: ArticleState | None = None,
+    ) -> ScannedArticle | None:
+        """Scan one article and store what it embeds (a savepoint of the batch).
+
+        ``previous``: the article as stored before this pass read it (None: new)."""
         ref = article.ref
         try:
             result = scan_article(
@@ -169,7 +188,8 @@ class ArticlesMixin(OutputsMixin):
             log.exception("failed to scan %s", ref.location)
             self._fail(ref, f"{type(exc).__name__}: {exc}", report, now)
             return None
-        self._pages_stale.update(e.post_key for e in self.store.embeds_of(ref.location))
+        if previous is not None and previous.embed_count:  # else no embeds to drop
+            self._pages_stale.update(e.post_key for e in self.store.embeds_of(ref.location))
         outcome = self.store.record_scan(
             article.ref,
             content_hash=article.content_hash,
@@ -204,18 +224,34 @@ class ArticlesMixin(OutputsMixin):
         skip without reading (``archiver.decide.unchanged_on_disk``)."""
         return unchanged_on_disk(ref, _known(previous), lambda: self._output_exists(ref, previous))
 
-    def _record_unchanged(self, ref: ArticleRef, previous: ArticleState | None, now: str) -> None:
-        self.store.record_article_unchanged(ref, now)
-        # That resets output_path like a scan does; the copy on disk is still the one
-        # of the current content, so confirm it again (else the next run rewrites it).
+    def _record_unchanged(
+        self,
+        ref: ArticleRef,
+        previous: ArticleState | None,
+        now: str,
+        out_path: Path | None = None,
+    ) -> None:
+        """Record the article as unchanged. Like a scan, that resets ``output_path``;
+        the copy on disk is still the one of the current content, so it is confirmed
+        again in the same statement (else the next run rewrites it). ``out_path``: that
+        copy, when this pass has already found it (``_output_exists``)."""
         if previous is None or self.config.output.in_place or not previous.output_hash:
+            self.store.record_article_unchanged(ref, now)
             return
-        out_path = self._output_path(ref)
-        if previous.output_path == str(out_path):
-            self.store.mark_rewritten(ref.location, str(out_path), previous.output_hash, now)
+        if out_path is None:
+            out_path = self._output_path(ref)
+        if previous.output_path != str(out_path):
+            self.store.record_article_unchanged(ref, now)
+            return
+        self.store.record_article_unchanged(
+            ref, now, output_path=str(out_path), output_hash=previous.output_hash
+        )
 
-    def _output_exists(self, ref: ArticleRef, previous: ArticleState) -> bool:
-        """The rewritten copy of the article's last scan is on disk.
+    def _output_exists(
+        self, ref: ArticleRef, previous: ArticleState, found: list[Path] | None = None
+    ) -> bool:
+        """The rewritten copy of the article's last scan is on disk (appended to
+        ``found``, if given, when it is a file of the output folder).
 
         ``record_scan`` resets ``output_path`` (to the relative path) in the scan's own
         transaction; only a finished rewrite sets it to the file written
@@ -225,7 +261,11 @@ class ArticlesMixin(OutputsMixin):
         if self.config.output.in_place:
             return True
         out_path = self._output_path(ref)
-        return previous.output_path == str(out_path) and out_path.exists()
+        if previous.output_path == str(out_path) and out_path.exists():
+            if found is not None:
+                found.append(out_path)
+            return True
+        return False
 
     def _regenerate_one(self, ref: ArticleRef, report: RunReport) -> None:
         """Read one stored article again and rewrite it; a failure fails it alone."""
@@ -259,12 +299,22 @@ class ArticlesMixin(OutputsMixin):
         return self.remote_reader(ref)
 
     def _regenerate_stale(self, report: RunReport) -> None:
-        """Rewrite every article whose copy is out of date and that did not fail."""
-        for ref in self.store.stale_article_refs():
-            if self.stop.is_set():
-                return
-            if ref.location not in self._failed:
-                self._regenerate_one(ref, report)
+        """Rewrite every article whose copy is out of date and that did not fail.
+
+        Local articles are rewritten in batches of one transaction, as a pass's
+        articles are: a first run regenerates many (a post that a later batch shows with
+        richer markup marks the earlier copies out of date), and each was its own
+        commit. A remote article is read over the network, so it is never inside one.
+        """
+        refs = [r for r in self.store.stale_article_refs() if r.location not in self._failed]
+        for start in range(0, len(refs), _REGENERATE_BATCH):
+            chunk = refs[start : start + _REGENERATE_BATCH]
+            local = all(ref.path is not None for ref in chunk)
+            with self.store.batch() if local else contextlib.nullcontext():
+                for ref in chunk:
+                    if self.stop.is_set():
+                        return
+                    self._regenerate_one(ref, report)
 
 
 def _known(state: ArticleState) -> KnownArticle:

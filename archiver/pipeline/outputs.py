@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from archiver import detect, encoding, render, ssg_rewrite
@@ -44,18 +45,14 @@ class OutputsMixin(PagesMixin):
     def _joined_output(self, relpath: str) -> Path:
         """``output.dir/relpath``, resolved and checked; remembered for the last few
         hundred articles, as an article asks up to three times in a pass (skip check,
-        rewrite, record) and each answer costs three ``resolve()`` calls."""
+        rewrite, record)."""
         path = self._joined.get(relpath)
         if path is not None:
             return path
         if self._roots is None:  # resolved once per pass (a Pipeline serves one pass)
             self._roots = (self.config.output.dir.resolve(), self.config.embeds_root.resolve())
         root, embeds = self._roots
-        # safe_join's check, with the root resolved once: an unchanged rerun asks once
-        # per article, and each resolve() is a walk of lstat calls. Both paths are
-        # resolved and absolute, so "inside" is a string prefix ending at a separator
-        # (Path.parents would build a Path per level, for every article).
-        path = (root / relpath).resolve()
+        path = self._resolved_in_root(relpath, root)
         if not _within(path, root):
             raise ValueError(f"refusing to write outside {self.config.output.dir}: {relpath!r}")
         if _within(path, embeds):
@@ -70,15 +67,42 @@ class OutputsMixin(PagesMixin):
         self._joined[relpath] = path
         return path
 
+    def _resolved_in_root(self, relpath: str, root: Path) -> Path:
+        """``(root / relpath).resolve()``, with the folder part resolved once per folder.
+
+        ``resolve()`` is a walk of lstat calls over every level, for every article; the
+        articles of one folder share all but the last. The last is taken as is when it
+        is a plain name that is not a symlink (one lstat); anything else (``..``, ``.``,
+        a symlink, nothing after the last slash) goes through ``resolve()`` whole, so a
+        symlink out of the tree is refused exactly as before.
+        """
+        folder, name = os.path.split(relpath)
+        if name in ("", ".", "..") or os.path.isabs(relpath):
+            return (root / relpath).resolve()
+        parent = self._folders.get(folder)
+        if parent is None:
+            parent = (root / folder).resolve() if folder else root
+            if len(self._folders) >= _JOINED_MEMO:
+                self._folders.clear()
+            self._folders[folder] = parent
+        path = parent / name
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return (root / relpath).resolve()
+        except FileNotFoundError:
+            pass  # not written yet: nothing to follow
+        return path
+
     def _rewrite(self, item: ScannedArticle, report: RunReport) -> bool:
         """Write the article with its embeds replaced; True if a file changed."""
         ref = item.article.ref
         try:
             out_path = self._output_path(ref)
-            embeds_href = self._embeds_href(out_path)
-            lang = render.document_lang(item.scan_bytes)  # dates in the article's language
             replacements: list[tuple[int, int, bytes]] = []
             hugo = False
+            if item.spans:  # an article without embeds needs neither (most of a site)
+                embeds_href = self._embeds_href(out_path)
+                lang = render.document_lang(item.scan_bytes)  # dates in its language
             for span in self._resolve_spans(item.spans):
                 # The card's style once per article: in the first card rendered.
                 html = self._render_embed(span.key, embeds_href, lang, not replacements)

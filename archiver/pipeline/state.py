@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archiver.config import Config
-from archiver.detect_ssg import SsgOptions, options_for
+from archiver.detect_ssg import SSG_SUFFIXES, SsgOptions, options_for
 from archiver.models import (
     Article,
     ArticleError,
@@ -56,6 +56,8 @@ class LoadedArticle:
     previous: ArticleState | None
     article: Article | None  # None: nothing to scan (not modified, or the same bytes)
     now: str
+    # The same bytes: their copy in the output folder, found while reading (or None).
+    out_path: Path | None = None
 
 
 @dataclass
@@ -88,9 +90,13 @@ class PipelineState:
     _updated_keys: set[str] = field(default_factory=set)
     # Resolved output paths of the last few articles (see _joined_output).
     _joined: dict[str, Path] = field(default_factory=dict)
+    # Resolved output folders, by their path relative to output.dir (same bound).
+    _folders: dict[str, Path] = field(default_factory=dict)
     _hrefs: dict[tuple[str, str], str] = field(default_factory=dict)
     _roots: tuple[Path, Path] | None = None  # output.dir and the embeds folder, resolved
     _ssg_options: dict[tuple[str, bool, bool, bool], SsgOptions] = field(default_factory=dict)
+    # The same, by (source, remote, SSG suffix or False): a handful per pass.
+    _ssg_kinds: dict[tuple[str, bool, str | bool], SsgOptions] = field(default_factory=dict)
 
     def _fail(self, ref: ArticleRef, reason: str, report: RunReport, now: str) -> None:
         """Report an article that failed, and record why on the article.
@@ -129,6 +135,17 @@ class PipelineState:
 
     def _ssg(self, ref: ArticleRef) -> SsgOptions:
         """Which static-site generator forms count in this article (see detect_ssg)."""
+        # options_for looks at the location only for where it lives (local or a URL) and
+        # which of SSG_SUFFIXES it ends with (each one dot, so the tail from the last dot
+        # says it): the options of an article of the same source and kind are reused,
+        # instead of building two options objects per article.
+        lower = ref.location.lower()
+        tail = lower[lower.rfind(".") :] if "." in lower else ""
+        remote = lower.startswith(("http://", "https://"))
+        kind = (ref.source, remote, tail in SSG_SUFFIXES and tail)
+        known = self._ssg_kinds.get(kind)
+        if known is not None:
+            return known
         scan = self.config.scan
         bare = False
         for index, source in enumerate(self.config.sources):
@@ -144,7 +161,9 @@ class PipelineState:
         # One options object per kind of article of a source (a handful), so the regexes
         # it compiles for its names (options_re) are built once per pass, not per article.
         key = (ref.source, options.templates, options.bare_urls, options.indented_code)
-        return self._ssg_options.setdefault(key, options)
+        options = self._ssg_options.setdefault(key, options)
+        self._ssg_kinds[kind] = options
+        return options
 
     def _aliases_for(self, spans: Iterable[EmbedSpan]) -> dict[str, str]:
         """The post keys of spans that name a post by an id its platform does not take
