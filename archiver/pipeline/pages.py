@@ -15,6 +15,8 @@ from archiver.rewrite import relative_href
 from archiver.storage.results import EmbedLink
 
 _HREFS_MEMO = 4096
+# Cards of the posts met lately (a few KB each): posts shared by articles come back soon.
+_STENCILS_MEMO = 1024
 
 
 class PagesMixin(PipelineState):
@@ -84,12 +86,38 @@ class PagesMixin(PipelineState):
     def _render_embed(
         self, key: str, embeds_href: str, lang: str | None = None, style: bool = True
     ) -> str | None:
+        """The post's card for an article whose embeds folder is at ``embeds_href``;
+        None when the post is not archived (or has no page of its own yet).
+
+        A post's card is rendered once per pass and language (a stencil, see
+        ``render.EmbedStencil``) and filled in for every article showing it: a post
+        shared by many articles, or an article rewritten again at the end of the pass,
+        costs a string join instead of a render and a read of the post. The stencil
+        holds while the post's page is current (``_pages_written``): a change of the
+        post's content (``_content_changed``) drops that, and the page written again
+        drops the post's stencils.
+        """
+        if key in self._pages_written:
+            stencil = self._stencils.get(key, {}).get(lang)
+            if stencil is not None:
+                html = stencil.fill(embeds_href, style)
+                if html is not None:
+                    return html
         post = self.store.get_post(key)
         if post is None or self._page_path(post.platform, post.post_id) is None:
             # Not archived, or named by an id that is not yet the post's own (a Bluesky
             # handle not resolved yet): the original markup stays until it is.
             return None
         page = self._write_post_page(post)
+        stencil = render.embed_stencil(
+            post, f"{page.parent.name}/{page.name}", f"{MEDIA_DIR}/", lang
+        )
+        if len(self._stencils) >= _STENCILS_MEMO:
+            self._stencils.clear()  # bounded: per-pass bookkeeping must not grow
+        self._stencils.setdefault(key, {})[lang] = stencil
+        html = stencil.fill(embeds_href, style)
+        if html is not None:
+            return html
         copy_href = f"{embeds_href}/{page.parent.name}/{page.name}"
         media = f"{embeds_href}/{MEDIA_DIR}/"
         return render.render_embed(post, copy_href, media, lang=lang, style=style)
@@ -101,6 +129,7 @@ class PagesMixin(PipelineState):
             raise ValueError(f"refusing a local copy path for post {post.key!r}")
         if post.key in self._pages_written and not force:
             return page
+        self._stencils.pop(post.key, None)  # the page is rendered again: so are its cards
         articles = self._articles_of(post.key)
         html = render.render_post_page(
             post,

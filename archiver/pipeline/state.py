@@ -33,6 +33,7 @@ from archiver.storage.fsnames import representable
 
 if TYPE_CHECKING:
     from archiver.fetch import PostFetcher
+    from archiver.render.stencil import EmbedStencil
 
 
 # The logger keeps the name it had before the split: log lines show it.
@@ -89,6 +90,8 @@ class PipelineState:
     # Resolved output paths of the last few articles (see _joined_output).
     _joined: dict[str, Path] = field(default_factory=dict)
     _hrefs: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Cards of posts whose page is current, by post key and language (see _render_embed).
+    _stencils: dict[str, dict[str | None, EmbedStencil]] = field(default_factory=dict)
     _roots: tuple[Path, Path] | None = None  # output.dir and the embeds folder, resolved
     _ssg_options: dict[tuple[str, bool, bool, bool], SsgOptions] = field(default_factory=dict)
 
