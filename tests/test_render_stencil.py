@@ -136,3 +136,14 @@ def test_cards_of_a_post_changed_mid_pass_show_its_new_content_in_every_language
     with Archive.from_config(config) as archive:
         archive.regenerate()
     assert {p: p.read_bytes() for p in written} == written
+
+
+def test_no_link_through_an_href_with_whitespace_or_control_characters() -> None:
+    """Every character the local-link check refuses, checked one by one (a regex now:
+    Unicode whitespace included, as ``str.isspace`` has it)."""
+    refused = [chr(i) for i in range(0x110000) if chr(i).isspace() or i < 32]
+    refused += list("\"'<>\\`")
+    for char in refused:
+        card = render_embed(make_post(), f"../x/1{char}.html", "../media/")
+        assert "Archived copy" not in card, repr(char)
+    assert "Archived copy" in render_embed(make_post(), "../x/1.html", "../media/")

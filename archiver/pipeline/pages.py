@@ -81,6 +81,7 @@ class PagesMixin(PipelineState):
         return True
 
     def _articles_of(self, key: str) -> tuple[str, ...]:
+        """The locations of the live articles embedding the post, sorted."""
         return tuple(self.store.articles_embedding([key]))
 
     def _render_embed(
@@ -130,11 +131,13 @@ class PagesMixin(PipelineState):
         if post.key in self._pages_written and not force:
             return page
         self._stencils.pop(post.key, None)  # the page is rendered again: so are its cards
-        articles = self._articles_of(post.key)
+        links = self.store.articles_of_post(post.key)
+        # What _articles_of reads, from the same rows: one query per page, not two.
+        articles = tuple(sorted({link.location for link in links if link.removed_at is None}))
         html = render.render_post_page(
             post,
             "../media/",
-            articles=self._article_links(page, post.key),
+            articles=self._article_links(page, links),
             versions=self.store.snapshots_of(post.key),
         )
         write_if_changed(page, html.encode("utf-8"), fsync=self.config.output.fsync)
@@ -161,10 +164,11 @@ class PagesMixin(PipelineState):
             return None
         return self.config.embeds_root / owner.name / f"{stem}.html"
 
-    def _article_links(self, page: Path, key: str) -> list[render.EmbeddingArticle]:
-        """The live articles embedding a post, linked from its page to their rewritten copies."""
+    def _article_links(self, page: Path, rows: list[EmbedLink]) -> list[render.EmbeddingArticle]:
+        """The live articles embedding a post (``rows``: ``articles_of_post``), linked from
+        its page to their rewritten copies."""
         links: dict[str, render.EmbeddingArticle] = {}
-        for link in self.store.articles_of_post(key):
+        for link in rows:
             if link.removed_at is None and link.location not in links:
                 out = self._known_output(link)
                 copy = self._href(page, out) if out is not None else None
