@@ -37,6 +37,7 @@ from archiver.models import (
     STATUSES,
 )
 from archiver.render import isolate_mentions, neutralize_template_syntax
+from archiver.render.template_cache import template_cache
 from archiver.storage import ArchiveStorage
 
 
@@ -98,6 +99,8 @@ def _env() -> Environment:
         loader=PackageLoader("archiver", "templates"),
         autoescape=True,  # always: the template name does not end in .html
         undefined=StrictUndefined,
+        auto_reload=False,  # templates ship with the package
+        bytecode_cache=template_cache(__name__),  # compiled once, not per process
     )
     env.filters["isolate_mentions"] = isolate_mentions
     return env

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import BytecodeCache, Environment, PackageLoader, StrictUndefined
 from jinja2.ext import Extension
 from markupsafe import Markup
 
@@ -20,6 +20,7 @@ from archiver.models import (
     STATUS_UNAVAILABLE,
 )
 from archiver.platforms.base import CardInfo, card_info
+from archiver.render.template_cache import template_cache
 from archiver.snapshot.sanitize import safe_http_url, sanitize_post_html
 
 # Links to the outside world: no referrer, no SEO endorsement of strangers' links.
@@ -127,6 +128,11 @@ class _OneLine(Extension):
 @lru_cache(maxsize=1)
 def _env() -> Environment:
     # Created on first use: importing this module never touches the filesystem.
+    return _new_env(template_cache(__name__))
+
+
+def _new_env(cache: BytecodeCache | None) -> Environment:
+    """The card and page templates' environment, compiled code kept in ``cache``."""
     env = Environment(
         loader=PackageLoader("archiver", "templates"),
         autoescape=True,
@@ -135,6 +141,7 @@ def _env() -> Environment:
         keep_trailing_newline=False,
         # Templates ship with the package: no stat() of every file on every render.
         auto_reload=False,
+        bytecode_cache=cache,  # a cold process loads them compiled (template_cache.py)
     )
     env.filters["post_html"] = _post_html_filter
     # A global, not a render variable: the macros are then imported without context,
