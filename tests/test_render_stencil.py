@@ -147,3 +147,16 @@ def test_no_link_through_an_href_with_whitespace_or_control_characters() -> None
         card = render_embed(make_post(), f"../x/1{char}.html", "../media/")
         assert "Archived copy" not in card, repr(char)
     assert "Archived copy" in render_embed(make_post(), "../x/1.html", "../media/")
+
+
+def test_every_card_fixture_fills_in_as_render_embed_renders_it() -> None:
+    """Polls, link cards, media of every kind, quotes, Bluesky and Mastodon posts,
+    hostile values: the stencil never changes a byte."""
+    from card_fixtures import BLUESKY_POST, MASTODON_POST, fixtures
+
+    for name, post in {**fixtures(), "bluesky": BLUESKY_POST, "mastodon": MASTODON_POST}.items():
+        for lang in (None, "hi"):
+            stencil = embed_stencil(post, PAGE, "media/", lang)
+            for href in ("../..", "/embeds"):
+                expected = render_embed(post, f"{href}/{PAGE}", f"{href}/media/", lang=lang)
+                assert stencil.fill(href) == expected, (name, lang, href)
