@@ -194,13 +194,14 @@ def link_entities(markup: Markup, info: CardInfo | None = None, post_id: str = "
     if "@" not in markup and "#" not in markup and "://" not in markup:
         return markup
     linker = _Linker(info or _default_card(), post_id)
+    source = str(markup)  # slices of a str: a Markup slice is a new Markup object each
     out: list[str] = []
     pos = 0
-    for token in _MARKUP_TOKEN.finditer(markup):
-        out.append(linker.text(markup[pos : token.start()]))
+    for token in _MARKUP_TOKEN.finditer(source):
+        out.append(linker.text(source[pos : token.start()]))
         out.append(token.group(0))
         pos = token.end()
-    out.append(linker.text(markup[pos:]))
+    out.append(linker.text(source[pos:]))
     return Markup("".join(out))
 
 
@@ -356,7 +357,9 @@ def _safe_copy_href(href: str) -> str | None:
     """Link to the local copy: relative, root-relative or http(s); never another scheme."""
     if not href:
         return None
-    if safe_http_url(href):
+    if href.lstrip(" \t\n\r\f")[:8].lower().startswith(("http://", "https://")):
+        # What safe_http_url takes for http(s) (the same test): a local link never is,
+        # and need not pay for its check, nor fill its cache with every article's path.
         return safe_http_url(href)
     if _SCHEME.match(href) or href.startswith("//") or _UNSAFE_HREF.search(href):
         return None
