@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -149,39 +149,46 @@ def write_index(
     before = {} if force else _load_digests(state)
     after: dict[str, str] = {}
     hrefs = _HrefsFrom(expected[0])  # every page is in the same folder: the same links
-    for status, n in groups:
-        count = _page_count(n, per_page)
-        # One sorted stream per group (see ArchiveStorage.iter_indexed_posts); a group without posts
-        # still has its one, empty, page.
-        pages = store.iter_indexed_posts(per_page, status)
-        for number in range(1, count + 1):
-            path = root / page_name(number, status)
-            page = next(pages, [])
-            rows = [index_row(p, a, path, config.output.dir, hrefs) for p, a in page]
-            pager = _pager(number, count, status)
-            filters = _filters(groups, total, status)
-            digest = _page_digest(rows, pager, n, generated, filters, status)
-            known = before.get(str(path), "")
-            if path != expected[0] and known.startswith(digest) and _unchanged(path, known):
-                # What this page shows has not changed, and the file is the one written
-                # for it: only affected pages are rendered.
-                after[str(path)] = known
+    # The search index is written from the rows of the pages of every post, as they
+    # are made: one pass over the posts, not a second one (and its rows) of its own.
+    with atomic_file(root / SEARCH_INDEX) as handle:
+        search = _SearchIndex(handle)
+        for status, n in groups:
+            count = _page_count(n, per_page)
+            # One sorted stream per group (see ArchiveStorage.iter_indexed_posts); a group
+            # without posts still has its one, empty, page.
+            pages = store.iter_indexed_posts(per_page, status)
+            for number in range(1, count + 1):
+                path = root / page_name(number, status)
+                page = next(pages, [])
+                rows = [index_row(p, a, path, config.output.dir, hrefs) for p, a in page]
+                if status is None:  # every post, in the search index's order
+                    search.add(rows, page)
+                pager = _pager(number, count, status)
+                filters = _filters(groups, total, status)
+                digest = _page_digest(rows, pager, n, generated, filters, status)
+                known = before.get(str(path), "")
+                if path != expected[0] and known.startswith(digest) and _unchanged(path, known):
+                    # What this page shows has not changed, and the file is the one written
+                    # for it: only affected pages are rendered.
+                    after[str(path)] = known
+                    written.append(path)
+                    continue
+                html = render_index_page(rows, pager, n, generated, filters, status)
+                if path == expected[0]:
+                    # The first page carries the marker that says the whole index is
+                    # current: it is written last, so a process killed halfway leaves a
+                    # marker that does not match.
+                    head, _, tail = html.rpartition("</html>")
+                    first_html = f"{head}{marker}</html>{tail}" if head else html + marker
+                    continue
+                data = html.encode("utf-8")
+                write_if_changed(path, data)
+                after[str(path)] = f"{digest} {hashlib.sha256(data).hexdigest()}"
                 written.append(path)
-                continue
-            html = render_index_page(rows, pager, n, generated, filters, status)
-            if path == expected[0]:
-                # The first page carries the marker that says the whole index is
-                # current: it is written last, so a process killed halfway leaves a
-                # marker that does not match.
-                head, _, tail = html.rpartition("</html>")
-                first_html = f"{head}{marker}</html>{tail}" if head else html + marker
-                continue
-            data = html.encode("utf-8")
-            write_if_changed(path, data)
-            after[str(path)] = f"{digest} {hashlib.sha256(data).hexdigest()}"
-            written.append(path)
+        search.close()
     # Before the page whose marker says the index is current (see above).
-    write_search_files(store, config)
+    _write_search_script(root)
     _save_digests(state, after)
     write_if_changed(expected[0], first_html.encode("utf-8"))
     _remove_stale_pages(root, set(written))
@@ -242,24 +249,44 @@ def write_search_files(store: ArchiveStorage, config: Config) -> None:
     """Write ``search.js`` and ``search-index.js`` next to the index pages.
 
     The index is streamed from the database in chunks into an atomic file, so memory
-    stays flat however large the archive is.
+    stays flat however large the archive is. (``write_index`` writes both itself, from
+    the rows of its pages.)
     """
     root = config.embeds_root
-    script = files("archiver").joinpath("templates", SEARCH_SCRIPT).read_bytes()
-    write_if_changed(root / SEARCH_SCRIPT, script)
+    _write_search_script(root)
     page = root / "index.html"
     hrefs = _HrefsFrom(page)
     with atomic_file(root / SEARCH_INDEX) as handle:
-        handle.write(b'embedArchiverSearchIndex({"posts": [\n')
-        first = True
+        search = _SearchIndex(handle)
         for chunk in store.iter_indexed_posts(_SEARCH_CHUNK):
-            for post, articles in chunk:
-                row = index_row(post, articles, page, config.output.dir, hrefs)
-                entry = search_entry(row, post)
-                handle.write(b"" if first else b",\n")
-                handle.write(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
-                first = False
-        handle.write(b"\n]});\n")
+            search.add([index_row(p, a, page, config.output.dir, hrefs) for p, a in chunk], chunk)
+        search.close()
+
+
+def _write_search_script(root: Path) -> None:
+    script = files("archiver").joinpath("templates", SEARCH_SCRIPT).read_bytes()
+    write_if_changed(root / SEARCH_SCRIPT, script)
+
+
+class _SearchIndex:
+    """``search-index.js`` being written: one JSON entry per post, in the pages' order."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.first = True
+        handle.write(b'embedArchiverSearchIndex({"posts": [\n')
+
+    def add(self, rows: list[dict[str, Any]], posts: list[tuple[dict[str, Any], Any]]) -> None:
+        """The entries of ``rows`` (``index_row`` of each of ``posts``, in order)."""
+        for row, (post, _) in zip(rows, posts, strict=True):
+            self.handle.write(b"" if self.first else b",\n")
+            entry = search_entry(row, post)
+            self.handle.write(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+            self.first = False
+
+    def close(self) -> None:
+        """End the script (the file itself is committed by its ``atomic_file``)."""
+        self.handle.write(b"\n]});\n")
 
 
 def render_index_page(
