@@ -160,3 +160,36 @@ def test_every_card_fixture_fills_in_as_render_embed_renders_it() -> None:
             for href in ("../..", "/embeds"):
                 expected = render_embed(post, f"{href}/{PAGE}", f"{href}/media/", lang=lang)
                 assert stencil.fill(href) == expected, (name, lang, href)
+
+
+def test_a_post_page_is_written_once_when_first_linked_and_once_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first run meets a post in three articles, one batch each, the second with
+    richer markup: its page is written when the first article links to it, then once
+    more at the end of the pass with the richer content and all three articles (not
+    also in between, when the richer markup was met)."""
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 1)
+    short = tweet(POST_ARABIC, "newsdesk_ar", "غرفة الأخبار", ARABIC_TEXT)
+    richer = tweet(
+        POST_ARABIC, "newsdesk_ar", "غرفة الأخبار", ARABIC_TEXT + " pic.twitter.com/AbCdEf12"
+    )
+    config = make_project(
+        tmp_path,
+        {"a.html": page("A", short), "b.html": page("B", richer), "c.html": page("C", richer)},
+    )
+    post_page = tmp_path / "out" / "embeds" / "x" / f"{POST_ARABIC}.html"
+    seen: list[bytes] = []
+
+    def between_batches(location: str) -> None:  # called as each article is read
+        if post_page.exists() and (not seen or seen[-1] != post_page.read_bytes()):
+            seen.append(post_page.read_bytes())
+
+    with Archive.from_config(config) as archive:
+        assert archive.run(progress=between_batches).errors == []
+    between_batches("end")
+    assert len(seen) == 2, [len(s) for s in seen]
+    final = soup_of(seen[-1].decode("utf-8"))
+    assert "pic.twitter.com/AbCdEf12" in final.get_text()
+    listed = [a.get_text() for a in final.select("section.embedded li > a:first-child")]
+    assert listed == ["articles/a.html", "articles/b.html", "articles/c.html"]

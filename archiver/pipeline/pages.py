@@ -36,8 +36,9 @@ class PagesMixin(PipelineState):
         Every post is looked at through streams from the archive, never a list of them
         all: the pass's memory must not grow with the archive.
         """
-        stale = self._pages_stale
+        stale = self._pages_stale | self._pages_deferred
         self._pages_stale = set()
+        self._pages_deferred = set()
         durable = self.store.stale_post_pages()
         since = self.store.unfinished_since()
         forced = stale | set(durable)
@@ -93,12 +94,18 @@ class PagesMixin(PipelineState):
         A post's card is rendered once per pass and language (a stencil, see
         ``render.EmbedStencil``) and filled in for every article showing it: a post
         shared by many articles, or an article rewritten again at the end of the pass,
-        costs a string join instead of a render and a read of the post. The stencil
-        holds while the post's page is current (``_pages_written``): a change of the
-        post's content (``_content_changed``) drops that, and the page written again
-        drops the post's stencils.
+        costs a string join instead of a render and a read of the post. A change of the
+        post's content (``_content_changed``) drops its stencils, and so does its page
+        written again.
+
+        The post's page is written before the first article linking to it. If the
+        post changes later in the pass (richer markup in a later batch, a check), its
+        page is written again once, at the end of the pass (``_pages_deferred``), with
+        the articles it then has, rather than now and again then: until then it shows
+        the content it was written with, and a pass that does not finish leaves it to
+        the next one (``pages_touched_since``), as it does the list of articles.
         """
-        if key in self._pages_written:
+        if key in self._pages_written or key in self._pages_deferred:
             stencil = self._stencils.get(key, {}).get(lang)
             if stencil is not None:
                 html = stencil.fill(embeds_href, style)
@@ -128,8 +135,8 @@ class PagesMixin(PipelineState):
         page = self._page_path(post.platform, post.post_id)
         if page is None:
             raise ValueError(f"refusing a local copy path for post {post.key!r}")
-        if post.key in self._pages_written and not force:
-            return page
+        if not force and (post.key in self._pages_written or post.key in self._pages_deferred):
+            return page  # written in this pass (and again at its end if deferred)
         self._stencils.pop(post.key, None)  # the page is rendered again: so are its cards
         links = self.store.articles_of_post(post.key)
         # What _articles_of reads, from the same rows: one query per page, not two.

@@ -90,8 +90,11 @@ class PipelineState:
     # Resolved output paths of the last few articles (see _joined_output).
     _joined: dict[str, Path] = field(default_factory=dict)
     _hrefs: dict[tuple[str, str], str] = field(default_factory=dict)
-    # Cards of posts whose page is current, by post key and language (see _render_embed).
+    # Cards of posts, by post key and language, while their content is current (see
+    # _render_embed and _content_changed).
     _stencils: dict[str, dict[str | None, EmbedStencil]] = field(default_factory=dict)
+    # Pages this pass wrote whose post then changed: written again once, at its end.
+    _pages_deferred: set[str] = field(default_factory=set)
     _roots: tuple[Path, Path] | None = None  # output.dir and the embeds folder, resolved
     _ssg_options: dict[tuple[str, bool, bool, bool], SsgOptions] = field(default_factory=dict)
 
@@ -118,13 +121,17 @@ class PipelineState:
         report.posts_updated += len(fresh)
 
     def _content_changed(self, keys: set[str]) -> None:
-        """Posts whose content changed: their pages, and those of posts quoting or
-        replying to them, are written again when next rendered. (The store marked the
-        articles showing any of them out of date, in the transaction that changed it.)"""
+        """Posts whose content changed: their cards, and those of posts quoting or
+        replying to them, are rendered again; so are their pages, at the end of the
+        pass if this pass already wrote them (see PagesMixin._render_embed). (The store
+        marked the articles showing any of them out of date, in the transaction that
+        changed it.)"""
         if not keys:
             return
         for key in keys | self.store.posts_linking_to(keys):
-            self._pages_written.pop(key, None)
+            self._stencils.pop(key, None)
+            if self._pages_written.pop(key, None) is not None:
+                self._pages_deferred.add(key)
 
     def _flush_local_paths(self) -> None:
         self.store.set_local_paths(self._local_paths)
