@@ -11,7 +11,8 @@ The search box is the one script: ``search.js`` (a file of the package, copied n
 to the pages) searches ``search-index.js``, every indexed post as JSON in one call
 (``embedArchiverSearchIndex({...})``): a page opened from the file system may load a
 script but not fetch() a JSON file. Nothing else loads; the embeds in articles stay
-script-free.
+script-free. What a page and the search index show of each post is built in
+``index_rows``.
 """
 
 from __future__ import annotations
@@ -19,34 +20,24 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import posixpath
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import quote
+from typing import Any, BinaryIO, Protocol
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from archiver.clock import utc_now
 from archiver.config import Config
 from archiver.files import atomic_file, write_if_changed
+from archiver.index_rows import STATUS_LABELS, _HrefsFrom, index_row, search_entry
 from archiver.models import (
-    STATUS_DELETED,
-    STATUS_LIVE,
-    STATUS_PROTECTED,
-    STATUS_SUSPENDED,
-    STATUS_UNAVAILABLE,
-    STATUS_UNKNOWN,
     STATUSES,
 )
-from archiver.render import human_date, isolate_mentions, neutralize_template_syntax
-from archiver.render.card import platform_card
-from archiver.rewrite import relative_href
-from archiver.snapshot.sanitize import safe_http_url
+from archiver.render import isolate_mentions, neutralize_template_syntax
+from archiver.render.template_cache import template_cache
 from archiver.storage import ArchiveStorage
 
 
@@ -61,20 +52,8 @@ PER_PAGE = 100
 SEARCH_SCRIPT = "search.js"
 SEARCH_INDEX = "search-index.js"
 _SEARCH_CHUNK = 500  # posts read from the database at a time for the search index
-EXCERPT_CHARS = 280
 _PAGE_NAME = re.compile(r"^index-(\d+)\.html$")
 _STATUS_PAGE = re.compile(r"^status-([a-z]+)(?:-(\d+))?\.html$")
-_NOT_ID = re.compile(r"[^0-9A-Za-z_]")
-_LANG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
-# Labels of the per-status pages, in the order the filter shows them.
-STATUS_LABELS: dict[str, str] = {
-    STATUS_LIVE: "Live",
-    STATUS_DELETED: "Deleted",
-    STATUS_PROTECTED: "Protected",
-    STATUS_SUSPENDED: "Suspended",
-    STATUS_UNAVAILABLE: "Unavailable",
-    STATUS_UNKNOWN: "Not checked yet",
-}
 
 
 @dataclass
@@ -120,6 +99,8 @@ def _env() -> Environment:
         loader=PackageLoader("archiver", "templates"),
         autoescape=True,  # always: the template name does not end in .html
         undefined=StrictUndefined,
+        auto_reload=False,  # templates ship with the package
+        bytecode_cache=template_cache(__name__),  # compiled once, not per process
     )
     env.filters["isolate_mentions"] = isolate_mentions
     return env
@@ -167,39 +148,47 @@ def write_index(
     state = _digests_path(store)
     before = {} if force else _load_digests(state)
     after: dict[str, str] = {}
-    for status, n in groups:
-        count = _page_count(n, per_page)
-        # One sorted stream per group (see ArchiveStorage.iter_indexed_posts); a group without posts
-        # still has its one, empty, page.
-        pages = store.iter_indexed_posts(per_page, status)
-        for number in range(1, count + 1):
-            path = root / page_name(number, status)
-            page = next(pages, [])
-            rows = [index_row(post, articles, path, config.output.dir) for post, articles in page]
-            pager = _pager(number, count, status)
-            filters = _filters(groups, total, status)
-            digest = _page_digest(rows, pager, n, generated, filters, status)
-            known = before.get(str(path), "")
-            if path != expected[0] and known.startswith(digest) and _unchanged(path, known):
-                # What this page shows has not changed, and the file is the one written
-                # for it: only affected pages are rendered.
-                after[str(path)] = known
+    hrefs = _HrefsFrom(expected[0])  # every page is in the same folder: the same links
+    # The search index is written from the rows of the pages of every post, as they
+    # are made: one pass over the posts, not a second one (and its rows) of its own.
+    with atomic_file(root / SEARCH_INDEX) as handle:
+        search = _SearchIndex(handle)
+        for status, n in groups:
+            count = _page_count(n, per_page)
+            # One sorted stream per group (see ArchiveStorage.iter_indexed_posts); a group
+            # without posts still has its one, empty, page.
+            pages = store.iter_indexed_posts(per_page, status)
+            for number in range(1, count + 1):
+                path = root / page_name(number, status)
+                page = next(pages, [])
+                rows = [index_row(p, a, path, config.output.dir, hrefs) for p, a in page]
+                if status is None:  # every post, in the search index's order
+                    search.add(rows, page)
+                pager = _pager(number, count, status)
+                filters = _filters(groups, total, status)
+                digest = _page_digest(rows, pager, n, generated, filters, status)
+                known = before.get(str(path), "")
+                if path != expected[0] and known.startswith(digest) and _unchanged(path, known):
+                    # What this page shows has not changed, and the file is the one written
+                    # for it: only affected pages are rendered.
+                    after[str(path)] = known
+                    written.append(path)
+                    continue
+                html = render_index_page(rows, pager, n, generated, filters, status)
+                if path == expected[0]:
+                    # The first page carries the marker that says the whole index is
+                    # current: it is written last, so a process killed halfway leaves a
+                    # marker that does not match.
+                    head, _, tail = html.rpartition("</html>")
+                    first_html = f"{head}{marker}</html>{tail}" if head else html + marker
+                    continue
+                data = html.encode("utf-8")
+                write_if_changed(path, data)
+                after[str(path)] = f"{digest} {hashlib.sha256(data).hexdigest()}"
                 written.append(path)
-                continue
-            html = render_index_page(rows, pager, n, generated, filters, status)
-            if path == expected[0]:
-                # The first page carries the marker that says the whole index is
-                # current: it is written last, so a process killed halfway leaves a
-                # marker that does not match.
-                head, _, tail = html.rpartition("</html>")
-                first_html = f"{head}{marker}</html>{tail}" if head else html + marker
-                continue
-            data = html.encode("utf-8")
-            write_if_changed(path, data)
-            after[str(path)] = f"{digest} {hashlib.sha256(data).hexdigest()}"
-            written.append(path)
+        search.close()
     # Before the page whose marker says the index is current (see above).
-    write_search_files(store, config)
+    _write_search_script(root)
     _save_digests(state, after)
     write_if_changed(expected[0], first_html.encode("utf-8"))
     _remove_stale_pages(root, set(written))
@@ -260,43 +249,44 @@ def write_search_files(store: ArchiveStorage, config: Config) -> None:
     """Write ``search.js`` and ``search-index.js`` next to the index pages.
 
     The index is streamed from the database in chunks into an atomic file, so memory
-    stays flat however large the archive is.
+    stays flat however large the archive is. (``write_index`` writes both itself, from
+    the rows of its pages.)
     """
     root = config.embeds_root
+    _write_search_script(root)
+    page = root / "index.html"
+    hrefs = _HrefsFrom(page)
+    with atomic_file(root / SEARCH_INDEX) as handle:
+        search = _SearchIndex(handle)
+        for chunk in store.iter_indexed_posts(_SEARCH_CHUNK):
+            search.add([index_row(p, a, page, config.output.dir, hrefs) for p, a in chunk], chunk)
+        search.close()
+
+
+def _write_search_script(root: Path) -> None:
     script = files("archiver").joinpath("templates", SEARCH_SCRIPT).read_bytes()
     write_if_changed(root / SEARCH_SCRIPT, script)
-    page = root / "index.html"
-    with atomic_file(root / SEARCH_INDEX) as handle:
+
+
+class _SearchIndex:
+    """``search-index.js`` being written: one JSON entry per post, in the pages' order."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.first = True
         handle.write(b'embedArchiverSearchIndex({"posts": [\n')
-        first = True
-        for chunk in store.iter_indexed_posts(_SEARCH_CHUNK):
-            for post, articles in chunk:
-                entry = search_entry(index_row(post, articles, page, config.output.dir), post)
-                handle.write(b"" if first else b",\n")
-                handle.write(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
-                first = False
-        handle.write(b"\n]});\n")
 
+    def add(self, rows: list[dict[str, Any]], posts: list[tuple[dict[str, Any], Any]]) -> None:
+        """The entries of ``rows`` (``index_row`` of each of ``posts``, in order)."""
+        for row, (post, _) in zip(rows, posts, strict=True):
+            self.handle.write(b"" if self.first else b",\n")
+            entry = search_entry(row, post)
+            self.handle.write(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+            self.first = False
 
-def search_entry(row: dict[str, Any], post: dict[str, Any]) -> dict[str, Any]:
-    """What search.js knows of one post: the full text to match, the rest to show.
-
-    Plain data only: search.js puts it in the page with textContent, never as HTML.
-    """
-    return {
-        "key": row["key"],
-        "name": row["author_name"],
-        "handle": row["author_handle"],
-        "text": post["text"] or "",
-        "excerpt": row["excerpt"],
-        "lang": row["lang"],
-        "dir": row["dir"],
-        "date": row["date"] if row["created_at"] else None,
-        "status": row["status"],
-        "label": row["status_label"],
-        "copy": row["copy_href"],
-        "articles": row["articles"],
-    }
+    def close(self) -> None:
+        """End the script (the file itself is committed by its ``atomic_file``)."""
+        self.handle.write(b"\n]});\n")
 
 
 def render_index_page(
@@ -350,36 +340,6 @@ def _fingerprint(store: ArchiveStorage, root: Path) -> str:
     return digest.hexdigest()
 
 
-class _HrefsFrom:
-    """``relative_href(page, path)`` for many paths, one ``relpath`` per folder.
-
-    The fingerprint links every live article (a run after an unfinished one walks them
-    all to learn that nothing changed): a relpath and a Path per article were half its
-    time. For a normalised absolute path, the link is the folder's link joined with the
-    file name, which is what relpath gives; anything else takes the plain way.
-    """
-
-    _MAX_FOLDERS = 4096  # bounded: memory must not grow with the archive
-
-    def __init__(self, page: Path) -> None:
-        self.page = page
-        self.start = str(page.parent)
-        self.folders: dict[str, str] = {}
-
-    def href(self, target: str | Path) -> str:
-        path = os.fspath(target)
-        if not (os.path.isabs(path) and os.path.normpath(path) == path and self.start):
-            return relative_href(self.page, Path(path))
-        folder, name = os.path.split(path)
-        rel = self.folders.get(folder)
-        if rel is None:
-            if len(self.folders) >= self._MAX_FOLDERS:
-                self.folders.clear()
-            rel = self.folders[folder] = os.path.relpath(folder, start=self.start)
-        joined = name if rel == os.curdir else os.path.join(rel, name)
-        return quote(os.fsencode(joined.replace(os.sep, posixpath.sep)))
-
-
 def _has_marker(path: Path, marker: str) -> bool:
     """Whether the page ends with ``marker`` (just before ``</html>``)."""
     with path.open("rb") as handle:
@@ -395,47 +355,6 @@ def _pager(number: int, count: int, status: str | None = None) -> Pager:
         prev_href=page_name(number - 1, status) if number > 1 else None,
         next_href=page_name(number + 1, status) if number < count else None,
     )
-
-
-def index_row(
-    post: dict[str, Any], articles: list[dict[str, Any]], page: Path, out_dir: Path
-) -> dict[str, Any]:
-    """What the index at ``page`` shows of one post (a ``posts`` row with its live articles)."""
-    text = (post["text"] or "").strip()
-    excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
-    status = (post["status"] or STATUS_UNKNOWN).lower()
-    status = status if status in STATUSES else STATUS_UNKNOWN
-    card = platform_card(str(post["key"]).partition(":")[0])
-    handle = post["author_handle"] if card.is_handle(post["author_handle"] or "") else None
-    lang = post.get("lang")
-    direction = post.get("dir")
-    return {
-        "key": post["key"],
-        "anchor": "post-" + _NOT_ID.sub("", post["post_id"] or ""),
-        "created_at": post["created_at"],
-        "date": human_date(post["created_at"]) or post["created_at"],
-        "author_name": post["author_name"],
-        "author_handle": handle,
-        "excerpt": excerpt,
-        "lang": lang if isinstance(lang, str) and _LANG.match(lang) else None,
-        "dir": direction if direction in ("ltr", "rtl") else "auto",
-        "status": status,
-        "status_label": STATUS_LABELS[status],
-        "copy_href": relative_href(page, out_dir / post["local_path"]),
-        "original_url": safe_http_url(post["url"]) if post["url"] else None,
-        "label": card.label,
-        "articles": [_article_link(a, page) for a in articles],
-    }
-
-
-def _article_link(article: dict[str, Any], page: Path) -> dict[str, str | None]:
-    """A relative link to the rewritten article, else its http(s) URL, else just its name."""
-    href: str | None = None
-    if article["output_path"]:
-        href = relative_href(page, Path(article["output_path"]))
-    elif article["url"]:
-        href = safe_http_url(article["url"])
-    return {"label": article["location"], "href": href}
 
 
 def _remove_stale_pages(root: Path, keep: set[Path]) -> None:

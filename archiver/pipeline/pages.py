@@ -15,6 +15,8 @@ from archiver.rewrite import relative_href
 from archiver.storage.results import EmbedLink
 
 _HREFS_MEMO = 4096
+# Cards of the posts met lately (a few KB each): posts shared by articles come back soon.
+_STENCILS_MEMO = 1024
 
 
 class PagesMixin(PipelineState):
@@ -34,8 +36,9 @@ class PagesMixin(PipelineState):
         Every post is looked at through streams from the archive, never a list of them
         all: the pass's memory must not grow with the archive.
         """
-        stale = self._pages_stale
+        stale = self._pages_stale | self._pages_deferred
         self._pages_stale = set()
+        self._pages_deferred = set()
         durable = self.store.stale_post_pages()
         since = self.store.unfinished_since()
         forced = stale | set(durable)
@@ -79,17 +82,50 @@ class PagesMixin(PipelineState):
         return True
 
     def _articles_of(self, key: str) -> tuple[str, ...]:
+        """The locations of the live articles embedding the post, sorted."""
         return tuple(self.store.articles_embedding([key]))
 
     def _render_embed(
         self, key: str, embeds_href: str, lang: str | None = None, style: bool = True
     ) -> str | None:
+        """The post's card for an article whose embeds folder is at ``embeds_href``;
+        None when the post is not archived (or has no page of its own yet).
+
+        A post's card is rendered once per pass and language (a stencil, see
+        ``render.EmbedStencil``) and filled in for every article showing it: a post
+        shared by many articles, or an article rewritten again at the end of the pass,
+        costs a string join instead of a render and a read of the post. A change of the
+        post's content (``_content_changed``) drops its stencils, and so does its page
+        written again.
+
+        The post's page is written before the first article linking to it. If the
+        post changes later in the pass (richer markup in a later batch, a check), its
+        page is written again once, at the end of the pass (``_pages_deferred``), with
+        the articles it then has, rather than now and again then: until then it shows
+        the content it was written with, and a pass that does not finish leaves it to
+        the next one (``pages_touched_since``), as it does the list of articles.
+        """
+        if key in self._pages_written or key in self._pages_deferred:
+            stencil = self._stencils.get(key, {}).get(lang)
+            if stencil is not None:
+                html = stencil.fill(embeds_href, style)
+                if html is not None:
+                    return html
         post = self.store.get_post(key)
         if post is None or self._page_path(post.platform, post.post_id) is None:
             # Not archived, or named by an id that is not yet the post's own (a Bluesky
             # handle not resolved yet): the original markup stays until it is.
             return None
         page = self._write_post_page(post)
+        stencil = render.embed_stencil(
+            post, f"{page.parent.name}/{page.name}", f"{MEDIA_DIR}/", lang
+        )
+        if len(self._stencils) >= _STENCILS_MEMO:
+            self._stencils.clear()  # bounded: per-pass bookkeeping must not grow
+        self._stencils.setdefault(key, {})[lang] = stencil
+        html = stencil.fill(embeds_href, style)
+        if html is not None:
+            return html
         copy_href = f"{embeds_href}/{page.parent.name}/{page.name}"
         media = f"{embeds_href}/{MEDIA_DIR}/"
         return render.render_embed(post, copy_href, media, lang=lang, style=style)
@@ -99,13 +135,16 @@ class PagesMixin(PipelineState):
         page = self._page_path(post.platform, post.post_id)
         if page is None:
             raise ValueError(f"refusing a local copy path for post {post.key!r}")
-        if post.key in self._pages_written and not force:
-            return page
-        articles = self._articles_of(post.key)
+        if not force and (post.key in self._pages_written or post.key in self._pages_deferred):
+            return page  # written in this pass (and again at its end if deferred)
+        self._stencils.pop(post.key, None)  # the page is rendered again: so are its cards
+        links = self.store.articles_of_post(post.key)
+        # What _articles_of reads, from the same rows: one query per page, not two.
+        articles = tuple(sorted({link.location for link in links if link.removed_at is None}))
         html = render.render_post_page(
             post,
             "../media/",
-            articles=self._article_links(page, post.key),
+            articles=self._article_links(page, links),
             versions=self.store.snapshots_of(post.key),
         )
         write_if_changed(page, html.encode("utf-8"), fsync=self.config.output.fsync)
@@ -132,10 +171,11 @@ class PagesMixin(PipelineState):
             return None
         return self.config.embeds_root / owner.name / f"{stem}.html"
 
-    def _article_links(self, page: Path, key: str) -> list[render.EmbeddingArticle]:
-        """The live articles embedding a post, linked from its page to their rewritten copies."""
+    def _article_links(self, page: Path, rows: list[EmbedLink]) -> list[render.EmbeddingArticle]:
+        """The live articles embedding a post (``rows``: ``articles_of_post``), linked from
+        its page to their rewritten copies."""
         links: dict[str, render.EmbeddingArticle] = {}
-        for link in self.store.articles_of_post(key):
+        for link in rows:
             if link.removed_at is None and link.location not in links:
                 out = self._known_output(link)
                 copy = self._href(page, out) if out is not None else None

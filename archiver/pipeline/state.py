@@ -33,6 +33,7 @@ from archiver.storage.fsnames import representable
 
 if TYPE_CHECKING:
     from archiver.fetch import PostFetcher
+    from archiver.render.stencil import EmbedStencil
 
 
 # The logger keeps the name it had before the split: log lines show it.
@@ -93,6 +94,11 @@ class PipelineState:
     # Resolved output folders, by their path relative to output.dir (same bound).
     _folders: dict[str, Path] = field(default_factory=dict)
     _hrefs: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Cards of posts, by post key and language, while their content is current (see
+    # _render_embed and _content_changed).
+    _stencils: dict[str, dict[str | None, EmbedStencil]] = field(default_factory=dict)
+    # Pages this pass wrote whose post then changed: written again once, at its end.
+    _pages_deferred: set[str] = field(default_factory=set)
     _roots: tuple[Path, Path] | None = None  # output.dir and the embeds folder, resolved
     _ssg_options: dict[tuple[str, bool, bool, bool], SsgOptions] = field(default_factory=dict)
     # The same, by (source, remote, SSG suffix or False): a handful per pass.
@@ -121,13 +127,17 @@ class PipelineState:
         report.posts_updated += len(fresh)
 
     def _content_changed(self, keys: set[str]) -> None:
-        """Posts whose content changed: their pages, and those of posts quoting or
-        replying to them, are written again when next rendered. (The store marked the
-        articles showing any of them out of date, in the transaction that changed it.)"""
+        """Posts whose content changed: their cards, and those of posts quoting or
+        replying to them, are rendered again; so are their pages, at the end of the
+        pass if this pass already wrote them (see PagesMixin._render_embed). (The store
+        marked the articles showing any of them out of date, in the transaction that
+        changed it.)"""
         if not keys:
             return
         for key in keys | self.store.posts_linking_to(keys):
-            self._pages_written.pop(key, None)
+            self._stencils.pop(key, None)
+            if self._pages_written.pop(key, None) is not None:
+                self._pages_deferred.add(key)
 
     def _flush_local_paths(self) -> None:
         self.store.set_local_paths(self._local_paths)

@@ -12,9 +12,10 @@ Everything shown comes from strangers. Templates autoescape; every URL is checke
 here, in Python, before a template sees it (http(s) for links, safe relative paths
 for local media), so the templates stay dumb and the checks are testable.
 
-The code lives in three modules: ``common`` (template environment, dates, linked
-text, value checks), ``card`` (the post card's view model and the stable embed) and
-``pages`` (the local copy page); their public names are all importable from here.
+The code lives in four modules: ``common`` (template environment, dates, linked
+text, value checks), ``card`` (the post card's view model and the stable embed),
+``stencil`` (a card rendered once for every article showing it) and ``pages`` (the
+local copy page); their public names are all importable from here.
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ from archiver.render.common import (
     post_time,
 )
 from archiver.render.pages import EmbeddingArticle, SnapshotLike, render_post_page
+from archiver.render.stencil import EmbedStencil, embed_stencil
 
 __all__ = [
     "LINK_REL",
+    "EmbedStencil",
     "EmbeddingArticle",
     "SnapshotLike",
     "card_css",
     "document_lang",
+    "embed_stencil",
     "human_date",
     "isolate_mentions",
     "link_entities",

@@ -397,6 +397,11 @@ def render_embed(
     as a style element applies to the whole document. Output: one line, no trailing
     newline, no script, no third-party resource, same bytes for the same arguments.
     """
+    return _with_style(_embed_body(post, copy_href, media_href_prefix, lang), style)
+
+
+def _embed_body(post: Post, copy_href: str, media_href_prefix: str, lang: str | None) -> str:
+    """The embed with its ``<style>`` element left empty (see ``_with_style``)."""
     prefix = _check_prefix(media_href_prefix)
     out = (
         _env()
@@ -409,11 +414,14 @@ def render_embed(
     # Values may hold line breaks (alt text, names); as character references they
     # mean the same in HTML but keep the embed one line for Markdown.
     out = out.replace("\r", "&#13;").replace("\n", "&#10;")
-    out = neutralize_template_syntax(out)
+    return neutralize_template_syntax(out)
+
+
+def _with_style(body: str, style: bool) -> str:
     # The style goes in last: it is checked once (one line, ASCII, no template
-    # syntax), so the checks above need not scan its 6 KB for every embed.
+    # syntax), so the checks of the body need not scan its 6 KB for every embed.
     css = f"<style>{_css('card.css')}</style>" if style else ""
-    return out.replace(_EMPTY_STYLE, css, 1)
+    return body.replace(_EMPTY_STYLE, css, 1)
 
 
 _EMPTY_STYLE = "<style></style>"

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import BytecodeCache, Environment, PackageLoader, StrictUndefined
 from jinja2.ext import Extension
 from markupsafe import Markup
 
@@ -20,6 +20,7 @@ from archiver.models import (
     STATUS_UNAVAILABLE,
 )
 from archiver.platforms.base import CardInfo, card_info
+from archiver.render.template_cache import template_cache
 from archiver.snapshot.sanitize import safe_http_url, sanitize_post_html
 
 # Links to the outside world: no referrer, no SEO endorsement of strangers' links.
@@ -46,6 +47,10 @@ _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 # Our media files are content-addressed names, maybe in subdirectories.
 _LOCAL_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# What a local link may not hold: whitespace (``\s`` is ``str.isspace``), control
+# characters, quotes, angle brackets, backslash and backtick. One regex search instead
+# of a Python test per character: every card and page checks its links.
+_UNSAFE_HREF = re.compile(r"[\s\x00-\x1f\"'<>\\`]")
 # Static-site generators (Hugo, Jekyll/Liquid, Nunjucks) would execute these in
 # archived text; an NCR for "{" reads the same in HTML.
 _TEMPLATE_OPEN = re.compile(r"\{(?=[{%#])|(?<=\{)\{")
@@ -123,6 +128,11 @@ class _OneLine(Extension):
 @lru_cache(maxsize=1)
 def _env() -> Environment:
     # Created on first use: importing this module never touches the filesystem.
+    return _new_env(template_cache(__name__))
+
+
+def _new_env(cache: BytecodeCache | None) -> Environment:
+    """The card and page templates' environment, compiled code kept in ``cache``."""
     env = Environment(
         loader=PackageLoader("archiver", "templates"),
         autoescape=True,
@@ -131,6 +141,7 @@ def _env() -> Environment:
         keep_trailing_newline=False,
         # Templates ship with the package: no stat() of every file on every render.
         auto_reload=False,
+        bytecode_cache=cache,  # a cold process loads them compiled (template_cache.py)
     )
     env.filters["post_html"] = _post_html_filter
     # A global, not a render variable: the macros are then imported without context,
@@ -183,13 +194,14 @@ def link_entities(markup: Markup, info: CardInfo | None = None, post_id: str = "
     if "@" not in markup and "#" not in markup and "://" not in markup:
         return markup
     linker = _Linker(info or _default_card(), post_id)
+    source = str(markup)  # slices of a str: a Markup slice is a new Markup object each
     out: list[str] = []
     pos = 0
-    for token in _MARKUP_TOKEN.finditer(markup):
-        out.append(linker.text(markup[pos : token.start()]))
+    for token in _MARKUP_TOKEN.finditer(source):
+        out.append(linker.text(source[pos : token.start()]))
         out.append(token.group(0))
         pos = token.end()
-    out.append(linker.text(markup[pos:]))
+    out.append(linker.text(source[pos:]))
     return Markup("".join(out))
 
 
@@ -345,11 +357,11 @@ def _safe_copy_href(href: str) -> str | None:
     """Link to the local copy: relative, root-relative or http(s); never another scheme."""
     if not href:
         return None
-    if safe_http_url(href):
+    if href.lstrip(" \t\n\r\f")[:8].lower().startswith(("http://", "https://")):
+        # What safe_http_url takes for http(s) (the same test): a local link never is,
+        # and need not pay for its check, nor fill its cache with every article's path.
         return safe_http_url(href)
-    if _SCHEME.match(href) or href.startswith("//"):
-        return None
-    if any(c.isspace() or ord(c) < 32 or c in "\"'<>\\`" for c in href):
+    if _SCHEME.match(href) or href.startswith("//") or _UNSAFE_HREF.search(href):
         return None
     return href
 
