@@ -48,6 +48,7 @@ from archiver.detect.prefilter import (
     _View,
     _view,
     might_contain_embeds,
+    page_markers,
     with_platform_components,
 )
 from archiver.detect.walk import _find_close, _skip
@@ -139,22 +140,19 @@ def _build_lexer(view: _View, generic: tuple[_Entry, ...]) -> _Lexer:
 _LEXERS: dict[tuple[int, bool, tuple[int, ...]], _Lexer] = {}
 
 
-def _lexer_for(data: bytes, reported: bool) -> _Lexer:
-    """The lexer for this page: the built-in forms, the other recognisers of elements the
-    lexer stops at anyway (blockquote, iframe: their start tags are parsed already, so
-    asking ``claims`` costs no pass over the page), and those of other elements (div)
-    whose markers the page holds."""
+def _lexer_for(present: frozenset[bytes], reported: bool) -> _Lexer:
+    """The lexer for a page holding the markers ``present`` (``page_markers``): the
+    built-in forms, the other recognisers of elements the lexer stops at anyway
+    (blockquote, iframe: their start tags are parsed already, so asking ``claims`` costs
+    nothing more), and those of other elements (div) whose markers the page holds."""
     view = _view(reported)
     active = view.always
-    if view.gated_markers:
-        # Each distinct marker once (recognisers of one platform often share them).
-        present = frozenset(m for m in view.gated_markers if m in data)
-        if present:
-            active = tuple(
-                i
-                for i, (_, r) in enumerate(view.generic)
-                if i in view.always or not present.isdisjoint(r.markers)
-            )
+    if view.gated_markers and not present.isdisjoint(view.gated_markers):
+        active = tuple(
+            i
+            for i, (_, r) in enumerate(view.generic)
+            if i in view.always or not present.isdisjoint(r.markers)
+        )
     key = (platforms.generation(), reported, active)
     lexer = _LEXERS.get(key)
     if lexer is None:
@@ -363,11 +361,14 @@ def find_embeds(
         rewritten. Without it those forms are not looked for at all.
     """
     st = _State(data, _fences(data) if markdown else [], deadline)
-    spans = _scan(st, _lexer_for(data, reported))
+    ssg = with_platform_components(ssg) if ssg is not None else None
+    # One pass finds every marker asked about below (often done by the prefilter already).
+    present = page_markers(data, ssg, reported=reported)
+    spans = _scan(st, _lexer_for(present, reported))
     if ssg is None:
         return spans
     st.check()
-    ssg_spans = find_ssg_embeds(data, with_platform_components(ssg), markdown)
+    ssg_spans = find_ssg_embeds(data, ssg, markdown, present=present)
     return _merge_ssg(spans, _identified(ssg_spans))
 
 

@@ -1,0 +1,149 @@
+"""Every marker of a page in one pass (``archiver.detect.markers``): the same answers as
+one ``marker in data`` test per marker, which is what the prefilter, the lexer's gated
+recognisers and the SSG prefilter asked before.
+
+The old prefilter is kept here as the reference and compared with the new one on the
+detection corpus, the SSG sources and seeded mutations of both.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from mutations import corpus_pages, mutate
+
+from archiver.detect import find_embeds, might_contain_embeds
+from archiver.detect.markers import MarkerSet
+from archiver.detect.prefilter import (
+    _has_marker,
+    _marker_set,
+    _view,
+    page_markers,
+    with_platform_components,
+)
+from archiver.detect_ssg import FORM_LIQUID, SsgOptions, options_for, ssg_markers
+from archiver.detect_ssg.templates import component_open_re
+from archiver.platforms import generation
+from archiver.platforms.x.recognisers import UPPER_HINTS
+
+SSG_SOURCES = Path(__file__).resolve().parent / "data" / "ssg"
+
+
+def old_might_contain_ssg(data: bytes, options: SsgOptions) -> bool:
+    """The SSG prefilter as it was: one substring search per marker."""
+    if b"data-tweet-id" in data or b"data-archived-post" in data:
+        return True
+    if not options.templates:
+        return False
+    if b"{{" in data or b"{%" in data or b"twitter:" in data:
+        return True
+    opener = component_open_re(tuple(_component_names(options)))
+    if opener is not None and opener.search(data) is not None:
+        return True
+    return options.bare_urls and (b"twitter.com/" in data or b"x.com/" in data)
+
+
+def _component_names(options: SsgOptions) -> list[str]:
+    return [*options.components, *(name for name, _ in options.platform_components)]
+
+
+def old_might_contain_embeds(data: bytes, ssg: SsgOptions | None, reported: bool) -> bool:
+    """The prefilter as it was: the registered markers one by one, then the SSG ones."""
+    view = _view(reported)
+    if _has_marker(data, view):
+        return True
+    if ssg is not None and old_might_contain_ssg(data, with_platform_components(ssg)):
+        return True
+    if any(marker in data for marker in view.generic_markers):
+        return True
+    if not view.natives or not any(hint in data for hint in UPPER_HINTS):
+        return False
+    return _has_marker(data.lower(), view)
+
+
+OPTIONS = [
+    None,
+    options_for("post.html"),
+    options_for("post.md"),
+    options_for("https://example.com/post.html"),  # fetched: no templates
+    options_for("post.mdx", SsgOptions(bare_urls=True, components=("Tweet", "XEmbed"))),
+]
+
+
+def _pages() -> list[bytes]:
+    pages = corpus_pages()
+    pages += [p.read_bytes() for p in sorted(SSG_SOURCES.rglob("*")) if p.is_file()]
+    rng = random.Random(13)
+    mutated = [mutate(rng, pages)[1] for _ in range(150)]
+    # Pages that hide one marker inside another's match, and capitals-only pages.
+    tricky = [
+        b"<p>amp-twitter-tweet</p>",
+        b'<div class="amp-twitter-video">x</div>',
+        b"{{%tweet 1234 %}",
+        b"<p>{{%</p>",
+        b"<twitterwidget data-tweet-id='5'></twitterwidget>",
+        b'<BLOCKQUOTE CLASS="TWITTER-TWEET"><A HREF="https://twitter.com/a/status/1">x</A>'
+        b"</BLOCKQUOTE>",
+        b"TWITTER alone",
+        b"",
+    ]
+    return pages + mutated + tricky
+
+
+PAGES = _pages()
+
+
+@pytest.mark.parametrize("reported", [False, True])
+@pytest.mark.parametrize("ssg", OPTIONS, ids=lambda o: "none" if o is None else repr(o)[:60])
+def test_prefilter_decides_as_the_one_search_per_marker_did(
+    ssg: SsgOptions | None, reported: bool
+) -> None:
+    for data in PAGES:
+        expected = old_might_contain_embeds(data, ssg, reported)
+        assert might_contain_embeds(data, ssg, reported=reported) is expected, data[:200]
+
+
+@pytest.mark.parametrize("reported", [False, True])
+@pytest.mark.parametrize("ssg", OPTIONS, ids=lambda o: "none" if o is None else repr(o)[:60])
+def test_page_markers_are_exactly_the_markers_the_page_holds(
+    ssg: SsgOptions | None, reported: bool
+) -> None:
+    full = with_platform_components(ssg) if ssg is not None else None
+    markers = _marker_set(generation(), reported, full).markers
+    view = _view(reported)
+    for data in PAGES:
+        present = page_markers(data, full, reported=reported)
+        assert present == {m for m in markers if m in data}, data[:200]
+        # What the lexer's gated recognisers and the SSG pass used to search for.
+        assert present & set(view.gated_markers) == {m for m in view.gated_markers if m in data}
+        if full is not None:
+            assert (present & set(ssg_markers(full)) != set()) is old_might_contain_ssg(data, full)
+
+
+def test_a_marker_hidden_inside_another_match_is_still_found() -> None:
+    # "{{" matches first and hides the "{%" that starts one byte later: the Liquid tag
+    # there is still found (a search that skips overlaps would miss it).
+    page = b"<p>{{%tweet 1234 %}</p>"
+    spans = find_embeds(page, ssg=options_for("post.html"))
+    assert [(s.form, s.post_id, page[s.start : s.end]) for s in spans] == [
+        (FORM_LIQUID, "1234", b"{%tweet 1234 %}")
+    ]
+
+
+def test_marker_set_matches_one_search_per_marker_on_random_overlapping_markers() -> None:
+    rng = random.Random(21)
+    alphabet = b"ab-{%"
+    for trial in range(2000):
+        count = rng.randint(1, 6)
+        markers = [
+            bytes(rng.choice(alphabet) for _ in range(rng.randint(0 if trial % 50 == 0 else 1, 5)))
+            for _ in range(count)
+        ]
+        found = MarkerSet(markers)
+        for _ in range(10):
+            data = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+            expected = {m for m in found.markers if m in data}
+            assert found.present(data) == expected, (markers, data)
+            assert found.any_in(data) is bool(expected), (markers, data)
