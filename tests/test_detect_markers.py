@@ -1,6 +1,9 @@
-"""Every marker of a page in one pass (``archiver.detect.markers``): the same answers as
+"""Detection's shortcuts change no answer.
+
+Every marker of a page in one pass (``archiver.detect.markers``): the same answers as
 one ``marker in data`` test per marker, which is what the prefilter, the lexer's gated
-recognisers and the SSG prefilter asked before.
+recognisers and the SSG prefilter asked before. The lexer's two-byte lookahead after
+``<``: the same tokens as without it.
 
 The old prefilter is kept here as the reference and compared with the new one on the
 detection corpus, the SSG sources and seeded mutations of both.
@@ -9,12 +12,15 @@ detection corpus, the SSG sources and seeded mutations of both.
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from mutations import corpus_pages, mutate
 
-from archiver.detect import find_embeds, might_contain_embeds
+from archiver import platforms
+from archiver.detect import _Lexer, _lexer_for, find_embeds, might_contain_embeds
 from archiver.detect.markers import MarkerSet
 from archiver.detect.prefilter import (
     _has_marker,
@@ -25,7 +31,8 @@ from archiver.detect.prefilter import (
 )
 from archiver.detect_ssg import FORM_LIQUID, SsgOptions, options_for, ssg_markers
 from archiver.detect_ssg.templates import component_open_re
-from archiver.platforms import generation
+from archiver.models import EmbedSpan, PostSnapshot
+from archiver.platforms import PostRef, Recogniser, generation
 from archiver.platforms.x.recognisers import UPPER_HINTS
 
 SSG_SOURCES = Path(__file__).resolve().parent / "data" / "ssg"
@@ -147,3 +154,83 @@ def test_marker_set_matches_one_search_per_marker_on_random_overlapping_markers(
             expected = {m for m in found.markers if m in data}
             assert found.present(data) == expected, (markers, data)
             assert found.any_in(data) is bool(expected), (markers, data)
+
+
+# --------------------------------------------------------------------------------------
+# The lexer's two-byte lookahead after "<"
+
+
+class OneLetter:
+    """A platform whose form starts at a one-letter element: ``<q class="q-post">``."""
+
+    name = "oneletter"
+    label = "One letter"
+
+    def __init__(self) -> None:
+        self.recognisers = (
+            Recogniser(
+                b"q",
+                (b"q-post",),
+                "q-post",
+                lambda tag: b"q-post" in tag.classes,
+                lambda tag, element: PostRef("7", None, "https://q.example/7"),
+            ),
+        )
+
+    def is_post_id(self, post_id: str) -> bool:
+        return post_id.isdigit()
+
+    def canonical_url(self, post_id: str, handle: str | None) -> str:
+        return f"https://q.example/{post_id}"
+
+    def snapshot_from_markup(self, span: EmbedSpan, fragment: str) -> PostSnapshot | None:
+        return None
+
+
+@pytest.fixture
+def one_letter() -> Iterator[None]:
+    platforms.register(OneLetter())  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        platforms.unregister("oneletter")
+
+
+def _without_lookahead(rx: re.Pattern[bytes]) -> re.Pattern[bytes]:
+    """The same lexer regex without its lookahead (which only skips work)."""
+    pattern = re.sub(rb"^<\(\?=\[[^]]*\]\[[^]]*\]\)", b"<", rx.pattern)
+    assert pattern != rx.pattern
+    return re.compile(pattern)
+
+
+def _lexers() -> list[_Lexer]:
+    view = _view(True)
+    return [
+        _lexer_for(frozenset(), False),
+        _lexer_for(frozenset(), True),
+        _lexer_for(frozenset(view.gated_markers), True),
+    ]
+
+
+def _assert_lookahead_changes_no_token() -> None:
+    for lexer in _lexers():
+        for rx in (lexer.main, lexer.main_no_figure):
+            reference = _without_lookahead(rx)
+            for data in PAGES:
+                got = [(m.start(), m.end(), m.groups()) for m in rx.finditer(data)]
+                expected = [(m.start(), m.end(), m.groups()) for m in reference.finditer(data)]
+                assert got == expected, data[:200]
+
+
+def test_lexer_lookahead_changes_no_token() -> None:
+    _assert_lookahead_changes_no_token()
+
+
+@pytest.mark.usefixtures("one_letter")
+def test_a_one_letter_element_is_still_a_token() -> None:
+    _assert_lookahead_changes_no_token()
+    for page in (b'<p><q class="q-post">x</q></p>', b'<Q\tclass="q-post">x</Q>'):
+        spans = find_embeds(page)
+        assert [(s.platform, s.post_id, page[s.start : s.end][:2].lower()) for s in spans] == [
+            ("oneletter", "7", b"<q")
+        ]
