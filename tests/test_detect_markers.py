@@ -63,7 +63,7 @@ def old_might_contain_embeds(data: bytes, ssg: SsgOptions | None, reported: bool
         return True
     if ssg is not None and old_might_contain_ssg(data, with_platform_components(ssg)):
         return True
-    if any(marker in data for marker in view.generic_markers):
+    if any(marker in data for _, r in view.generic for marker in r.markers):
         return True
     if not view.natives or not any(hint in data for hint in UPPER_HINTS):
         return False

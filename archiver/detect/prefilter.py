@@ -3,7 +3,8 @@
 ``_view`` turns the registered recognisers (``archiver.platforms.recognisers``) into
 what the prefilter and the lexer use, once per registry change: the built-in X handlers
 in use with their markers, and every other recogniser. ``might_contain_embeds`` is the
-union of their markers, tested with plain substring searches.
+union of their markers; ``page_markers`` finds them all in one pass (``markers``), with
+the SSG forms' markers and those that turn on the lexer's gated recognisers.
 """
 
 from __future__ import annotations
@@ -29,18 +30,11 @@ class _View:
 
     natives: frozenset[str]  # the built-in handlers in use ("x.blockquote"…)
     native_elements: tuple[bytes, ...]  # their elements, in registration order
-    # Lower-case markers of the built-in forms, tested with ``bytes in`` (a fast
-    # substring search, 2-5 GB/s; longer needles skip faster). Each marker is one pass
-    # over an embed-free page, so related markers share a pass where possible.
+    # Lower-case markers of the built-in forms. Every marker of every form is found in
+    # one pass over the page (``page_markers``), whatever their number.
     native_markers: tuple[bytes, ...]
     gated: tuple[tuple[bytes, tuple[bytes, ...]], ...]  # Gutenberg comments (with figures)
     generic: tuple[_Entry, ...]  # every other recogniser
-    # Their markers for the prefilter, each once, without those that contain a native
-    # marker: the prefilter only gets to them on a page without any native marker.
-    # Markers are matched as written: embed snippets write their class names and URLs in
-    # lower case, and each marker is a pass over every page (bench/bench_prefilter.py),
-    # so no capitals variant is tried (X keeps its one-hint all-capitals fallback).
-    generic_markers: tuple[bytes, ...]
     # The lexer's view: generic recognisers of elements it parses anyway are always on
     # (indexes into ``generic``); the others are on for pages holding one of their markers.
     always: tuple[int, ...]
@@ -73,11 +67,6 @@ def _build_view(entries: Sequence[_Entry]) -> _View:
         native_markers=native_markers,
         gated=GATED_MARKERS if "x.figure" in names else (),
         generic=generic,
-        generic_markers=tuple(
-            m
-            for m in dict.fromkeys(m for _, r in generic for m in r.markers)
-            if not any(n in m for n in native_markers)
-        ),
         always=always,
         gated_markers=tuple(
             dict.fromkeys(
