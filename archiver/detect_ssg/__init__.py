@@ -54,7 +54,14 @@ from archiver.detect_ssg.options import (
     options_re,
 )
 from archiver.detect_ssg.regions import excluded_ranges, in_ranges
-from archiver.detect_ssg.templates import Markers, component_open_re, keep_span, template_forms
+from archiver.detect_ssg.templates import (
+    SHORTCODE_OPENERS,
+    Markers,
+    component_open_re,
+    keep_span,
+    liquid_openers,
+    template_forms,
+)
 from archiver.detect_ssg.widgets import (
     HUGO_ARCHIVED_RE,
     MDX_ARCHIVED_RE,
@@ -108,11 +115,12 @@ def might_contain_ssg(data: bytes, options: SsgOptions) -> bool:
 
 def ssg_markers(options: SsgOptions) -> tuple[bytes, ...]:
     """The substrings one of which a page must hold for ``find_ssg_embeds`` to find
-    anything (what ``might_contain_ssg`` tests), for a caller that finds them all in one
-    pass and hands them to ``find_ssg_embeds`` as ``present``."""
+    anything (a finer test than ``might_contain_ssg``: ``{{<`` rather than ``{{``), for a
+    caller that finds them all in one pass and hands them to ``find_ssg_embeds`` as
+    ``present``."""
     markers = [b"data-tweet-id", b"data-archived-post"]
     if options.templates:
-        markers += [b"{{", b"{%", b"twitter:"]
+        markers += [*SHORTCODE_OPENERS, *liquid_openers(options), b"twitter:"]
         markers += [b"<" + name.encode() for name in component_names(options)]
         if options.bare_urls:
             markers += [b"twitter.com/", b"x.com/"]
