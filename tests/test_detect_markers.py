@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 from mutations import corpus_pages, mutate
+from test_detect_fuzz import TWEET, assert_linear
 
 from archiver import platforms
 from archiver.detect import _Lexer, _lexer_for, find_embeds, might_contain_embeds
-from archiver.detect.markers import MarkerSet
+from archiver.detect.markers import MarkerSet, TokenStarts
 from archiver.detect.prefilter import (
     _has_marker,
     _marker_set,
@@ -84,7 +85,8 @@ def _pages() -> list[bytes]:
     pages = corpus_pages()
     pages += [p.read_bytes() for p in sorted(SSG_SOURCES.rglob("*")) if p.is_file()]
     rng = random.Random(13)
-    mutated = [mutate(rng, pages)[1] for _ in range(150)]
+    # Mutated pages of up to 300 KB (a few are megabytes: they add time, not cases).
+    mutated = [m for m in (mutate(rng, pages)[1] for _ in range(40)) if len(m) <= 300_000]
     # Pages that hide one marker inside another's match, and capitals-only pages.
     tricky = [
         b"<p>amp-twitter-tweet</p>",
@@ -252,3 +254,41 @@ def test_a_one_letter_element_is_still_a_token() -> None:
         assert [(s.platform, s.post_id, page[s.start : s.end][:2].lower()) for s in spans] == [
             ("oneletter", "7", b"<q")
         ]
+
+
+# --------------------------------------------------------------------------------------
+# Where the lexer's tokens may start (TokenStarts): the regex engine only starts there
+
+
+@pytest.mark.parametrize("window", [7, 64, TokenStarts.WINDOW])
+def test_token_starts_search_finds_what_the_regex_search_finds(window: int) -> None:
+    rng = random.Random(window)
+    for lexer in _lexers():
+        for rx in (lexer.main, lexer.main_no_figure):
+            # Small windows on small pages: every page crosses many window ends.
+            for data in (p for p in PAGES if len(p) <= window * 1000):
+                starts = TokenStarts(lexer.starts, data, window)
+                for _ in range(4):
+                    pos = rng.randrange(len(data) + 1)
+                    limit = rng.randrange(pos, len(data) + 1)
+                    for a, b in ((0, len(data)), (pos, limit), (pos, len(data))):
+                        got = starts.search(rx, a, b)
+                        expected = rx.search(data, a, b)
+                        assert (got and got.span()) == (expected and expected.span()), (a, b)
+
+
+def test_an_embed_across_a_search_window_boundary_is_found() -> None:
+    # The first "<bl" of the page sits across the first window's end.
+    window = TokenStarts.WINDOW
+    for offset in (window - 2, window - 1, window):
+        page = b"<p>" + b"x" * (offset - 3) + TWEET + b"<p>after</p>"
+        assert page.index(b"<blockquote") == offset
+        spans = find_embeds(page)
+        assert [(s.post_id, s.start, s.end) for s in spans] == [("20", offset, offset + len(TWEET))]
+
+
+@pytest.mark.slow
+def test_a_page_of_token_start_lookalikes_scans_in_linear_time() -> None:
+    # Every third byte starts like a token ("<sc", "<bl", "<!-") without being one:
+    # each is one regex match attempt, and the windows keep the memory bounded.
+    assert_linear(lambda n: b"<scx<blx<!-x<BLx" * n + TWEET, 20_000)

@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+import ahocorasick_rs
+
 from archiver import platforms
 from archiver.detect.lexer import (
     _GT_RE,
@@ -43,6 +45,7 @@ from archiver.detect.lexer import (
     _Tag,
     inner_lexer,
 )
+from archiver.detect.markers import TokenStarts, lookahead, token_automaton
 from archiver.detect.prefilter import (
     _Entry,
     _View,
@@ -96,6 +99,7 @@ class _Lexer:
     """The top-level lexer for one set of elements, and who handles each."""
 
     main: re.Pattern[bytes]
+    starts: ahocorasick_rs.BytesAhoCorasick  # where its tokens may start (TokenStarts)
     main_no_figure: re.Pattern[bytes]  # for the rest of a page without "wp-block-embed-"
     candidates: frozenset[bytes]  # elements whose start tags are parsed
     natives: frozenset[str]
@@ -112,7 +116,7 @@ def _build_lexer(view: _View, generic: tuple[_Entry, ...]) -> _Lexer:
     alternatives = b"|".join(_SKIPPED) + b"".join(b"|" + re.escape(n) for n in names)
     pattern = (
         rb"<(?="
-        + _two_classes(starts)
+        + lookahead(starts)
         + rb")(?:(!--)|(!\[CDATA\[)|(?i:("
         + alternatives
         + (b"|" + _FIGURE if figure else rb"|()(?!)")
@@ -125,31 +129,12 @@ def _build_lexer(view: _View, generic: tuple[_Entry, ...]) -> _Lexer:
             inner_lexer(entry[1].element)  # the content walk of its elements
     return _Lexer(
         main=re.compile(pattern),
+        starts=token_automaton(starts),
         main_no_figure=re.compile(pattern.replace(rb"figure(?=", rb"figure(?!)(?=")),
         candidates=frozenset((*view.native_elements, *by_element)),
         natives=view.natives,
         comments=figure,
         generic=by_element,
-    )
-
-
-def _two_classes(starts: tuple[bytes, ...]) -> bytes:
-    """A lookahead for what a token's first two bytes after ``<`` can be, in either case.
-
-    The regex engine then rejects nearly every other tag (``<p>``, ``<a href``,
-    ``<span``, ``<table``) in two byte comparisons instead of trying each alternative:
-    the lexer's pass over a page without embeds takes a quarter less time. A one-letter name
-    is followed by whitespace, ``/`` or ``>`` (the ``(?=[\\s/>])`` after the names)."""
-    first: dict[bytes, None] = {}
-    second: dict[bytes, None] = {}
-    for start in starts:
-        for chars, c in ((first, start[:1]), (second, start[1:2])):
-            if c:
-                chars.update(dict.fromkeys((c.lower(), c.upper())))
-            else:
-                chars.update(dict.fromkeys(bytes([b]) for b in b" \t\n\r\f\v/>"))
-    return b"".join(
-        b"[" + b"".join(re.escape(c) for c in chars) + b"]" for chars in (first, second)
     )
 
 
@@ -178,7 +163,9 @@ def _lexer_for(present: frozenset[bytes], reported: bool) -> _Lexer:
     return lexer
 
 
-def _next_token(st: _State, lexer: _Lexer, pos: int, limit: int) -> re.Match[bytes] | None:
+def _next_token(
+    st: _State, lexer: _Lexer, starts: TokenStarts, pos: int, limit: int
+) -> re.Match[bytes] | None:
     """The next top-level token at or after ``pos``.
 
     The lexer's figure lookahead stops at a ``<figure`` that mentions ``wp-block-embed-``
@@ -187,11 +174,10 @@ def _next_token(st: _State, lexer: _Lexer, pos: int, limit: int) -> re.Match[byt
     regex would rescan to the next ``>`` at every such ``<figure``, quadratic on a page
     of them).
     """
-    data = st.data
     while True:
         no_mention = st.no_mention.get(limit)
         rx = lexer.main_no_figure if no_mention is not None and pos >= no_mention else lexer.main
-        m = rx.search(data, pos, limit)
+        m = starts.search(rx, pos, limit)
         if m is None or m.group(4) is None:
             return m
         mention = st.finder(_WP_EMBED_CLASS_RE, limit).search(m.end())
@@ -212,6 +198,7 @@ def _scan(st: _State, lexer: _Lexer) -> list[EmbedSpan]:
     candidates = lexer.candidates
     natives = lexer.natives
     fences = st.fences
+    starts = TokenStarts(lexer.starts, data)
     frames: list[_Frame] = []
     out: list[EmbedSpan] = []
     fi = 0  # index into fences: positions only grow, across figure levels too
@@ -223,11 +210,11 @@ def _scan(st: _State, lexer: _Lexer) -> list[EmbedSpan]:
             st.check()
         floor = pos
         if st.no_mention:
-            m = _next_token(st, lexer, pos, limit)
+            m = _next_token(st, lexer, starts, pos, limit)
         else:  # the common case, inline: it is most of the lexer's Python time
-            m = main.search(data, pos, limit)
+            m = starts.search(main, pos, limit)
             if m is not None and m.group(4) is not None:
-                m = _next_token(st, lexer, m.start(), limit)
+                m = _next_token(st, lexer, starts, m.start(), limit)
         tag: _Tag | None = None
         if m is not None:
             start = m.start()
