@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mutations import corpus_pages, mutate
+from mutations import corpus_pages, mutate, pathological
 from test_detect_fuzz import TWEET, assert_linear
 
 from archiver import platforms
@@ -285,6 +285,15 @@ def test_an_embed_across_a_search_window_boundary_is_found() -> None:
         assert page.index(b"<blockquote") == offset
         spans = find_embeds(page)
         assert [(s.post_id, s.start, s.end) for s in spans] == [("20", offset, offset + len(TWEET))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["nested-figures", "figures-around-blockquotes"])
+def test_nested_figures_over_many_search_windows_scan_in_linear_time(kind: str) -> None:
+    # The lexer goes back into figures: a 2 MB page of nested figures crosses the
+    # search windows thousands of times, and each byte must still be searched once
+    # (a window searched again from each place the lexer goes back to took 8 s).
+    assert_linear(lambda n: pathological(kind, n), 250_000)
 
 
 @pytest.mark.slow

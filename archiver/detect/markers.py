@@ -17,6 +17,7 @@ data}``.
 
 from __future__ import annotations
 
+import array
 import bisect
 import functools
 import re
@@ -129,26 +130,28 @@ def lookahead(starts: tuple[bytes, ...]) -> bytes:
 
 class TokenStarts:
     """Where a token of a lexer may start in one page: ``<`` and two bytes that begin
-    one of its tokens (``starts``, in any case), found a window at a time in one SIMD
-    pass (``ahocorasick_rs``).
+    one of its tokens (``starts``, in any case), found in one SIMD pass
+    (``ahocorasick_rs``).
 
     The lexer's regex search crawls through every byte at ~3 GB/s; started only at
     these places with ``match``, it finds the same tokens (every match begins so) and
-    the page is crossed about five times as fast. Windows bound the memory a page full
-    of such starts can take.
+    the page is crossed about five times as fast. The page is searched a window at a
+    time, in order, as the lexer gets there, each byte once whatever order the lexer
+    asks in (it goes back into figures); the starts are kept as 8-byte integers, so even
+    a page made of them holds under three times its size.
     """
 
     WINDOW = 1 << 17
 
     def __init__(
-        self, automaton: ahocorasick_rs.BytesAhoCorasick, data: bytes, window: int = WINDOW
+        self, automaton: ahocorasick_rs.BytesAhoCorasick, data: bytes, window: int | None = None
     ) -> None:
         self._automaton = automaton
-        self._window = window
+        self._window = window or self.WINDOW
         self._data = data
         self._view = memoryview(data)
-        self._lo = self._hi = 0  # the window searched: starts in [lo, hi) are known
-        self._found: list[int] = []
+        self._hi = 0  # the starts before it are known
+        self._found = array.array("q")
 
     def search(self, rx: re.Pattern[bytes], pos: int, limit: int) -> re.Match[bytes] | None:
         """``rx.search(data, pos, limit)`` for a regex whose matches all begin at one of
@@ -165,25 +168,22 @@ class TokenStarts:
 
     def next(self, pos: int) -> int:
         """The first possible token start at or after ``pos``, or -1."""
-        size = len(self._data)
+        found = self._found
         while True:
-            if self._lo <= pos < self._hi:
-                i = bisect.bisect_left(self._found, pos)
-                if i < len(self._found):
-                    return self._found[i]
-                pos = self._hi
-            if pos >= size:
+            i = bisect.bisect_left(found, pos)
+            if i < len(found):
+                return found[i]
+            lo = self._hi
+            if lo >= len(self._data):
                 return -1
             # No three-byte start can hide another (none holds a "<" after the first
             # byte), so the non-overlapping search reports every one.
-            hi = min(size, pos + self._window)
-            window = self._view[pos : hi + 2]
-            self._found = [
-                pos + s
-                for _, s, _ in self._automaton.find_matches_as_indexes(window)
-                if pos + s < hi
-            ]
-            self._lo, self._hi = pos, hi
+            hi = min(len(self._data), max(lo, pos) + self._window)
+            window = self._view[lo : hi + 2]
+            found.extend(
+                lo + s for _, s, _ in self._automaton.find_matches_as_indexes(window) if lo + s < hi
+            )
+            self._hi = hi
 
 
 @functools.lru_cache(maxsize=256)
