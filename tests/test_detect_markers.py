@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import re
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -301,3 +302,37 @@ def test_a_page_of_token_start_lookalikes_scans_in_linear_time() -> None:
     # Every third byte starts like a token ("<sc", "<bl", "<!-") without being one:
     # each is one regex match attempt, and the windows keep the memory bounded.
     assert_linear(lambda n: b"<scx<blx<!-x<BLx" * n + TWEET, 20_000)
+
+
+def test_marker_set_across_windows_and_on_pages_crowded_with_markers() -> None:
+    found = MarkerSet([b"twitter-tweet", b"amp-twitter", b"{{<", b"{{%", b"{%t", b"<Tweet"])
+    window = 1 << 17
+    pages = [
+        # A marker cut by the end of the first search window.
+        b"x" * (window - 5) + b"twitter-tweet",
+        b"x" * (window - 1) + b"{{<",
+        # Hundreds of matches: a marker found only hidden inside the others' matches.
+        b"amp-twitter-tweet " * 300,
+        b"{{%tweet 1 %}" * 300 + b"<Tweet",
+        b"{{<" * 200_000,
+    ]
+    rng = random.Random(3)
+    pages += [bytes(rng.choice(b"{%<t") for _ in range(300_000)) for _ in range(2)]
+    for data in pages:
+        assert found.present(data) == {m for m in found.markers if m in data}
+        assert found.any_in(data)
+
+
+@pytest.mark.slow
+def test_a_page_made_of_markers_takes_bounded_memory() -> None:
+    # 3 MB of "{{<": a million matches, once a list of a million tuples (128 MB).
+    page = b"{{<" * 1_000_000
+    ssg = options_for("post.html")
+    tracemalloc.start()
+    try:
+        assert might_contain_embeds(page, ssg, reported=True)
+        assert find_embeds(page, ssg=ssg, reported=True) == []
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 30e6, peak

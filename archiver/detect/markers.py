@@ -21,7 +21,7 @@ import array
 import bisect
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 import ahocorasick_rs
@@ -46,40 +46,71 @@ class MarkerSet:
             if needles
             else None
         )
-        # For each needle: (other needle, offsets inside it where that one could start
-        # while overlapping it), only where there is such an offset.
+        # For each needle: (index of another needle, offsets inside it where that one
+        # could start while overlapping it), only where there is such an offset.
         self._inside = tuple(_overlaps(n, needles) for n in needles)
+        self._span = max(map(len, needles), default=1) - 1
 
     def present(self, data: bytes) -> frozenset[bytes]:
         """The markers ``data`` holds: exactly ``{m for m in markers if m in data}``."""
         if self._automaton is None:
             return self._always
-        found: set[bytes] = set(self._always)
-        needles, inside = self._needles, self._inside
-        for index, start, _end in self._automaton.find_matches_as_indexes(data):
-            found.add(needles[index])
+        found: set[int] = set()
+        needles = self._needles
+        for lo, matches in self._windows(data):
+            if len(matches) > _FEW:
+                # A page crowded with markers: one search for each marker still unknown
+                # is cheaper than a look at each match.
+                found.update(i for i, needle in enumerate(needles) if i in found or needle in data)
+                break
+            found.update(index for index, _start, _end in matches)
+            self._hidden(data, lo, matches, found)
+        return self._always | frozenset(needles[i] for i in found)
+
+    def _hidden(
+        self, data: bytes, lo: int, matches: list[tuple[int, int, int]], found: set[int]
+    ) -> None:
+        """Add to ``found`` the markers hidden inside ``matches`` (of a window at ``lo``)."""
+        inside, needles = self._inside, self._needles
+        for index, start, _end in matches:
             for other, offsets in inside[index]:
                 if other not in found:
                     for offset in offsets:
-                        if data.startswith(other, start + offset):
+                        if data.startswith(needles[other], lo + start + offset):
                             found.add(other)
                             break
-        return frozenset(found)
+
+    def _windows(self, data: bytes) -> Iterator[tuple[int, list[tuple[int, int, int]]]]:
+        """``(window start, its matches)`` for each window of the page in turn. The
+        search starts afresh at each window, so an occurrence starting in it is either
+        reported or hidden inside a match of the same window; windows overlap by the
+        longest marker, so none is cut in two. A window's matches are at most a third
+        of its size (4 MB as Python tuples), whatever the page."""
+        assert self._automaton is not None
+        view = memoryview(data)
+        for lo in range(0, len(data), _WINDOW):
+            yield lo, self._automaton.find_matches_as_indexes(view[lo : lo + _WINDOW + self._span])
 
     def any_in(self, data: bytes) -> bool:
         """Whether ``data`` holds at least one of the markers."""
         if self._always:
             return True
         # The leftmost occurrence of any marker is always reported: no overlap matters.
-        return self._automaton is not None and bool(self._automaton.find_matches_as_indexes(data))
+        return self._automaton is not None and any(m for _, m in self._windows(data))
 
 
-def _overlaps(needle: bytes, needles: list[bytes]) -> tuple[tuple[bytes, tuple[int, ...]], ...]:
-    """The other needles that can start inside ``needle`` (at offset 0 too, when one is
-    a prefix of it) and overlap it, with those offsets: an occurrence there is hidden
-    by a match of ``needle``."""
-    out: list[tuple[bytes, tuple[int, ...]]] = []
-    for other in needles:
+_WINDOW: Final = 1 << 17
+# Up to this many matches in a window, each is checked for markers hidden inside it;
+# beyond, each marker not found yet is searched for once (a page made of markers).
+_FEW: Final = 256
+
+
+def _overlaps(needle: bytes, needles: list[bytes]) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    """The other needles (by index) that can start inside ``needle`` (at offset 0 too,
+    when one is a prefix of it) and overlap it, with those offsets: an occurrence there
+    is hidden by a match of ``needle``."""
+    out: list[tuple[int, tuple[int, ...]]] = []
+    for index, other in enumerate(needles):
         if other == needle:
             continue
         offsets = tuple(
@@ -89,7 +120,7 @@ def _overlaps(needle: bytes, needles: list[bytes]) -> tuple[tuple[bytes, tuple[i
             and (k > 0 or len(other) < len(needle))
         )
         if offsets:
-            out.append((other, offsets))
+            out.append((index, offsets))
     return tuple(out)
 
 
