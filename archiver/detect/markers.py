@@ -168,8 +168,8 @@ class TokenStarts:
     these places with ``match``, it finds the same tokens (every match begins so) and
     the page is crossed about five times as fast. The page is searched a window at a
     time, in order, as the lexer gets there, each byte once whatever order the lexer
-    asks in (it goes back into figures); the starts are kept as 8-byte integers, so even
-    a page made of them holds under three times its size.
+    asks in (it goes back into figures); the starts are kept as 8-byte integers. A page
+    crowded with starts (hostile, or made of them) gets the plain regex search instead.
     """
 
     WINDOW = 1 << 17
@@ -183,6 +183,7 @@ class TokenStarts:
         self._view = memoryview(data)
         self._hi = 0  # the starts before it are known
         self._found = array.array("q")
+        self._crowded = False  # a window full of starts: the plain regex search is used
 
     def search(self, rx: re.Pattern[bytes], pos: int, limit: int) -> re.Match[bytes] | None:
         """``rx.search(data, pos, limit)`` for a regex whose matches all begin at one of
@@ -190,6 +191,8 @@ class TokenStarts:
         data = self._data
         while True:
             start = self.next(pos)
+            if start == _CROWDED:
+                return rx.search(data, pos, limit)
             if start < 0 or start >= limit:
                 return None
             m = rx.match(data, start, limit)
@@ -198,9 +201,10 @@ class TokenStarts:
             pos = start + 1
 
     def next(self, pos: int) -> int:
-        """The first possible token start at or after ``pos``, or -1."""
+        """The first possible token start at or after ``pos``, -1 if none, or
+        ``_CROWDED`` on a page where they are too many to be worth listing."""
         found = self._found
-        while True:
+        while not self._crowded:
             i = bisect.bisect_left(found, pos)
             if i < len(found):
                 return found[i]
@@ -209,12 +213,18 @@ class TokenStarts:
                 return -1
             # No three-byte start can hide another (none holds a "<" after the first
             # byte), so the non-overlapping search reports every one.
-            hi = min(len(self._data), max(lo, pos) + self._window)
-            window = self._view[lo : hi + 2]
-            found.extend(
-                lo + s for _, s, _ in self._automaton.find_matches_as_indexes(window) if lo + s < hi
-            )
+            hi = min(len(self._data), lo + self._window)
+            matches = self._automaton.find_matches_as_indexes(self._view[lo : hi + 2])
+            # One start in 64 bytes is ten times a real page's worst (a page of short
+            # tags in a raw-text element): one Python step per start would cost more
+            # than the regex engine's own crawl, so the rest of the page is left to it.
+            self._crowded = len(matches) > max(16, self._window // 64)
+            found.extend(lo + s for _, s, _ in matches if lo + s < hi)
             self._hi = hi
+        return _CROWDED
+
+
+_CROWDED: Final = -2
 
 
 @functools.lru_cache(maxsize=256)
