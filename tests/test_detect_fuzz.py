@@ -130,6 +130,17 @@ def test_pathological_shapes_scan_in_linear_time(kind: str) -> None:
     assert_linear(lambda n: pathological(kind, n), 32_000)
 
 
+def test_a_loader_script_whose_end_tag_is_cut_off_is_not_joined() -> None:
+    # Found by bench/bench_fuzz_detect.py (seed 9, case 441): "</script" with an
+    # unterminated quoted attribute runs to the end of the page, and the embed's span
+    # went with it (a rewrite would have replaced the rest of the page).
+    script = b'<script async src="https://platform.twitter.com/widgets.js"></script'
+    page = TWEET + script + b" data-x='never closed"
+    spans = find_embeds(page)
+    assert [(s.start, s.end) for s in spans] == [(0, len(TWEET))]
+    assert_sound(page, spans)
+
+
 def test_deadline_stops_a_scan_with_a_clear_error() -> None:
     data = pathological("hidden-blockquotes", 2_000_000)
     started = time.monotonic()

@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+import ahocorasick_rs
+
 from archiver import platforms
 from archiver.detect.lexer import (
     _GT_RE,
@@ -43,11 +45,13 @@ from archiver.detect.lexer import (
     _Tag,
     inner_lexer,
 )
+from archiver.detect.markers import TokenStarts, lookahead, token_automaton
 from archiver.detect.prefilter import (
     _Entry,
     _View,
     _view,
     might_contain_embeds,
+    page_markers,
     with_platform_components,
 )
 from archiver.detect.walk import _find_close, _skip
@@ -95,6 +99,7 @@ class _Lexer:
     """The top-level lexer for one set of elements, and who handles each."""
 
     main: re.Pattern[bytes]
+    starts: ahocorasick_rs.BytesAhoCorasick  # where its tokens may start (TokenStarts)
     main_no_figure: re.Pattern[bytes]  # for the rest of a page without "wp-block-embed-"
     candidates: frozenset[bytes]  # elements whose start tags are parsed
     natives: frozenset[str]
@@ -107,16 +112,12 @@ def _build_lexer(view: _View, generic: tuple[_Entry, ...]) -> _Lexer:
     elements = [e for e in view.native_elements if e != b"figure"]
     elements += [r.element for _, r in generic]
     names = [n for n in dict.fromkeys(elements) if n not in _SKIPPED]
-    first = dict.fromkeys(
-        c
-        for n in (b"!", *_SKIPPED, *names, *([b"f"] if figure else []))
-        for c in (n[:1].lower(), n[:1].upper())
-    )
+    starts = (b"!-", b"![", *_SKIPPED, *names, *([b"fi"] if figure else []))
     alternatives = b"|".join(_SKIPPED) + b"".join(b"|" + re.escape(n) for n in names)
     pattern = (
-        rb"<(?=["
-        + b"".join(first)
-        + rb"])(?:(!--)|(!\[CDATA\[)|(?i:("
+        rb"<(?="
+        + lookahead(starts)
+        + rb")(?:(!--)|(!\[CDATA\[)|(?i:("
         + alternatives
         + (b"|" + _FIGURE if figure else rb"|()(?!)")
         + rb")(?=[\s/>])))"
@@ -128,6 +129,7 @@ def _build_lexer(view: _View, generic: tuple[_Entry, ...]) -> _Lexer:
             inner_lexer(entry[1].element)  # the content walk of its elements
     return _Lexer(
         main=re.compile(pattern),
+        starts=token_automaton(starts),
         main_no_figure=re.compile(pattern.replace(rb"figure(?=", rb"figure(?!)(?=")),
         candidates=frozenset((*view.native_elements, *by_element)),
         natives=view.natives,
@@ -139,22 +141,19 @@ def _build_lexer(view: _View, generic: tuple[_Entry, ...]) -> _Lexer:
 _LEXERS: dict[tuple[int, bool, tuple[int, ...]], _Lexer] = {}
 
 
-def _lexer_for(data: bytes, reported: bool) -> _Lexer:
-    """The lexer for this page: the built-in forms, the other recognisers of elements the
-    lexer stops at anyway (blockquote, iframe: their start tags are parsed already, so
-    asking ``claims`` costs no pass over the page), and those of other elements (div)
-    whose markers the page holds."""
+def _lexer_for(present: frozenset[bytes], reported: bool) -> _Lexer:
+    """The lexer for a page holding the markers ``present`` (``page_markers``): the
+    built-in forms, the other recognisers of elements the lexer stops at anyway
+    (blockquote, iframe: their start tags are parsed already, so asking ``claims`` costs
+    nothing more), and those of other elements (div) whose markers the page holds."""
     view = _view(reported)
     active = view.always
-    if view.gated_markers:
-        # Each distinct marker once (recognisers of one platform often share them).
-        present = frozenset(m for m in view.gated_markers if m in data)
-        if present:
-            active = tuple(
-                i
-                for i, (_, r) in enumerate(view.generic)
-                if i in view.always or not present.isdisjoint(r.markers)
-            )
+    if view.gated_markers and not present.isdisjoint(view.gated_markers):
+        active = tuple(
+            i
+            for i, (_, r) in enumerate(view.generic)
+            if i in view.always or not present.isdisjoint(r.markers)
+        )
     key = (platforms.generation(), reported, active)
     lexer = _LEXERS.get(key)
     if lexer is None:
@@ -164,7 +163,9 @@ def _lexer_for(data: bytes, reported: bool) -> _Lexer:
     return lexer
 
 
-def _next_token(st: _State, lexer: _Lexer, pos: int, limit: int) -> re.Match[bytes] | None:
+def _next_token(
+    st: _State, lexer: _Lexer, starts: TokenStarts, pos: int, limit: int
+) -> re.Match[bytes] | None:
     """The next top-level token at or after ``pos``.
 
     The lexer's figure lookahead stops at a ``<figure`` that mentions ``wp-block-embed-``
@@ -173,11 +174,10 @@ def _next_token(st: _State, lexer: _Lexer, pos: int, limit: int) -> re.Match[byt
     regex would rescan to the next ``>`` at every such ``<figure``, quadratic on a page
     of them).
     """
-    data = st.data
     while True:
         no_mention = st.no_mention.get(limit)
         rx = lexer.main_no_figure if no_mention is not None and pos >= no_mention else lexer.main
-        m = rx.search(data, pos, limit)
+        m = starts.search(rx, pos, limit)
         if m is None or m.group(4) is None:
             return m
         mention = st.finder(_WP_EMBED_CLASS_RE, limit).search(m.end())
@@ -198,6 +198,7 @@ def _scan(st: _State, lexer: _Lexer) -> list[EmbedSpan]:
     candidates = lexer.candidates
     natives = lexer.natives
     fences = st.fences
+    starts = TokenStarts(lexer.starts, data)
     frames: list[_Frame] = []
     out: list[EmbedSpan] = []
     fi = 0  # index into fences: positions only grow, across figure levels too
@@ -209,11 +210,11 @@ def _scan(st: _State, lexer: _Lexer) -> list[EmbedSpan]:
             st.check()
         floor = pos
         if st.no_mention:
-            m = _next_token(st, lexer, pos, limit)
+            m = _next_token(st, lexer, starts, pos, limit)
         else:  # the common case, inline: it is most of the lexer's Python time
-            m = main.search(data, pos, limit)
+            m = starts.search(main, pos, limit)
             if m is not None and m.group(4) is not None:
-                m = _next_token(st, lexer, m.start(), limit)
+                m = _next_token(st, lexer, starts, m.start(), limit)
         tag: _Tag | None = None
         if m is not None:
             start = m.start()
@@ -363,11 +364,14 @@ def find_embeds(
         rewritten. Without it those forms are not looked for at all.
     """
     st = _State(data, _fences(data) if markdown else [], deadline)
-    spans = _scan(st, _lexer_for(data, reported))
+    ssg = with_platform_components(ssg) if ssg is not None else None
+    # One pass finds every marker asked about below (often done by the prefilter already).
+    present = page_markers(data, ssg, reported=reported)
+    spans = _scan(st, _lexer_for(present, reported))
     if ssg is None:
         return spans
     st.check()
-    ssg_spans = find_ssg_embeds(data, with_platform_components(ssg), markdown)
+    ssg_spans = find_ssg_embeds(data, ssg, markdown, present=present)
     return _merge_ssg(spans, _identified(ssg_spans))
 
 

@@ -356,8 +356,8 @@ def _following_script(data: bytes, pos: int, limit: int, src_re: re.Pattern[byte
     if not any(src_re.match(tag.attrs[attr]) for attr in _SCRIPT_SRC_ATTRS if attr in tag.attrs):
         return None
     close = _script_close(data, tag.end, limit)
-    if close is None:
-        return None
+    if close is None or not data.startswith(b">", close[1] - 1):
+        return None  # no end tag, or one cut off by the end of the page: leave it alone
     end = close[1]
     if m.group(1):
         p = _P_CLOSE_RE.match(data, end, limit)

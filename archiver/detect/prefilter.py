@@ -3,7 +3,8 @@
 ``_view`` turns the registered recognisers (``archiver.platforms.recognisers``) into
 what the prefilter and the lexer use, once per registry change: the built-in X handlers
 in use with their markers, and every other recogniser. ``might_contain_embeds`` is the
-union of their markers, tested with plain substring searches.
+union of their markers; ``page_markers`` finds them all in one pass (``markers``), with
+the SSG forms' markers and those that turn on the lexer's gated recognisers.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from archiver import platforms
-from archiver.detect_ssg import SsgOptions, might_contain_ssg
+from archiver.detect.markers import MarkerSet
+from archiver.detect_ssg import SsgOptions, ssg_markers
 from archiver.platforms.base import Recogniser
 from archiver.platforms.x.recognisers import GATED_MARKERS, UPPER_HINTS
 
@@ -27,18 +30,11 @@ class _View:
 
     natives: frozenset[str]  # the built-in handlers in use ("x.blockquote"…)
     native_elements: tuple[bytes, ...]  # their elements, in registration order
-    # Lower-case markers of the built-in forms, tested with ``bytes in`` (a fast
-    # substring search, 2-5 GB/s; longer needles skip faster). Each marker is one pass
-    # over an embed-free page, so related markers share a pass where possible.
+    # Lower-case markers of the built-in forms. Every marker of every form is found in
+    # one pass over the page (``page_markers``), whatever their number.
     native_markers: tuple[bytes, ...]
     gated: tuple[tuple[bytes, tuple[bytes, ...]], ...]  # Gutenberg comments (with figures)
     generic: tuple[_Entry, ...]  # every other recogniser
-    # Their markers for the prefilter, each once, without those that contain a native
-    # marker: the prefilter only gets to them on a page without any native marker.
-    # Markers are matched as written: embed snippets write their class names and URLs in
-    # lower case, and each marker is a pass over every page (bench/bench_prefilter.py),
-    # so no capitals variant is tried (X keeps its one-hint all-capitals fallback).
-    generic_markers: tuple[bytes, ...]
     # The lexer's view: generic recognisers of elements it parses anyway are always on
     # (indexes into ``generic``); the others are on for pages holding one of their markers.
     always: tuple[int, ...]
@@ -71,11 +67,6 @@ def _build_view(entries: Sequence[_Entry]) -> _View:
         native_markers=native_markers,
         gated=GATED_MARKERS if "x.figure" in names else (),
         generic=generic,
-        generic_markers=tuple(
-            m
-            for m in dict.fromkeys(m for _, r in generic for m in r.markers)
-            if not any(n in m for n in native_markers)
-        ),
         always=always,
         gated_markers=tuple(
             dict.fromkeys(
@@ -119,6 +110,41 @@ def _has_marker(data: bytes, view: _View) -> bool:
     return False
 
 
+def page_markers(
+    data: bytes, ssg: SsgOptions | None = None, *, reported: bool = False
+) -> frozenset[bytes]:
+    """Which of the markers detection asks about ``data`` holds, found in one pass: the
+    registered forms' (``_View``), the SSG forms' (``ssg_markers``, with ``ssg``; give it
+    with its platform components, ``with_platform_components``) and ``UPPER_HINTS``.
+
+    The last page's answer is remembered, so ``find_embeds`` right after
+    ``might_contain_embeds`` on the same bytes object does not search again.
+    """
+    global _LAST
+    key = (platforms.generation(), reported, ssg)
+    last = _LAST  # one read: another thread may replace it meanwhile
+    if last is not None and last[0] is data and last[1] == key:
+        return last[2]
+    present = _marker_set(*key).present(data)
+    _LAST = (data, key, present)
+    return present
+
+
+# The last page asked about: (its bytes object, key, its markers). Holding the page until
+# the next one is asked about costs its size once, and an identity test cannot be fooled
+# (bytes are immutable).
+_LAST: tuple[bytes, tuple[Any, ...], frozenset[bytes]] | None = None
+
+
+@functools.lru_cache(maxsize=64)
+def _marker_set(_generation: int, reported: bool, ssg: SsgOptions | None) -> MarkerSet:
+    view = _view(reported)
+    markers = [*view.native_markers, *(m for _, ms in view.gated for m in ms)]
+    markers += [m for _, r in view.generic for m in r.markers]
+    markers += ssg_markers(ssg) if ssg is not None else ()
+    return MarkerSet([*markers, *UPPER_HINTS])
+
+
 def might_contain_embeds(
     data: bytes, ssg: SsgOptions | None = None, *, reported: bool = False
 ) -> bool:
@@ -131,18 +157,14 @@ def might_contain_embeds(
     block comments. All-capitals spellings (``<AMP-TWITTER``, ``TWITTER-TWEET``) are
     caught too; mixed-case ones such as ``Twitter-Tweet`` are not. Other platforms'
     markers are matched as written. With ``ssg``, the static-site generator forms'
-    markers count too (``detect_ssg``).
+    markers count too (``detect_ssg``). All of them are found in one pass
+    (``page_markers``).
     """
     view = _view(reported)
-    # The HTML markers first: they flag most pages (theme JS, follow links name the
-    # class), and for those find_embeds runs the SSG prefilter itself anyway.
-    if _has_marker(data, view):
+    ssg = with_platform_components(ssg) if ssg is not None else None
+    present = page_markers(data, ssg, reported=reported)
+    if not present.issubset(UPPER_HINTS):
         return True
-    if ssg is not None and might_contain_ssg(data, with_platform_components(ssg)):
-        return True
-    for marker in view.generic_markers:
-        if marker in data:
-            return True
-    if not view.natives or not any(hint in data for hint in UPPER_HINTS):
+    if not view.natives or not present:
         return False
     return _has_marker(data.lower(), view)

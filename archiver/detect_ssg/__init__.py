@@ -54,7 +54,14 @@ from archiver.detect_ssg.options import (
     options_re,
 )
 from archiver.detect_ssg.regions import excluded_ranges, in_ranges
-from archiver.detect_ssg.templates import component_open_re, keep_span, template_forms
+from archiver.detect_ssg.templates import (
+    SHORTCODE_OPENERS,
+    Markers,
+    component_open_re,
+    keep_span,
+    liquid_openers,
+    template_forms,
+)
 from archiver.detect_ssg.widgets import (
     HUGO_ARCHIVED_RE,
     MDX_ARCHIVED_RE,
@@ -80,6 +87,7 @@ __all__ = [
     "might_contain_ssg",
     "options_for",
     "options_re",
+    "ssg_markers",
 ]
 
 # One regex search for both template openers: two ``in`` tests on "{{" and "{%"
@@ -88,7 +96,9 @@ _TEMPLATE_OPEN_RE: Final = re.compile(rb"\{[{%]")
 
 
 def might_contain_ssg(data: bytes, options: SsgOptions) -> bool:
-    """Cheap substring prefilter: False means ``find_ssg_embeds`` finds nothing."""
+    """Cheap substring prefilter: False means ``find_ssg_embeds`` finds nothing.
+
+    Equivalent to "``data`` holds one of ``ssg_markers(options)``"."""
     if b"data-tweet-id" in data or b"data-archived-post" in data:
         return True
     if not options.templates:
@@ -103,12 +113,40 @@ def might_contain_ssg(data: bytes, options: SsgOptions) -> bool:
     return options.bare_urls and (b"twitter.com/" in data or b"x.com/" in data)
 
 
-def find_ssg_embeds(data: bytes, options: SsgOptions, markdown: bool) -> list[EmbedSpan]:
-    """Every SSG-form embed in ``data``, sorted, non-overlapping (see the module doc)."""
-    if not might_contain_ssg(data, options):
+def ssg_markers(options: SsgOptions) -> tuple[bytes, ...]:
+    """The substrings one of which a page must hold for ``find_ssg_embeds`` to find
+    anything (a finer test than ``might_contain_ssg``: ``{{<`` rather than ``{{``), for a
+    caller that finds them all in one pass and hands them to ``find_ssg_embeds`` as
+    ``present``."""
+    markers = [b"data-tweet-id", b"data-archived-post"]
+    if options.templates:
+        markers += [*SHORTCODE_OPENERS, *liquid_openers(options), b"twitter:"]
+        markers += [b"<" + name.encode() for name in component_names(options)]
+        if options.bare_urls:
+            markers += [b"twitter.com/", b"x.com/"]
+    return tuple(markers)
+
+
+def find_ssg_embeds(
+    data: bytes,
+    options: SsgOptions,
+    markdown: bool,
+    *,
+    present: frozenset[bytes] | None = None,
+) -> list[EmbedSpan]:
+    """Every SSG-form embed in ``data``, sorted, non-overlapping (see the module doc).
+
+    ``present``: which of ``ssg_markers(options)`` the page holds, when the caller found
+    them already (each test is otherwise a pass over the page)."""
+    has = Markers(data, present)
+    if not (
+        has.any_of(ssg_markers(options))
+        if present is not None
+        else might_contain_ssg(data, options)
+    ):
         return []
     found: list[EmbedSpan] = []
-    if b"data-archived-post" in data:
+    if has(b"data-archived-post"):
         for rx, flavor in ((HUGO_ARCHIVED_RE, FLAVOR_HUGO), (MDX_ARCHIVED_RE, FLAVOR_MDX)):
             for m in rx.finditer(data):
                 platform, raw_id = m.group(1).decode(), m.group(2)
@@ -119,11 +157,11 @@ def find_ssg_embeds(data: bytes, options: SsgOptions, markdown: bool) -> list[Em
                         m.start(), m.end(), FORM_ARCHIVED, raw_id.decode(), platform, flavor=flavor
                     )
                 )
-    if b"data-tweet-id" in data:
+    if has(b"data-tweet-id"):
         for m in WIDGET_RE.finditer(data):
             keep_span(found, widget(data, m))
     if options.templates:
-        template_forms(data, options, found)
+        template_forms(data, options, found, has)
     if not found:
         return []
     # Code, comments and raw blocks only matter where something was found.

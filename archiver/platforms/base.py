@@ -93,10 +93,10 @@ class Recogniser:
     element: bytes  # the element the form starts at: b"blockquote", b"iframe", b"div"
     # Prefilter: a page holding none of these (lower-case, matched as written) cannot hold
     # the form; spellings ``claims`` accepts but no marker matches (capitals) are missed
-    # by the prefilter, as X's mixed-case ones are. Each marker is one substring pass
-    # over the pages without an X marker, and, for a form starting at an element the
-    # lexer does not parse anyway (div), over every page it lexes (bench/
-    # bench_prefilter.py: ~2% or ~20% of X's detection time per marker): few, long,
+    # by the prefilter, as X's mixed-case ones are. All markers of all forms are found
+    # in one pass (archiver.detect.markers: a marker costs about nothing, bench/
+    # bench_prefilter.py); a form starting at an element the lexer does not parse
+    # anyway (div) makes it stop at every such element on pages holding a marker, so
     # distinctive ones.
     markers: tuple[bytes, ...]
     form: str  # value recorded in embeds.form (an EmbedForm member or a new one)
