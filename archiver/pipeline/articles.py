@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archiver import detect, encoding
 from archiver.clock import utc_now
@@ -34,6 +35,9 @@ from archiver.storage import (
     SeenLocations,
 )
 from archiver.storage.fsnames import is_representable, representable
+
+if TYPE_CHECKING:
+    from archiver.pipeline.pool import Prescan
 
 
 class ArticlesMixin(OutputsMixin):
@@ -144,7 +148,7 @@ class ArticlesMixin(OutputsMixin):
                     if loaded.article is None:
                         self._record_unchanged(loaded.ref, loaded.previous, loaded.now)
                         continue
-                    item = self._scan(loaded.article, loaded.now, report)
+                    item = self._scan(loaded.article, loaded.now, report, loaded.prescan)
                 except Exception as exc:  # one bad article is reported, the run goes on
                     if archive_wide(exc):
                         raise
@@ -155,13 +159,18 @@ class ArticlesMixin(OutputsMixin):
                     scanned.append(item)
         return scanned
 
-    def _scan(self, article: Article, now: str, report: RunReport) -> ScannedArticle | None:
-        """Scan one article and store what it embeds (a savepoint of the batch)."""
+    def _scan(
+        self, article: Article, now: str, report: RunReport, prescan: Prescan | None = None
+    ) -> ScannedArticle | None:
+        """Scan one article (unless a worker did: ``prescan``) and store what it embeds
+        (a savepoint of the batch)."""
         ref = article.ref
         try:
-            result = scan_article(
-                article, self.config.scan.article_time_budget_seconds, self._ssg(article.ref)
-            )
+            result = prescan.result if prescan is not None else None
+            if result is None:
+                result = scan_article(
+                    article, self.config.scan.article_time_budget_seconds, self._ssg(article.ref)
+                )
             aliases = self._aliases_for(result.spans)
             if aliases:  # filed under the post's own key from the start
                 result = resolved_result(result, aliases)
@@ -186,7 +195,9 @@ class ArticlesMixin(OutputsMixin):
         # Richer markup of a post (see archiver.decide.markup_rank): every article showing
         # it, and every post quoting it, is rendered again in this pass.
         self._content_changed(outcome.updated)
-        return ScannedArticle(article=article, spans=result.spans, scan_bytes=result.scan_bytes)
+        return ScannedArticle(
+            article=article, spans=result.spans, scan_bytes=result.scan_bytes, prescan=prescan
+        )
 
     def _read(self, ref: ArticleRef) -> Article | None:
         if ref.path is None:

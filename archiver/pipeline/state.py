@@ -33,6 +33,7 @@ from archiver.storage.fsnames import representable
 
 if TYPE_CHECKING:
     from archiver.fetch import PostFetcher
+    from archiver.pipeline.pool import Prescan
 
 
 # The logger keeps the name it had before the split: log lines show it.
@@ -46,6 +47,8 @@ class ScannedArticle:
     article: Article
     spans: list[EmbedSpan]
     scan_bytes: bytes  # ASCII-compatible bytes the spans index into
+    # Scanned by a worker process (pipeline/pool.py), which may have written its copy.
+    prescan: Prescan | None = None
 
 
 @dataclass
@@ -56,6 +59,7 @@ class LoadedArticle:
     previous: ArticleState | None
     article: Article | None  # None: nothing to scan (not modified, or the same bytes)
     now: str
+    prescan: Prescan | None = None  # a worker's scan of these bytes (pipeline/pool.py)
 
 
 @dataclass
@@ -91,6 +95,9 @@ class PipelineState:
     _hrefs: dict[tuple[str, str], str] = field(default_factory=dict)
     _roots: tuple[Path, Path] | None = None  # output.dir and the embeds folder, resolved
     _ssg_options: dict[tuple[str, bool, bool, bool], SsgOptions] = field(default_factory=dict)
+    # Output copies that articles in flight to scan workers may take (pipeline/pool.py).
+    _claims: dict[str, str] = field(default_factory=dict)
+    _claimed_by: dict[str, list[str]] = field(default_factory=dict)
 
     def _fail(self, ref: ArticleRef, reason: str, report: RunReport, now: str) -> None:
         """Report an article that failed, and record why on the article.
@@ -129,22 +136,7 @@ class PipelineState:
 
     def _ssg(self, ref: ArticleRef) -> SsgOptions:
         """Which static-site generator forms count in this article (see detect_ssg)."""
-        scan = self.config.scan
-        bare = False
-        for index, source in enumerate(self.config.sources):
-            if source.kind == "directory" and source_name(source, index) == ref.source:
-                bare = source.bare_urls
-        base = SsgOptions(
-            bare_urls=bare,
-            shortcodes=tuple(scan.tweet_shortcodes),
-            liquid_tags=tuple(scan.tweet_liquid_tags),
-            components=tuple(scan.tweet_components),
-        )
-        options = options_for(ref.location, base)
-        # One options object per kind of article of a source (a handful), so the regexes
-        # it compiles for its names (options_re) are built once per pass, not per article.
-        key = (ref.source, options.templates, options.bare_urls, options.indented_code)
-        return self._ssg_options.setdefault(key, options)
+        return ssg_for(self.config, ref, self._ssg_options)
 
     def _aliases_for(self, spans: Iterable[EmbedSpan]) -> dict[str, str]:
         """The post keys of spans that name a post by an id its platform does not take
@@ -166,3 +158,29 @@ def archive_wide(exc: BaseException) -> bool:
     locked past the busy timeout, full, read-only, corrupt or unreadable. Failing every
     article one by one would hide it; the pass stops and says so."""
     return isinstance(exc, OperationalError) or type(exc) is DatabaseError
+
+
+def ssg_for(
+    config: Config, ref: ArticleRef, memo: dict[tuple[str, bool, bool, bool], SsgOptions]
+) -> SsgOptions:
+    """Which static-site generator forms count in this article (see detect_ssg).
+
+    A function of the config alone, so a scan worker (pipeline/pool.py) chooses as the
+    pass does; ``memo`` keeps one options object per kind of article of a source.
+    """
+    scan = config.scan
+    bare = False
+    for index, source in enumerate(config.sources):
+        if source.kind == "directory" and source_name(source, index) == ref.source:
+            bare = source.bare_urls
+    base = SsgOptions(
+        bare_urls=bare,
+        shortcodes=tuple(scan.tweet_shortcodes),
+        liquid_tags=tuple(scan.tweet_liquid_tags),
+        components=tuple(scan.tweet_components),
+    )
+    options = options_for(ref.location, base)
+    # One options object per kind of article of a source (a handful), so the regexes
+    # it compiles for its names (options_re) are built once per pass, not per article.
+    key = (ref.source, options.templates, options.bare_urls, options.indented_code)
+    return memo.setdefault(key, options)

@@ -1,0 +1,373 @@
+"""Scan workers (``scan.workers``, ``run --workers N``): the first backfill on more cores.
+
+A worker process takes a chunk of article refs and, for each, reads the file itself,
+hashes it, decodes it and runs the pure scan (``scan_article``: detection and markup
+snapshots). It sends back only small results: the hash, the encoding, the spans,
+embed records and snapshots. For an article without embeds it also writes the output
+copy (the same bytes, atomically), so a page's bytes never cross the process boundary;
+an article with embeds is read again by the main process (the page cache has it) and
+its hash compared, so what is rewritten is exactly what was scanned.
+
+The main process keeps everything else, in the order of the single-process pass: the
+database (one transaction per batch), post pages, the rewrite of articles with embeds.
+A copy a worker wrote before its ``record_scan`` is harmless if the pass dies in
+between: the next run finds no record of it and does the article again.
+
+Only directory articles go to the workers (a remote one is read in-process); the pool
+starts only once a pass has ``_START_AFTER`` articles to read, so an unchanged rerun or
+the service's small passes never pay for it. Workers are started with "forkserver"
+("spawn" where there is none): the service runs passes from an APScheduler thread, and
+forking a process that has threads is unsafe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import traceback
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from archiver import encoding
+from archiver.clock import utc_now
+from archiver.config import Config
+from archiver.decide import clash_free_path, unchanged_content
+from archiver.detect_ssg import SsgOptions
+from archiver.errors import ArchiverError, ArticleReadError
+from archiver.files import write_if_changed
+from archiver.models import Article, ArticleRef, RunReport, sha256_hex
+from archiver.pipeline.articles import ArticlesMixin, _known
+from archiver.pipeline.scan import ScanResult, scan_article
+from archiver.pipeline.state import LoadedArticle, ScannedArticle, archive_wide, log, ssg_for
+from archiver.rewrite import splice
+from archiver.sources import article_from_bytes
+from archiver.storage import ArticleState
+
+# Articles per task: enough to amortise a round trip, few enough to keep all busy.
+CHUNK = 16
+# Chunks in flight per worker: the workers stay ahead of the main process, and memory
+# stays flat (results are small, and at most this many chunks wait).
+_AHEAD = 3
+# Articles to read before the pool starts: a small pass is cheaper in one process.
+_START_AFTER = 4 * CHUNK
+
+
+class WorkerError(ArchiverError):
+    """A scan worker process died (killed, or out of memory); the pass stopped."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One article for a worker."""
+
+    ref: ArticleRef
+    previous_hash: str | None  # bytes already archived: hash only, do not scan
+    write_to: str | None  # the copy to write if it has no embeds (None: the main does)
+
+
+@dataclass
+class Prescan:
+    """What a worker found in one article; ``result`` is None when it did not scan it."""
+
+    content_hash: str = ""
+    encoding: str = ""
+    result: ScanResult | None = None
+    written: str | None = None  # the output copy the worker wrote (no embeds)
+    changed: bool = False  # that copy's bytes were new
+    out_hash: str = ""
+    error: str | None = None  # the article failed: why (as the single process says)
+    scanned: bool = False  # the error came after reading (the article counts as scanned)
+    trace: str = ""
+
+
+# -- the worker side ----------------------------------------------------------------------
+
+_config: Config | None = None
+_ssg_memo: dict[tuple[str, bool, bool, bool], SsgOptions] = {}
+
+
+def _init_worker(config: Config) -> None:
+    global _config
+    _config = config
+
+
+def scan_chunk(jobs: list[Job]) -> list[Prescan]:
+    """Read, hash and scan each job's article (in a worker); write copies without embeds."""
+    return [_scan_one(job) for job in jobs]
+
+
+def _scan_one(job: Job) -> Prescan:
+    assert _config is not None and job.ref.path is not None
+    try:
+        data = Path(job.ref.path).read_bytes()
+    except OSError as exc:
+        return Prescan(error=f"cannot read: {exc.strerror or exc}")
+    try:
+        article = article_from_bytes(job.ref, data)
+    except ArticleReadError as exc:
+        return Prescan(error=str(exc))
+    except Exception as exc:  # one bad article is reported, the run goes on
+        return Prescan(error=f"{type(exc).__name__}: {exc}", trace=traceback.format_exc())
+    found = Prescan(content_hash=article.content_hash, encoding=article.encoding)
+    if found.content_hash == job.previous_hash:
+        return found  # the main process decides whether anything is left to do
+    try:
+        budget = _config.scan.article_time_budget_seconds
+        result = scan_article(article, budget, ssg_for(_config, job.ref, _ssg_memo))
+    except Exception as exc:  # one bad article is reported, the run goes on
+        found.error, found.scanned = f"{type(exc).__name__}: {exc}", True
+        found.trace = traceback.format_exc()
+        return found
+    if not result.spans and job.write_to is not None:
+        _write_copy(found, article, result.scan_bytes, Path(job.write_to))
+    # The page's bytes stay here: the main process reads them again if it needs them.
+    found.result = replace(result, scan_bytes=b"")
+    return found
+
+
+def _write_copy(found: Prescan, article: Article, scan_bytes: bytes, path: Path) -> None:
+    """The copy of an article without embeds, as ``OutputsMixin._rewrite`` makes it."""
+    assert _config is not None
+    data = encoding.from_scan_bytes(splice(scan_bytes, []), article.encoding)
+    try:
+        found.changed = write_if_changed(path, data, fsync=_config.output.fsync)
+    except OSError:
+        return  # the main process writes it, and reports the error in its own words
+    found.written = str(path)
+    found.out_hash = found.content_hash if data == article.data else sha256_hex(data)
+
+
+# -- the main side ------------------------------------------------------------------------
+
+# One article of a chunk: its ref, the stored state, the pass's clock, its job (None:
+# read in-process, e.g. a remote article).
+_Item = tuple[ArticleRef, ArticleState | None, str, Job | None]
+
+
+@dataclass
+class _Chunk:
+    items: list[_Item]
+    future: Future[list[Prescan]] | None = None
+
+
+class PoolMixin(ArticlesMixin):
+    """The pass's article stream, read and scanned by worker processes."""
+
+    def _pooled_stream(
+        self, refs: Iterable[ArticleRef], report: RunReport, workers: int
+    ) -> Iterator[LoadedArticle]:
+        """``_load_stream`` with the reading and scanning done by ``workers`` processes,
+        in the same order; at most a few chunks are in flight."""
+        pool: ProcessPoolExecutor | None = None
+        waiting: deque[_Chunk] = deque()
+        chunk: list[_Item] = []
+        jobs = 0
+        try:
+            for ref in refs:
+                if self.stop.is_set():
+                    break
+                item = self._item_for(ref, report)
+                if item is None:
+                    continue
+                chunk.append(item)
+                jobs += item[3] is not None
+                if len(chunk) < CHUNK:
+                    continue
+                waiting.append(_Chunk(chunk))
+                chunk = []
+                if pool is None and jobs >= _START_AFTER:
+                    pool = _start_pool(self.config, workers)
+                if pool is not None:
+                    _submit(pool, waiting)
+                    while len(waiting) > workers * _AHEAD:
+                        yield from self._collect(waiting.popleft(), report)
+            if chunk:
+                waiting.append(_Chunk(chunk))
+            if pool is not None:
+                _submit(pool, waiting)
+            while waiting and not self.stop.is_set():
+                yield from self._collect(waiting.popleft(), report)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _item_for(self, ref: ArticleRef, report: RunReport) -> _Item | None:
+        """The stored state of one article, and its job, unless it can be skipped unread."""
+        try:
+            previous = self.store.get_article(ref.location)
+            if previous and self._unchanged_on_disk(ref, previous):
+                report.articles_skipped += 1
+                return None
+            job = None
+            if ref.path is not None:
+                hash_ = previous.content_hash if previous and not previous.error else None
+                job = Job(ref, hash_, self._claim_output(ref))
+        except Exception as exc:  # one bad article is reported, the run goes on
+            if archive_wide(exc):
+                raise
+            log.exception("failed to scan %s", ref.location)
+            self._fail(ref, f"{type(exc).__name__}: {exc}", report, utc_now())
+            return None
+        return ref, previous, utc_now(), job
+
+    def _claim_output(self, ref: ArticleRef) -> str | None:
+        """The output copy a worker may write for this article, if it has no embeds.
+
+        None when the copy is the source (in place) or when another article in flight
+        may take the same file: the main process then writes it, in pass order, so the
+        clash rule (``clash_free_path``) decides as in a single process.
+        """
+        if self.config.output.in_place:
+            return None
+        try:
+            path = str(self._output_path(ref))
+            plain = self._joined_output(ref.output_relpath or ref.location)
+        except (OSError, ValueError):
+            return None  # the rewrite reports it
+        names = {path, str(plain), str(clash_free_path(plain, ref.location, True))}
+        free = all(self._claims.get(name, ref.location) == ref.location for name in names)
+        for name in names:
+            self._claims.setdefault(name, ref.location)
+        self._claimed_by[ref.location] = list(names)
+        return path if free else None
+
+    def _release(self, location: str) -> None:
+        for name in self._claimed_by.pop(location, ()):
+            if self._claims.get(name) == location:
+                del self._claims[name]
+
+    def _collect(self, chunk: _Chunk, report: RunReport) -> Iterator[LoadedArticle]:
+        """The loaded articles of one chunk, in order (its future is waited for)."""
+        found: Iterator[Prescan] = iter(())
+        if chunk.future is not None:
+            try:
+                found = iter(chunk.future.result())
+            except BrokenProcessPool as exc:
+                raise WorkerError(
+                    "a scan worker process died (killed, or out of memory); the articles "
+                    "stored so far are kept. Run again, or with --workers 1"
+                ) from exc
+        for ref, previous, now, job in chunk.items:
+            prescan = next(found) if job is not None and chunk.future is not None else None
+            try:
+                loaded = self._loaded(ref, previous, now, prescan, report)
+            except Exception as exc:  # one bad article is reported, the run goes on
+                if archive_wide(exc):
+                    raise
+                log.exception("failed to scan %s", ref.location)
+                self._fail(ref, f"{type(exc).__name__}: {exc}", report, utc_now())
+                loaded = None
+            if loaded is None or loaded.article is None:
+                self._release(ref.location)  # not rewritten: its claim ends here
+            else:
+                yield loaded
+
+    def _finish_item(self, item: ScannedArticle, report: RunReport) -> None:
+        """Rewrite one scanned article (or record the copy its worker wrote)."""
+        if item.prescan is not None and item.prescan.written is not None:
+            self._confirm_written(item, report)
+        else:
+            self._rewrite(item, report)
+        self._release(item.article.ref.location)
+
+    def _loaded(
+        self,
+        ref: ArticleRef,
+        previous: ArticleState | None,
+        now: str,
+        prescan: Prescan | None,
+        report: RunReport,
+    ) -> LoadedArticle | None:
+        """One article as ``_load`` would load it, from what its worker found."""
+        if prescan is None:  # read in-process
+            return self._load(ref, previous, report)
+        if prescan.error is not None:
+            if prescan.trace:
+                log.error("failed to scan %s\n%s", ref.location, prescan.trace.rstrip())
+            if prescan.scanned:
+                report.articles_scanned += 1
+            self._fail(ref, prescan.error, report, now)
+            return None
+        if prescan.result is None:  # the bytes of the last scan
+            if previous is not None and unchanged_content(
+                _known(previous), prescan.content_hash, lambda: self._output_exists(ref, previous)
+            ):
+                self._counted(ref, report)
+                return LoadedArticle(ref, previous, None, now)
+            return self._load(ref, previous, report)
+        if prescan.written is not None:
+            hashed = _HashedArticle(ref, b"", prescan.encoding, known_hash=prescan.content_hash)
+            self._counted(ref, report)
+            return LoadedArticle(ref, previous, hashed, now, prescan)
+        article = self._reread(ref, prescan)
+        if article is None:  # changed since the worker read it: scan what is there now
+            return self._load(ref, previous, report)
+        self._counted(ref, report)
+        scan = replace(
+            prescan.result, scan_bytes=encoding.to_scan_bytes(article.data, article.encoding)
+        )
+        return LoadedArticle(ref, previous, article, now, replace(prescan, result=scan))
+
+    def _counted(self, ref: ArticleRef, report: RunReport) -> None:
+        report.articles_scanned += 1
+        if self.progress:
+            self.progress(ref.location)
+
+    def _reread(self, ref: ArticleRef, prescan: Prescan) -> Article | None:
+        """The article's bytes again, if they are still those its worker scanned."""
+        assert ref.path is not None
+        try:
+            data = Path(ref.path).read_bytes()
+        except OSError:
+            return None  # ``_load`` reports it
+        article = Article(ref, data, prescan.encoding)
+        return article if article.content_hash == prescan.content_hash else None
+
+    def _confirm_written(self, item: ScannedArticle, report: RunReport) -> None:
+        """Record the copy a worker wrote, as ``_write_article`` records its own."""
+        ref = item.article.ref
+        prescan = item.prescan
+        assert prescan is not None and prescan.written is not None
+        if str(self._output_path(ref)) != prescan.written:  # not with the claims above
+            log.error("%s: its worker wrote %s; rewriting it", ref.location, prescan.written)
+            article = self._reread(ref, prescan)
+            if article is not None:
+                self._rewrite(ScannedArticle(article, [], article.data), report)
+            return
+        self.store.mark_rewritten(ref.location, prescan.written, prescan.out_hash, utc_now())
+        if prescan.changed:
+            report.articles_rewritten += 1
+        else:
+            report.articles_unchanged += 1
+
+
+@dataclass
+class _HashedArticle(Article):
+    """An article whose bytes stayed in its worker: its hash is known, not its data."""
+
+    known_hash: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        return self.known_hash
+
+
+def _start_pool(config: Config, workers: int) -> ProcessPoolExecutor:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        # Imported once, in the server the workers are forked from: each starts warm.
+        context.set_forkserver_preload(["archiver.pipeline.pool"])
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(config,)
+    )
+
+
+def _submit(pool: ProcessPoolExecutor, waiting: deque[_Chunk]) -> None:
+    for chunk in waiting:
+        if chunk.future is None:
+            jobs = [job for _, _, _, job in chunk.items if job is not None]
+            chunk.future = pool.submit(scan_chunk, jobs)
