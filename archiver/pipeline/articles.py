@@ -165,6 +165,10 @@ class ArticlesMixin(OutputsMixin):
         """Scan one article (unless a worker did: ``prescan``) and store what it embeds
         (a savepoint of the batch)."""
         ref = article.ref
+        if prescan is not None and prescan.error is not None:  # its worker's scan failed
+            log.error("failed to scan %s\n%s", ref.location, prescan.trace.rstrip())
+            self._fail(ref, prescan.error, report, now)
+            return None
         try:
             result = prescan.result if prescan is not None else None
             if result is None:

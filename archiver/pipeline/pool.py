@@ -23,9 +23,10 @@ forking a process that has threads is unsafe.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import traceback
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -57,6 +58,12 @@ _START_AFTER = 4 * CHUNK
 
 class WorkerError(ArchiverError):
     """A scan worker process died (killed, or out of memory); the pass stopped."""
+
+
+_DIED = (
+    "a scan worker process died (killed, or out of memory), so this pass stopped; "
+    "what it stored is kept. Run again to finish, or with --workers 1"
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,10 @@ _ssg_memo: dict[tuple[str, bool, bool, bool], SsgOptions] = {}
 def _init_worker(config: Config) -> None:
     global _config
     _config = config
+    # Ctrl-C, or a service manager's SIGTERM to the whole group, stops the main process,
+    # which finishes or cancels the chunks in flight and then ends the pool itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def scan_chunk(jobs: list[Job]) -> list[Prescan]:
@@ -190,9 +201,13 @@ class PoolMixin(ArticlesMixin):
                 _submit(pool, waiting)
             while waiting and not self.stop.is_set():
                 yield from self._collect(waiting.popleft(), report)
+        except BrokenProcessPool as exc:
+            raise WorkerError(_DIED) from exc
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+            if isinstance(refs, Generator):  # the source walk's cleanup, while the
+                refs.close()  # database is open (not whenever it is collected)
 
     def _item_for(self, ref: ArticleRef, report: RunReport) -> _Item | None:
         """The stored state of one article, and its job, unless it can be skipped unread."""
@@ -243,13 +258,7 @@ class PoolMixin(ArticlesMixin):
         """The loaded articles of one chunk, in order (its future is waited for)."""
         found: Iterator[Prescan] = iter(())
         if chunk.future is not None:
-            try:
-                found = iter(chunk.future.result())
-            except BrokenProcessPool as exc:
-                raise WorkerError(
-                    "a scan worker process died (killed, or out of memory); the articles "
-                    "stored so far are kept. Run again, or with --workers 1"
-                ) from exc
+            found = iter(chunk.future.result())  # BrokenProcessPool: see _pooled_stream
         for ref, previous, now, job in chunk.items:
             prescan = next(found) if job is not None and chunk.future is not None else None
             try:
@@ -284,13 +293,15 @@ class PoolMixin(ArticlesMixin):
         """One article as ``_load`` would load it, from what its worker found."""
         if prescan is None:  # read in-process
             return self._load(ref, previous, report)
-        if prescan.error is not None:
+        if prescan.error is not None and not prescan.scanned:  # not read: fails here
             if prescan.trace:
-                log.error("failed to scan %s\n%s", ref.location, prescan.trace.rstrip())
-            if prescan.scanned:
-                report.articles_scanned += 1
+                log.error("failed to read %s\n%s", ref.location, prescan.trace.rstrip())
             self._fail(ref, prescan.error, report, now)
             return None
+        if prescan.error is not None:  # read, then its scan failed: in its batch (_scan)
+            hashed = _HashedArticle(ref, b"", prescan.encoding, known_hash=prescan.content_hash)
+            self._counted(ref, report)
+            return LoadedArticle(ref, previous, hashed, now, prescan)
         if prescan.result is None:  # the bytes of the last scan
             if previous is not None and unchanged_content(
                 _known(previous), prescan.content_hash, lambda: self._output_exists(ref, previous)
@@ -361,6 +372,7 @@ def _start_pool(config: Config, workers: int) -> ProcessPoolExecutor:
     if "forkserver" in methods:
         # Imported once, in the server the workers are forked from: each starts warm.
         context.set_forkserver_preload(["archiver.pipeline.pool"])
+    log.info("scanning with %d worker processes", workers, extra={"workers": workers})
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(config,)
     )
