@@ -11,6 +11,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -25,6 +26,8 @@ from click.testing import CliRunner
 
 from archiver import Archive
 from archiver.cli import cli
+from archiver.config import Config
+from archiver.pipeline import pool
 from archiver.pipeline.pool import WorkerError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +36,17 @@ POSTS = ["1641086480675225601", "1875083037872181254", "1629307668568633344"]
 # More than the pool's start threshold (64 articles to read): the workers do start.
 COUNT = 90
 MTIME_NS = 1_700_000_000 * 10**9
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _pool_started_once() -> None:
+    """Start (and end) a pool once: the first pool of a process starts in the background
+    while the pass goes on in-process; later ones are waited for (~30 ms), so these
+    tests know which articles the workers get."""
+    starter = pool._Starter(Config(), 1)
+    starter.wait()
+    starter.shutdown()
+    assert pool._started_before
 
 
 def corpus(count: int = COUNT) -> dict[str, bytes]:
@@ -134,6 +148,8 @@ def test_workers_write_the_same_outputs_and_archive_as_one_process(
     with caplog.at_level(logging.INFO, logger="archiver.pipeline"):
         report = run(config)
     assert "scanning with 2 worker processes" in caplog.text
+    by_workers = re.search(r"worker processes read and scanned (\d+) articles", caplog.text)
+    assert by_workers and int(by_workers[1]) > 20, caplog.text
     assert report.articles_scanned == len(articles) - 1  # the binary one is not scanned
     assert _counts(report) == _counts(run(project(tmp_path / "again", articles, None)))
     assert outputs(pooled) == outputs(single)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 import traceback
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator
@@ -54,6 +55,8 @@ CHUNK = 16
 _AHEAD = 3
 # Articles to read before the pool starts: a small pass is cheaper in one process.
 _START_AFTER = 4 * CHUNK
+# A pool started before in this process: the forkserver is up, a new pool is quick.
+_started_before = False
 
 
 class WorkerError(ArchiverError):
@@ -172,7 +175,7 @@ class PoolMixin(ArticlesMixin):
     ) -> Iterator[LoadedArticle]:
         """``_load_stream`` with the reading and scanning done by ``workers`` processes,
         in the same order; at most a few chunks are in flight."""
-        pool: ProcessPoolExecutor | None = None
+        starter: _Starter | None = None
         waiting: deque[_Chunk] = deque()
         chunk: list[_Item] = []
         jobs = 0
@@ -189,23 +192,31 @@ class PoolMixin(ArticlesMixin):
                     continue
                 waiting.append(_Chunk(chunk))
                 chunk = []
-                if pool is None and jobs >= _START_AFTER:
-                    pool = _start_pool(self.config, workers)
+                if starter is None and jobs >= _START_AFTER:
+                    starter = _Starter(self.config, workers)
+                    if _started_before:  # the server is up: a pool starts in ~30 ms
+                        starter.wait()
+                # Until the pool is up (the first start of a process takes half a second
+                # or more), chunks are done here, in order: the start costs no waiting.
+                pool = starter.pool() if starter is not None else None
                 if pool is not None:
                     _submit(pool, waiting)
-                    while len(waiting) > workers * _AHEAD:
-                        yield from self._collect(waiting.popleft(), report)
+                while len(waiting) > (workers * _AHEAD if pool is not None else 0):
+                    yield from self._collect(waiting.popleft(), report)
             if chunk:
                 waiting.append(_Chunk(chunk))
+            pool = starter.pool() if starter is not None else None
             if pool is not None:
                 _submit(pool, waiting)
             while waiting and not self.stop.is_set():
                 yield from self._collect(waiting.popleft(), report)
+            if starter is not None:
+                log.info("worker processes read and scanned %d articles", self._by_workers)
         except BrokenProcessPool as exc:
             raise WorkerError(_DIED) from exc
         finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+            if starter is not None:
+                starter.shutdown()
             if isinstance(refs, Generator):  # the source walk's cleanup, while the
                 refs.close()  # database is open (not whenever it is collected)
 
@@ -261,6 +272,7 @@ class PoolMixin(ArticlesMixin):
             found = iter(chunk.future.result())  # BrokenProcessPool: see _pooled_stream
         for ref, previous, now, job in chunk.items:
             prescan = next(found) if job is not None and chunk.future is not None else None
+            self._by_workers += prescan is not None
             try:
                 loaded = self._loaded(ref, previous, now, prescan, report)
             except Exception as exc:  # one bad article is reported, the run goes on
@@ -366,16 +378,61 @@ class _HashedArticle(Article):
         return self.known_hash
 
 
-def _start_pool(config: Config, workers: int) -> ProcessPoolExecutor:
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if "forkserver" in methods:
-        # Imported once, in the server the workers are forked from: each starts warm.
-        context.set_forkserver_preload(["archiver.pipeline.pool"])
-    log.info("scanning with %d worker processes", workers, extra={"workers": workers})
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(config,)
-    )
+class _Starter:
+    """Starts the pool in a thread, so the pass goes on in-process meanwhile."""
+
+    def __init__(self, config: Config, workers: int) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._start, args=(config, workers), name="scan-pool-start", daemon=True
+        )
+        self._thread.start()
+
+    def _start(self, config: Config, workers: int) -> None:
+        try:
+            methods = multiprocessing.get_all_start_methods()
+            method = "forkserver" if "forkserver" in methods else "spawn"
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                # Imported once, in the server the workers are forked from: each starts warm.
+                context.set_forkserver_preload(["archiver.pipeline.pool"])
+            log.info("scanning with %d worker processes", workers, extra={"workers": workers})
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(config,),
+            )
+            for future in [self._pool.submit(scan_chunk, []) for _ in range(workers)]:
+                future.result()  # every worker is up
+            global _started_before
+            _started_before = True
+        except BaseException as exc:  # handed to the pass, which stops with it
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def pool(self) -> ProcessPoolExecutor | None:
+        """The pool once it is up (None before); raises what stopped it from starting."""
+        if not self._ready.is_set():
+            return None
+        if self._error is not None:
+            if isinstance(self._error, BrokenProcessPool):
+                raise self._error
+            raise WorkerError(f"scan workers could not start: {self._error}") from self._error
+        return self._pool
+
+    def wait(self) -> None:
+        """Wait until the pool is up (or failed to start)."""
+        self._thread.join()
+
+    def shutdown(self) -> None:
+        """End the workers (waiting for the start, if it is still going on)."""
+        self._thread.join()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _submit(pool: ProcessPoolExecutor, waiting: deque[_Chunk]) -> None:

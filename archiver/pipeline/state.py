@@ -98,6 +98,7 @@ class PipelineState:
     # Output copies that articles in flight to scan workers may take (pipeline/pool.py).
     _claims: dict[str, str] = field(default_factory=dict)
     _claimed_by: dict[str, list[str]] = field(default_factory=dict)
+    _by_workers: int = 0  # articles read and scanned by worker processes in this pass
 
     def _fail(self, ref: ArticleRef, reason: str, report: RunReport, now: str) -> None:
         """Report an article that failed, and record why on the article.
