@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from archiver import Archive
 from archiver.cli import cli
 from archiver.config import Config
+from archiver.files import is_temp_name
 from archiver.pipeline import pool
 from archiver.pipeline.pool import WorkerError
 
@@ -196,20 +197,24 @@ def test_a_killed_worker_stops_the_pass_with_a_clear_error_and_loses_nothing(
     single = single_process(tmp_path, articles)
     folder = tmp_path / "pooled"
     config = project(folder, articles, workers=2)
-    killed: list[int] = []
+    workers: list[multiprocessing.Process] = []
     seen: list[str] = []
 
     def kill_a_worker(location: str) -> None:
         seen.append(location)
         if len(seen) == 200:  # a few batches are stored by then
-            workers = multiprocessing.active_children()
+            workers.extend(multiprocessing.active_children())
             assert workers, "no worker process is running"
             os.kill(workers[0].pid or 0, signal.SIGKILL)
-            killed.append(workers[0].pid or 0)
 
     with pytest.raises(WorkerError, match=r"worker process died.*--workers 1"):
         run(config, progress=kill_a_worker)
-    assert killed
+    # The other worker is ended too, not left behind waiting for work.
+    pids = [w.pid or 0 for w in workers]
+    deadline = time.monotonic() + 20
+    while any(map(_running, pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(pids) == 2 and not any(map(_running, pids))
     # What the pass stored is whole: every copy it recorded is on disk, with its bytes.
     conn = sqlite3.connect(folder / "archive.db")
     try:
@@ -223,6 +228,11 @@ def test_a_killed_worker_stops_the_pass_with_a_clear_error_and_loses_nothing(
     assert 0 < len(recorded) < len(articles)
     for path, digest in recorded:
         assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == digest
+    # A worker killed while writing leaves at most its temp file (the service sweeps
+    # them; ``is_temp_name``), never a partial copy under an article's name.
+    temps = [p for p in (folder / "out").rglob("*") if is_temp_name(p.name)]
+    for temp in temps:
+        temp.unlink()
     # The next pass finishes the work, and the result is that of one process.
     report = run(config)
     assert sorted(e.location for e in report.errors) == [
@@ -263,6 +273,15 @@ def test_the_service_scans_with_workers(tmp_path: Path) -> None:
     assert "scanning with 2 worker processes" in text, text[-2000:]
     assert _finished_scan(folder), text[-2000:]
     assert outputs(folder) == outputs(single)
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (its parent is the forkserver, not us)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
 
 
 def _counts(report: Any) -> dict[str, Any]:

@@ -23,8 +23,10 @@ forking a process that has threads is unsafe.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator
@@ -102,10 +104,19 @@ _ssg_memo: dict[tuple[str, bool, bool, bool], SsgOptions] = {}
 def _init_worker(config: Config) -> None:
     global _config
     _config = config
-    # Ctrl-C, or a service manager's SIGTERM to the whole group, stops the main process,
-    # which finishes or cancels the chunks in flight and then ends the pool itself.
+    # Ctrl-C reaches the whole process group: the main process stops the pass and ends
+    # the pool itself. (SIGTERM stays: it is how the pool ends the workers left when
+    # one died.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once its parent is gone (a kill -9 of the pass: the forkserver
+    then exits too); an idle worker waits on its task queue forever otherwise."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 def scan_chunk(jobs: list[Job]) -> list[Prescan]:
