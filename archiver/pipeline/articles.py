@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from archiver import detect, encoding
 from archiver.clock import utc_now
@@ -24,6 +23,7 @@ from archiver.models import (
 )
 from archiver.pipeline.outputs import OutputsMixin
 from archiver.pipeline.scan import (
+    Prescan,
     resolved_result,
     scan_article,
 )
@@ -35,9 +35,6 @@ from archiver.storage import (
     SeenLocations,
 )
 from archiver.storage.fsnames import is_representable, representable
-
-if TYPE_CHECKING:
-    from archiver.pipeline.pool import Prescan
 
 
 class ArticlesMixin(OutputsMixin):

@@ -44,7 +44,7 @@ from archiver.errors import ArchiverError, ArticleReadError
 from archiver.files import write_if_changed
 from archiver.models import Article, ArticleRef, RunReport, sha256_hex
 from archiver.pipeline.articles import ArticlesMixin, _known
-from archiver.pipeline.scan import ScanResult, scan_article
+from archiver.pipeline.scan import Prescan, scan_article
 from archiver.pipeline.state import LoadedArticle, ScannedArticle, archive_wide, log, ssg_for
 from archiver.rewrite import splice
 from archiver.sources import article_from_bytes
@@ -78,21 +78,6 @@ class Job:
     ref: ArticleRef
     previous_hash: str | None  # bytes already archived: hash only, do not scan
     write_to: str | None  # the copy to write if it has no embeds (None: the main does)
-
-
-@dataclass
-class Prescan:
-    """What a worker found in one article; ``result`` is None when it did not scan it."""
-
-    content_hash: str = ""
-    encoding: str = ""
-    result: ScanResult | None = None
-    written: str | None = None  # the output copy the worker wrote (no embeds)
-    changed: bool = False  # that copy's bytes were new
-    out_hash: str = ""
-    error: str | None = None  # the article failed: why (as the single process says)
-    scanned: bool = False  # the error came after reading (the article counts as scanned)
-    trace: str = ""
 
 
 # -- the worker side ----------------------------------------------------------------------
@@ -365,11 +350,19 @@ class PoolMixin(ArticlesMixin):
         ref = item.article.ref
         prescan = item.prescan
         assert prescan is not None and prescan.written is not None
-        if str(self._output_path(ref)) != prescan.written:  # not with the claims above
+        try:
+            out_path = str(self._output_path(ref))
+        except Exception as exc:  # as _rewrite: this article fails alone
+            if archive_wide(exc):
+                raise
+            self._fail(ref, f"rewrite: {exc}", report, utc_now())
+            return
+        if out_path != prescan.written:  # cannot happen with the claims above
             log.error("%s: its worker wrote %s; rewriting it", ref.location, prescan.written)
             article = self._reread(ref, prescan)
             if article is not None:
-                self._rewrite(ScannedArticle(article, [], article.data), report)
+                scan = encoding.to_scan_bytes(article.data, article.encoding)
+                self._rewrite(ScannedArticle(article, [], scan), report)
             return
         self.store.mark_rewritten(ref.location, prescan.written, prescan.out_hash, utc_now())
         if prescan.changed:

@@ -19,6 +19,7 @@ from archiver.models import (
     RunReport,
 )
 from archiver.pipeline.scan import (
+    Prescan,
     platform_of,
     resolved_span,
 )
@@ -33,7 +34,6 @@ from archiver.storage.fsnames import representable
 
 if TYPE_CHECKING:
     from archiver.fetch import PostFetcher
-    from archiver.pipeline.pool import Prescan
 
 
 # The logger keeps the name it had before the split: log lines show it.
