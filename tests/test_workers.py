@@ -302,3 +302,54 @@ def _finished_scan(folder: Path) -> bool:
     finally:
         conn.close()
     return ("errors",) in rows
+
+
+@pytest.mark.slow
+def test_a_killed_pass_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """kill -9 of ``run``: its workers and their forkserver exit too, within seconds."""
+    filler = "<p>" + "Prose that takes a while to read and scan. " * 2000 + "</p>"
+    articles = {f"articles/{n:04d}.html": page(f"Long {n}", filler).encode() for n in range(600)}
+    folder = tmp_path / "killed"
+    config = project(folder, articles, workers=2)
+    log = folder / "run.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "archiver", "--config", str(config), "-v", "run"],
+            cwd=folder,
+            stdout=out,
+            stderr=out,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not _ours(folder) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = _ours(folder)
+        assert started, log.read_text(encoding="utf-8")[-2000:]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 15
+    while _ours(folder) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _ours(folder), f"left behind: {_ours(folder)} (were {started})"
+
+
+def _ours(folder: Path) -> list[int]:
+    """Live processes started for the pass in ``folder`` (its path is in their command
+    line: the forkserver's and its workers' sys.path)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ours = b"multiprocessing" in cmdline and str(folder).encode() in cmdline
+        if ours and _running(int(entry.name)):
+            pids.append(int(entry.name))
+    return pids

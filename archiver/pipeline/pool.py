@@ -86,22 +86,28 @@ _config: Config | None = None
 _ssg_memo: dict[tuple[str, bool, bool, bool], SsgOptions] = {}
 
 
-def _init_worker(config: Config) -> None:
+def _init_worker(config: Config, main_pid: int) -> None:
     global _config
     _config = config
     # Ctrl-C reaches the whole process group: the main process stops the pass and ends
     # the pool itself. (SIGTERM stays: it is how the pool ends the workers left when
     # one died.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_exit_with_main, args=(main_pid,), daemon=True).start()
 
 
-def _exit_with_parent(parent: int) -> None:
-    """End this worker once its parent is gone (a kill -9 of the pass: the forkserver
-    then exits too); an idle worker waits on its task queue forever otherwise."""
-    while os.getppid() == parent:
+def _exit_with_main(main_pid: int) -> None:
+    """End this worker once the pass's process is gone (kill -9). An idle worker would
+    wait on its task queue forever, and keep the forkserver alive with it: each worker
+    holds the server's keep-alive pipe, so the server outlives the pass too."""
+    while True:
         time.sleep(1)
-    os._exit(1)
+        try:
+            os.kill(main_pid, 0)  # signal 0: only asks whether it exists
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid now belongs to another user's process
+            os._exit(1)
 
 
 def scan_chunk(jobs: list[Job]) -> list[Prescan]:
@@ -407,7 +413,7 @@ class _Starter:
                 max_workers=workers,
                 mp_context=context,
                 initializer=_init_worker,
-                initargs=(config,),
+                initargs=(config, os.getpid()),
             )
             for future in [self._pool.submit(scan_chunk, []) for _ in range(workers)]:
                 future.result()  # every worker is up
