@@ -226,6 +226,9 @@ class ScanConfig(_Strict):
     # alone ("DetectionTimeout") and the pass goes on.  Detection is linear in the page
     # size (~30 MB/s), so only a pathological page comes near it.
     article_time_budget_seconds: float = Field(10, gt=0)
+    # Worker processes that read and scan articles of directory sources (1: none, all in
+    # this process). They pay off on a first backfill with cores to spare; see README.
+    workers: int = Field(1, ge=1, le=64)
     # Static-site generator names that embed a post, besides the built-in ones (Hugo
     # shortcodes tweet/x/twitter; Liquid tags twitter/twitternocache/tweet/embed).
     tweet_shortcodes: list[str] = Field(default_factory=list)

@@ -7,6 +7,8 @@
     python bench/bench_scan.py --markup-both      # first run with and without lxml markup
     python bench/bench_scan.py --no-embed         # + the cost of an article without embeds
     python bench/bench_scan.py --articles 500 --density 0.1 --profile   # where the time goes
+    python bench/bench_scan.py --articles 500 --workers 1 --workers 2 --workers 3
+                                                  # full runs with scan worker processes
 
 Each corpus is measured against the read+decode floor taken in the same run on the
 same files, so the ratios hold even on a noisy machine. ``--density`` is the share of
@@ -135,18 +137,21 @@ def bs4_sample(files: list[Path]) -> None:
         soup.select("blockquote.twitter-tweet")
 
 
-def write_config(folder: Path, articles: Path) -> Path:
+def write_config(folder: Path, articles: Path, workers: int | None = None) -> Path:
     config = folder / "config.yaml"
     config.write_text(
         "database: archive.db\n"
         f"sources:\n  - kind: directory\n    path: {articles}\n"
-        "output:\n  dir: out\nx:\n  fetch: false\n",
+        "output:\n  dir: out\nx:\n  fetch: false\n"
+        + (f"scan:\n  workers: {workers}\n" if workers is not None else ""),
         encoding="utf-8",
     )
     return config
 
 
-def full_run(articles: Path, tag: str) -> tuple[float, float, dict[str, object]]:
+def full_run(
+    articles: Path, tag: str, workers: int | None = None
+) -> tuple[float, float, dict[str, object]]:
     """A fresh archive: first run, then a second run over the unchanged corpus.
 
     A third run after ``touch`` of every article (same bytes, new mtime) is timed too,
@@ -157,7 +162,7 @@ def full_run(articles: Path, tag: str) -> tuple[float, float, dict[str, object]]
     folder = WORK / f"run-{tag}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    config = write_config(folder, articles)
+    config = write_config(folder, articles, workers)
     with Archive.from_config(config) as archive:
         started = time.perf_counter()
         report = archive.run()
@@ -429,11 +434,39 @@ def measure_corpus(args: argparse.Namespace, density: float | None) -> bool:
     sample = files[:50]
     bs4_time = best_of(1, lambda: bs4_sample(sample)) * len(files) / len(sample)
     tag = f"{args.articles}{density_tag(density)}"
+    counts = args.workers or [None]
     since = _now_iso()
-    first, second, report = full_run(folder, tag)
+    first, second, report = full_run(folder, tag, counts[0])
     outputs = check_outputs(
         WORK / f"run-{tag}", since, WORK / f"reference-{tag}", args.save_reference
     )
+    # More worker counts, measured in the same run against the same floor; with several
+    # counts, each is run --repeats times, alternating, and the best of each is kept (a
+    # shared machine's noise hits every count alike).
+    more: list[tuple[int, float, float, float, str]] = []
+    for count in counts[1:]:
+        since_w = _now_iso()
+        first_w, second_w, report_w = full_run(folder, f"{tag}-w{count}", count)
+        outputs_w = check_outputs(
+            WORK / f"run-{tag}-w{count}", since_w, WORK / f"reference-{tag}", False
+        )
+        touched_w = float(str(report_w["_touched_s"]))
+        more.append((count, first_w, second_w, touched_w, outputs_w))
+    touched = float(str(report["_touched_s"]))
+    for _ in range(args.repeats - 1 if more else 0):
+        again = full_run(folder, f"{tag}-again", counts[0])
+        first, second = min(first, again[0]), min(second, again[1])
+        touched = min(touched, float(str(again[2]["_touched_s"])))
+        for i, (count, first_w, second_w, touched_w, outputs_w) in enumerate(more):
+            w = full_run(folder, f"{tag}-again", count)
+            more[i] = (
+                count,
+                min(first_w, w[0]),
+                min(second_w, w[1]),
+                min(touched_w, float(str(w[2]["_touched_s"]))),
+                outputs_w,
+            )
+    report["_touched_s"] = touched
     bs4_first: float | None = None
     if args.markup_both:
         # The first run with the markup fast path off, alternating with more runs with
@@ -470,9 +503,14 @@ def measure_corpus(args: argparse.Namespace, density: float | None) -> bool:
     print(line("read + decode (floor)", floor))
     print(line("copy via the atomic writer (floor 2)", copy))
     print(line("detection (prefilter + lexer)", detection))
-    print(line("full run (first, fresh archive)", first))
+    workers = f", {counts[0]} worker{'s' if counts[0] != 1 else ''}" if counts[0] else ""
+    print(line(f"full run (first, fresh archive{workers})", first))
     print(line("second run (unchanged corpus)", second))
     print(line("third run (after touch of every file)", float(str(report["_touched_s"]))))
+    for count, first_w, second_w, touched_w, _ in more:
+        print(line(f"full run (first, {count} workers)", first_w))
+        print(line(f"second run ({count} workers)", second_w))
+        print(line(f"third run, touched ({count} workers)", touched_w))
     if bs4_first is not None:
         print(line("full run, markup by bs4 only", bs4_first))
         print(
@@ -493,6 +531,9 @@ def measure_corpus(args: argparse.Namespace, density: float | None) -> bool:
     )
     print(f"  outputs: {outputs}")
     ok = not outputs.startswith("DIFFERENT")
+    for count, _, _, _, outputs_w in more:
+        print(f"  outputs with {count} workers: {outputs_w}")
+        ok = ok and not outputs_w.startswith("DIFFERENT")
     if args.markup_both:
         print(f"  outputs with bs4 markup only: {bs4_outputs}")
         ok = ok and not bs4_outputs.startswith("DIFFERENT")
@@ -530,6 +571,13 @@ def main() -> None:
         "--no-embed",
         action="store_true",
         help="also measure an article without embeds (a corpus of density 0, warm process)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        action="append",
+        help="scan.workers for the full runs (repeatable: each count is measured in turn; "
+        "default: the config's default)",
     )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--render-only", action="store_true", help="only the per-embed render cost")
@@ -577,6 +625,7 @@ def main() -> None:
         rerun += " --no-embed"
     if args.repeats != 3:
         rerun += f" --repeats {args.repeats}"
+    rerun += "".join(f" --workers {n}" for n in args.workers or [])
     print(f"rerun: {rerun}")
     if failed:
         sys.exit(1)

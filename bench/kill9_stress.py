@@ -144,14 +144,16 @@ def write_corpus(root: Path, articles: int, version: int) -> None:
         path.write_text(article_html(i, version, rng), encoding="utf-8")
 
 
-def write_config(root: Path, fake: FakeX | None = None) -> Path:
+def write_config(root: Path, fake: FakeX | None = None, workers: int = 1) -> Path:
     """The config of a run: offline, or fetching from ``fake`` with generous timeouts
-    (a loaded machine must not turn into fetch failures that the reference lacks)."""
+    (a loaded machine must not turn into fetch failures that the reference lacks);
+    ``workers``: scan.workers (the victim's only: the reference is one process)."""
     config: dict[str, Any] = {
         "database": "archive.db",
         "sources": [{"kind": "directory", "path": "articles"}],
         "output": {"dir": "out"},
         "x": {"fetch": False},
+        "scan": {"workers": workers},
     }
     if fake is not None:
         config.update(
@@ -452,6 +454,7 @@ def stress(
     deadline: float | None = None,
     window_factor: float = 1.2,
     log: Callable[[str], None] = print,
+    workers: int = 1,
 ) -> Result:
     """Run the kill loop in ``workdir``; stop after ``kills`` kills (or at ``deadline``).
 
@@ -465,12 +468,14 @@ def stress(
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     started = time.monotonic()
     if mode == "offline":
-        result = _stress(workdir, None, kills, articles, seed, 0.0, deadline, window_factor, log)
+        result = _stress(
+            workdir, None, kills, articles, seed, 0.0, deadline, window_factor, log, workers
+        )
     else:
         with FakeX(latency=latency) as fake:
             populate_fake(fake, POOL + NEW_POSTS, drip)
             result = _stress(
-                workdir, fake, kills, articles, seed, drip, deadline, window_factor, log
+                workdir, fake, kills, articles, seed, drip, deadline, window_factor, log, workers
             )
     result.mode = mode
     result.seconds = time.monotonic() - started
@@ -504,6 +509,7 @@ def _stress(
     deadline: float | None,
     window_factor: float,
     log: Callable[[str], None],
+    workers: int = 1,
 ) -> Result:
     rng = random.Random(seed)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -526,7 +532,7 @@ def _stress(
     # absolute output paths) and saved aside.
     victim = workdir / "victim"
     victim.mkdir()
-    config = write_config(victim, fake)
+    config = write_config(victim, fake, workers)
     write_corpus(victim, articles, 1)
     run_to_end(config)
     pristine = workdir / "pristine"
@@ -617,6 +623,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.03, help="network mode: s per request")
     parser.add_argument("--drip", type=float, default=0.02, help="network mode: s per 4 KB")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="scan.workers of the killed runs (reference: 1)"
+    )
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     modes = list(MODES) if args.mode == "both" else [args.mode]
@@ -637,6 +646,7 @@ def main(argv: list[str] | None = None) -> int:
                     latency=args.latency,
                     drip=args.drip,
                     window_factor=args.window,
+                    workers=args.workers,
                 )
             )
     finally:
@@ -651,7 +661,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"rerun: python bench/kill9_stress.py --kills {args.kills} --mode {args.mode} "
         f"--articles {args.articles} --window {args.window} --latency {args.latency} "
-        f"--drip {args.drip} --seed {seed}" + (f"  (work dir kept: {workdir})" if args.keep else "")
+        f"--drip {args.drip} --seed {seed}"
+        + (f" --workers {args.workers}" if args.workers != 1 else "")
+        + (f"  (work dir kept: {workdir})" if args.keep else "")
     )
     return 1 if failures else 0
 

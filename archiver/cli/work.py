@@ -21,10 +21,18 @@ from archiver.cli.output import (
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=None,
+    help="Processes that read and scan articles of directory sources (default: scan.workers).",
+)
 @pass_context
-def run(ctx: Context, as_json: bool) -> None:
+def run(ctx: Context, as_json: bool, workers: int | None) -> None:
     """One pass: scan sources, snapshot posts, store them, rewrite articles."""
     with ctx.archive(writes=True) as archive:
+        if workers is not None:
+            archive.config.scan.workers = workers
         advance, done = _progress_callback(not as_json)
         try:
             report = archive.run(progress=advance)

@@ -26,8 +26,8 @@ from typing import TypeVar
 
 from archiver.errors import OutputPathError
 from archiver.models import ArticleRef, RunReport
-from archiver.pipeline.articles import ArticlesMixin
 from archiver.pipeline.checks import ChecksMixin
+from archiver.pipeline.pool import PoolMixin
 from archiver.pipeline.scan import ScanResult, scan_article
 from archiver.pipeline.state import LoadedArticle, ScannedArticle, archive_wide
 
@@ -47,7 +47,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class Pipeline(ArticlesMixin, ChecksMixin):
+class Pipeline(PoolMixin, ChecksMixin):
     """Runs passes over a config's sources against one archive."""
 
     def run(self, refs: Iterable[ArticleRef] | None = None) -> RunReport:
@@ -59,7 +59,11 @@ class Pipeline(ArticlesMixin, ChecksMixin):
         started = time.monotonic()
         report = RunReport()
         articles = self._iter_sources(report) if refs is None else iter(refs)
-        stream = self._load_stream(articles, report)
+        workers = self.config.scan.workers
+        if workers > 1:  # reading and scanning in worker processes (pool.py)
+            stream = self._pooled_stream(articles, report, workers)
+        else:
+            stream = self._load_stream(articles, report)
         for loaded in _batches(stream, BATCH_SIZE):
             self._finish_batch(self._store_batch(loaded, report), report)
             if self.stop.is_set():
@@ -109,7 +113,7 @@ class Pipeline(ArticlesMixin, ChecksMixin):
             return
         with self.store.batch():  # one commit for the batch's rewrites
             for item in scanned:
-                self._rewrite(item, report)
+                self._finish_item(item, report)
             self._flush_local_paths()
 
 

@@ -24,6 +24,7 @@ from archiver.models import (
 )
 from archiver.pipeline.outputs import OutputsMixin
 from archiver.pipeline.scan import (
+    Prescan,
     resolved_result,
     scan_article,
 )
@@ -155,7 +156,9 @@ class ArticlesMixin(OutputsMixin):
                             loaded.ref, loaded.previous, loaded.now, loaded.out_path
                         )
                         continue
-                    item = self._scan(loaded.article, loaded.now, report, loaded.previous)
+                    item = self._scan(
+                        loaded.article, loaded.now, report, loaded.previous, loaded.prescan
+                    )
                 except Exception as exc:  # one bad article is reported, the run goes on
                     if archive_wide(exc):
                         raise
@@ -172,15 +175,23 @@ class ArticlesMixin(OutputsMixin):
         now: str,
         report: RunReport,
         previous: ArticleState | None = None,
+        prescan: Prescan | None = None,
     ) -> ScannedArticle | None:
-        """Scan one article and store what it embeds (a savepoint of the batch).
+        """Scan one article (unless a worker did: ``prescan``) and store what it embeds
+        (a savepoint of the batch).
 
         ``previous``: the article as stored before this pass read it (None: new)."""
         ref = article.ref
+        if prescan is not None and prescan.error is not None:  # its worker's scan failed
+            log.error("failed to scan %s\n%s", ref.location, prescan.trace.rstrip())
+            self._fail(ref, prescan.error, report, now)
+            return None
         try:
-            result = scan_article(
-                article, self.config.scan.article_time_budget_seconds, self._ssg(article.ref)
-            )
+            result = prescan.result if prescan is not None else None
+            if result is None:
+                result = scan_article(
+                    article, self.config.scan.article_time_budget_seconds, self._ssg(article.ref)
+                )
             aliases = self._aliases_for(result.spans)
             if aliases:  # filed under the post's own key from the start
                 result = resolved_result(result, aliases)
@@ -206,7 +217,9 @@ class ArticlesMixin(OutputsMixin):
         # Richer markup of a post (see archiver.decide.markup_rank): every article showing
         # it, and every post quoting it, is rendered again in this pass.
         self._content_changed(outcome.updated)
-        return ScannedArticle(article=article, spans=result.spans, scan_bytes=result.scan_bytes)
+        return ScannedArticle(
+            article=article, spans=result.spans, scan_bytes=result.scan_bytes, prescan=prescan
+        )
 
     def _read(self, ref: ArticleRef) -> Article | None:
         if ref.path is None:

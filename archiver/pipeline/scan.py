@@ -30,6 +30,21 @@ class ScanResult:
     reported: list[EmbedSpan] = field(default_factory=list)
 
 
+@dataclass
+class Prescan:
+    """What a worker found in one article; ``result`` is None when it did not scan it."""
+
+    content_hash: str = ""
+    encoding: str = ""
+    result: ScanResult | None = None
+    written: str | None = None  # the output copy the worker wrote (no embeds)
+    changed: bool = False  # that copy's bytes were new
+    out_hash: str = ""
+    error: str | None = None  # the article failed: why (as the single process says)
+    scanned: bool = False  # the error came after reading (the article counts as scanned)
+    trace: str = ""
+
+
 def scan_article(
     article: Article, budget: float | None = None, ssg: SsgOptions | None = None
 ) -> ScanResult:

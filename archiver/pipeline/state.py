@@ -19,6 +19,7 @@ from archiver.models import (
     RunReport,
 )
 from archiver.pipeline.scan import (
+    Prescan,
     platform_of,
     resolved_span,
 )
@@ -47,6 +48,8 @@ class ScannedArticle:
     article: Article
     spans: list[EmbedSpan]
     scan_bytes: bytes  # ASCII-compatible bytes the spans index into
+    # Scanned by a worker process (pipeline/pool.py), which may have written its copy.
+    prescan: Prescan | None = None
 
 
 @dataclass
@@ -59,6 +62,7 @@ class LoadedArticle:
     now: str
     # The same bytes: their copy in the output folder, found while reading (or None).
     out_path: Path | None = None
+    prescan: Prescan | None = None  # a worker's scan of these bytes (pipeline/pool.py)
 
 
 @dataclass
@@ -103,6 +107,10 @@ class PipelineState:
     _ssg_options: dict[tuple[str, bool, bool, bool], SsgOptions] = field(default_factory=dict)
     # The same, by (source, remote, SSG suffix or False): a handful per pass.
     _ssg_kinds: dict[tuple[str, bool, str | bool], SsgOptions] = field(default_factory=dict)
+    # Output copies that articles in flight to scan workers may take (pipeline/pool.py).
+    _claims: dict[str, str] = field(default_factory=dict)
+    _claimed_by: dict[str, list[str]] = field(default_factory=dict)
+    _by_workers: int = 0  # articles read and scanned by worker processes in this pass
 
     def _fail(self, ref: ArticleRef, reason: str, report: RunReport, now: str) -> None:
         """Report an article that failed, and record why on the article.
@@ -145,35 +153,7 @@ class PipelineState:
 
     def _ssg(self, ref: ArticleRef) -> SsgOptions:
         """Which static-site generator forms count in this article (see detect_ssg)."""
-        # options_for looks at the location only for where it lives (local or a URL) and
-        # which of SSG_SUFFIXES it ends with (each one dot, so the tail from the last dot
-        # says it): the options of an article of the same source and kind are reused,
-        # instead of building two options objects per article.
-        lower = ref.location.lower()
-        tail = lower[lower.rfind(".") :] if "." in lower else ""
-        remote = lower.startswith(("http://", "https://"))
-        kind = (ref.source, remote, tail in SSG_SUFFIXES and tail)
-        known = self._ssg_kinds.get(kind)
-        if known is not None:
-            return known
-        scan = self.config.scan
-        bare = False
-        for index, source in enumerate(self.config.sources):
-            if source.kind == "directory" and source_name(source, index) == ref.source:
-                bare = source.bare_urls
-        base = SsgOptions(
-            bare_urls=bare,
-            shortcodes=tuple(scan.tweet_shortcodes),
-            liquid_tags=tuple(scan.tweet_liquid_tags),
-            components=tuple(scan.tweet_components),
-        )
-        options = options_for(ref.location, base)
-        # One options object per kind of article of a source (a handful), so the regexes
-        # it compiles for its names (options_re) are built once per pass, not per article.
-        key = (ref.source, options.templates, options.bare_urls, options.indented_code)
-        options = self._ssg_options.setdefault(key, options)
-        self._ssg_kinds[kind] = options
-        return options
+        return ssg_for(self.config, ref, self._ssg_options, self._ssg_kinds)
 
     def _aliases_for(self, spans: Iterable[EmbedSpan]) -> dict[str, str]:
         """The post keys of spans that name a post by an id its platform does not take
@@ -195,3 +175,47 @@ def archive_wide(exc: BaseException) -> bool:
     locked past the busy timeout, full, read-only, corrupt or unreadable. Failing every
     article one by one would hide it; the pass stops and says so."""
     return isinstance(exc, OperationalError) or type(exc) is DatabaseError
+
+
+def ssg_for(
+    config: Config,
+    ref: ArticleRef,
+    memo: dict[tuple[str, bool, bool, bool], SsgOptions],
+    kinds: dict[tuple[str, bool, str | bool], SsgOptions] | None = None,
+) -> SsgOptions:
+    """Which static-site generator forms count in this article (see detect_ssg).
+
+    A function of the config alone, so a scan worker (pipeline/pool.py) chooses as the
+    pass does; ``memo`` keeps one options object per kind of article of a source, and
+    ``kinds`` (optional) the answer by source and kind of location.
+    """
+    # options_for looks at the location only for where it lives (local or a URL) and
+    # which of SSG_SUFFIXES it ends with (each one dot, so the tail from the last dot
+    # says it): the options of an article of the same source and kind are reused,
+    # instead of building two options objects per article.
+    lower = ref.location.lower()
+    tail = lower[lower.rfind(".") :] if "." in lower else ""
+    remote = lower.startswith(("http://", "https://"))
+    kind = (ref.source, remote, tail in SSG_SUFFIXES and tail)
+    known = kinds.get(kind) if kinds is not None else None
+    if known is not None:
+        return known
+    scan = config.scan
+    bare = False
+    for index, source in enumerate(config.sources):
+        if source.kind == "directory" and source_name(source, index) == ref.source:
+            bare = source.bare_urls
+    base = SsgOptions(
+        bare_urls=bare,
+        shortcodes=tuple(scan.tweet_shortcodes),
+        liquid_tags=tuple(scan.tweet_liquid_tags),
+        components=tuple(scan.tweet_components),
+    )
+    options = options_for(ref.location, base)
+    # One options object per kind of article of a source (a handful), so the regexes
+    # it compiles for its names (options_re) are built once per pass, not per article.
+    key = (ref.source, options.templates, options.bare_urls, options.indented_code)
+    options = memo.setdefault(key, options)
+    if kinds is not None:
+        kinds[kind] = options
+    return options

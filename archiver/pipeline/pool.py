@@ -1,0 +1,450 @@
+"""Scan workers (``scan.workers``, ``run --workers N``): the first backfill on more cores.
+
+A worker takes a chunk of article refs and, for each, reads the file itself, hashes,
+decodes and scans it (``scan_article``), and sends back only the hash, the encoding and
+the scan's spans, records and snapshots. It writes the copy of an article without embeds
+itself (atomically), so page bytes never cross the process boundary; an article with
+embeds is read again by the main process (page cache) and its hash compared. The main
+process keeps the rest, in the single-process order: the database, post pages, rewrites.
+A copy written before its ``record_scan`` is harmless after a crash: the next run finds
+no record of it and does the article again.
+
+Only directory articles go to workers, and only once a pass has ``_START_AFTER`` to read.
+They are started with "forkserver" ("spawn" where there is none): the service runs passes
+from an APScheduler thread, and forking a process that has threads is unsafe. The first
+pool of a process starts in a thread (booting the server took 0.5-0.8 s here) while the
+pass goes on in-process; later pools start in ~30 ms. A worker that dies stops the pass
+with ``WorkerError``; workers exit by themselves when the pass's process is gone. On 2
+busy cores the pool did not pay (README "Scale"), so ``scan.workers`` defaults to 1.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from archiver import encoding
+from archiver.clock import utc_now
+from archiver.config import Config
+from archiver.decide import clash_free_path, unchanged_content
+from archiver.detect_ssg import SsgOptions
+from archiver.errors import ArchiverError, ArticleReadError
+from archiver.files import write_if_changed
+from archiver.models import Article, ArticleRef, RunReport, sha256_hex
+from archiver.pipeline.articles import ArticlesMixin, _known
+from archiver.pipeline.scan import Prescan, scan_article
+from archiver.pipeline.state import LoadedArticle, ScannedArticle, archive_wide, log, ssg_for
+from archiver.rewrite import splice
+from archiver.sources import article_from_bytes
+from archiver.storage import ArticleState
+
+# Articles per task: enough to amortise a round trip, few enough to keep all busy.
+CHUNK = 16
+# Chunks in flight per worker: the workers stay ahead of the main process, and memory
+# stays flat (results are small, and at most this many chunks wait).
+_AHEAD = 3
+# Articles to read before the pool starts: a small pass is cheaper in one process.
+_START_AFTER = 4 * CHUNK
+# A pool started before in this process: the forkserver is up, a new pool is quick.
+_started_before = False
+
+
+class WorkerError(ArchiverError):
+    """A scan worker process died (killed, or out of memory); the pass stopped."""
+
+
+_DIED = (
+    "a scan worker process died (killed, or out of memory), so this pass stopped; "
+    "what it stored is kept. Run again to finish, or with --workers 1"
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One article for a worker."""
+
+    ref: ArticleRef
+    previous_hash: str | None  # bytes already archived: hash only, do not scan
+    write_to: str | None  # the copy to write if it has no embeds (None: the main does)
+
+
+# -- the worker side ----------------------------------------------------------------------
+
+_config: Config | None = None
+_ssg_memo: dict[tuple[str, bool, bool, bool], SsgOptions] = {}
+
+
+def _init_worker(config: Config, main_pid: int) -> None:
+    global _config
+    _config = config
+    # Ctrl-C reaches the whole process group: the main process stops the pass and ends
+    # the pool itself. (SIGTERM stays: it is how the pool ends the workers left when
+    # one died.)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_main, args=(main_pid,), daemon=True).start()
+
+
+def _exit_with_main(main_pid: int) -> None:
+    """End this worker once the pass's process is gone (kill -9). An idle worker would
+    wait on its task queue forever, and keep the forkserver alive with it: each worker
+    holds the server's keep-alive pipe, so the server outlives the pass too."""
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(main_pid, 0)  # signal 0: only asks whether it exists
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid now belongs to another user's process
+            os._exit(1)
+
+
+def scan_chunk(jobs: list[Job]) -> list[Prescan]:
+    """Read, hash and scan each job's article (in a worker); write copies without embeds."""
+    return [_scan_one(job) for job in jobs]
+
+
+def _scan_one(job: Job) -> Prescan:
+    assert _config is not None and job.ref.path is not None
+    try:
+        data = Path(job.ref.path).read_bytes()
+    except OSError as exc:
+        return Prescan(error=f"cannot read: {exc.strerror or exc}")
+    try:
+        article = article_from_bytes(job.ref, data)
+    except ArticleReadError as exc:
+        return Prescan(error=str(exc))
+    except Exception as exc:  # one bad article is reported, the run goes on
+        return Prescan(error=f"{type(exc).__name__}: {exc}", trace=traceback.format_exc())
+    found = Prescan(content_hash=article.content_hash, encoding=article.encoding)
+    if found.content_hash == job.previous_hash:
+        return found  # the main process decides whether anything is left to do
+    try:
+        budget = _config.scan.article_time_budget_seconds
+        result = scan_article(article, budget, ssg_for(_config, job.ref, _ssg_memo))
+    except Exception as exc:  # one bad article is reported, the run goes on
+        found.error, found.scanned = f"{type(exc).__name__}: {exc}", True
+        found.trace = traceback.format_exc()
+        return found
+    if not result.spans and job.write_to is not None:
+        _write_copy(found, article, result.scan_bytes, Path(job.write_to))
+    # The page's bytes stay here: the main process reads them again if it needs them.
+    found.result = replace(result, scan_bytes=b"")
+    return found
+
+
+def _write_copy(found: Prescan, article: Article, scan_bytes: bytes, path: Path) -> None:
+    """The copy of an article without embeds, as ``OutputsMixin._rewrite`` makes it."""
+    assert _config is not None
+    data = encoding.from_scan_bytes(splice(scan_bytes, []), article.encoding)
+    try:
+        found.changed = write_if_changed(path, data, fsync=_config.output.fsync)
+    except OSError:
+        return  # the main process writes it, and reports the error in its own words
+    found.written = str(path)
+    found.out_hash = found.content_hash if data == article.data else sha256_hex(data)
+
+
+# -- the main side ------------------------------------------------------------------------
+
+# One article of a chunk: its ref, the stored state, the pass's clock, its job (None:
+# read in-process, e.g. a remote article).
+_Item = tuple[ArticleRef, ArticleState | None, str, Job | None]
+
+
+@dataclass
+class _Chunk:
+    items: list[_Item]
+    future: Future[list[Prescan]] | None = None
+
+
+class PoolMixin(ArticlesMixin):
+    """The pass's article stream, read and scanned by worker processes."""
+
+    def _pooled_stream(
+        self, refs: Iterable[ArticleRef], report: RunReport, workers: int
+    ) -> Iterator[LoadedArticle]:
+        """``_load_stream`` with the reading and scanning done by ``workers`` processes,
+        in the same order; at most a few chunks are in flight."""
+        starter: _Starter | None = None
+        waiting: deque[_Chunk] = deque()
+        chunk: list[_Item] = []
+        jobs = 0
+        try:
+            for ref in refs:
+                if self.stop.is_set():
+                    break
+                item = self._item_for(ref, report)
+                if item is None:
+                    continue
+                chunk.append(item)
+                jobs += item[3] is not None
+                if len(chunk) < CHUNK:
+                    continue
+                waiting.append(_Chunk(chunk))
+                chunk = []
+                if starter is None and jobs >= _START_AFTER:
+                    starter = _Starter(self.config, workers)
+                    if _started_before:  # the server is up: a pool starts in ~30 ms
+                        starter.wait()
+                # Until the pool is up (the first start of a process takes half a second
+                # or more), chunks are done here, in order: the start costs no waiting.
+                pool = starter.pool() if starter is not None else None
+                if pool is not None:
+                    _submit(pool, waiting)
+                while len(waiting) > (workers * _AHEAD if pool is not None else 0):
+                    yield from self._collect(waiting.popleft(), report)
+            if chunk:
+                waiting.append(_Chunk(chunk))
+            pool = starter.pool() if starter is not None else None
+            if pool is not None:
+                _submit(pool, waiting)
+            while waiting and not self.stop.is_set():
+                yield from self._collect(waiting.popleft(), report)
+            if starter is not None:
+                log.info("worker processes read and scanned %d articles", self._by_workers)
+        except BrokenProcessPool as exc:
+            raise WorkerError(_DIED) from exc
+        finally:
+            if starter is not None:
+                starter.shutdown()
+            if isinstance(refs, Generator):  # the source walk's cleanup, while the
+                refs.close()  # database is open (not whenever it is collected)
+
+    def _item_for(self, ref: ArticleRef, report: RunReport) -> _Item | None:
+        """The stored state of one article, and its job, unless it can be skipped unread."""
+        try:
+            previous = self.store.get_article(ref.location)
+            if previous and self._unchanged_on_disk(ref, previous):
+                report.articles_skipped += 1
+                return None
+            job = None
+            if ref.path is not None:
+                hash_ = previous.content_hash if previous and not previous.error else None
+                job = Job(ref, hash_, self._claim_output(ref))
+        except Exception as exc:  # one bad article is reported, the run goes on
+            if archive_wide(exc):
+                raise
+            log.exception("failed to scan %s", ref.location)
+            self._fail(ref, f"{type(exc).__name__}: {exc}", report, utc_now())
+            return None
+        return ref, previous, utc_now(), job
+
+    def _claim_output(self, ref: ArticleRef) -> str | None:
+        """The output copy a worker may write for this article, if it has no embeds.
+
+        None when the copy is the source (in place) or when another article in flight
+        may take the same file: the main process then writes it, in pass order, so the
+        clash rule (``clash_free_path``) decides as in a single process.
+        """
+        if self.config.output.in_place:
+            return None
+        try:
+            path = str(self._output_path(ref))
+            plain = self._joined_output(ref.output_relpath or ref.location)
+        except (OSError, ValueError):
+            return None  # the rewrite reports it
+        names = {path, str(plain), str(clash_free_path(plain, ref.location, True))}
+        free = all(self._claims.get(name, ref.location) == ref.location for name in names)
+        for name in names:
+            self._claims.setdefault(name, ref.location)
+        self._claimed_by[ref.location] = list(names)
+        return path if free else None
+
+    def _release(self, location: str) -> None:
+        for name in self._claimed_by.pop(location, ()):
+            if self._claims.get(name) == location:
+                del self._claims[name]
+
+    def _collect(self, chunk: _Chunk, report: RunReport) -> Iterator[LoadedArticle]:
+        """The loaded articles of one chunk, in order (its future is waited for)."""
+        found: Iterator[Prescan] = iter(())
+        if chunk.future is not None:
+            found = iter(chunk.future.result())  # BrokenProcessPool: see _pooled_stream
+        for ref, previous, now, job in chunk.items:
+            prescan = next(found) if job is not None and chunk.future is not None else None
+            self._by_workers += prescan is not None
+            try:
+                loaded = self._loaded(ref, previous, now, prescan, report)
+            except Exception as exc:  # one bad article is reported, the run goes on
+                if archive_wide(exc):
+                    raise
+                log.exception("failed to scan %s", ref.location)
+                self._fail(ref, f"{type(exc).__name__}: {exc}", report, utc_now())
+                loaded = None
+            if loaded is None or loaded.article is None:
+                self._release(ref.location)  # not rewritten: its claim ends here
+            else:
+                yield loaded
+
+    def _finish_item(self, item: ScannedArticle, report: RunReport) -> None:
+        """Rewrite one scanned article (or record the copy its worker wrote)."""
+        if item.prescan is not None and item.prescan.written is not None:
+            self._confirm_written(item, report)
+        else:
+            self._rewrite(item, report)
+        self._release(item.article.ref.location)
+
+    def _loaded(
+        self,
+        ref: ArticleRef,
+        previous: ArticleState | None,
+        now: str,
+        prescan: Prescan | None,
+        report: RunReport,
+    ) -> LoadedArticle | None:
+        """One article as ``_load`` would load it, from what its worker found."""
+        if prescan is None:  # read in-process
+            return self._load(ref, previous, report)
+        if prescan.error is not None and not prescan.scanned:  # not read: fails here
+            if prescan.trace:
+                log.error("failed to read %s\n%s", ref.location, prescan.trace.rstrip())
+            self._fail(ref, prescan.error, report, now)
+            return None
+        if prescan.error is not None:  # read, then its scan failed: in its batch (_scan)
+            hashed = _HashedArticle(ref, b"", prescan.encoding, known_hash=prescan.content_hash)
+            self._counted(ref, report)
+            return LoadedArticle(ref, previous, hashed, now, prescan=prescan)
+        if prescan.result is None:  # the bytes of the last scan
+            if previous is not None and unchanged_content(
+                _known(previous), prescan.content_hash, lambda: self._output_exists(ref, previous)
+            ):
+                self._counted(ref, report)
+                return LoadedArticle(ref, previous, None, now)
+            return self._load(ref, previous, report)
+        if prescan.written is not None:
+            hashed = _HashedArticle(ref, b"", prescan.encoding, known_hash=prescan.content_hash)
+            self._counted(ref, report)
+            return LoadedArticle(ref, previous, hashed, now, prescan=prescan)
+        article = self._reread(ref, prescan)
+        if article is None:  # changed since the worker read it: scan what is there now
+            return self._load(ref, previous, report)
+        self._counted(ref, report)
+        scan = replace(
+            prescan.result, scan_bytes=encoding.to_scan_bytes(article.data, article.encoding)
+        )
+        return LoadedArticle(ref, previous, article, now, prescan=replace(prescan, result=scan))
+
+    def _counted(self, ref: ArticleRef, report: RunReport) -> None:
+        report.articles_scanned += 1
+        if self.progress:
+            self.progress(ref.location)
+
+    def _reread(self, ref: ArticleRef, prescan: Prescan) -> Article | None:
+        """The article's bytes again, if they are still those its worker scanned."""
+        assert ref.path is not None
+        try:
+            data = Path(ref.path).read_bytes()
+        except OSError:
+            return None  # ``_load`` reports it
+        article = Article(ref, data, prescan.encoding)
+        return article if article.content_hash == prescan.content_hash else None
+
+    def _confirm_written(self, item: ScannedArticle, report: RunReport) -> None:
+        """Record the copy a worker wrote, as ``_write_article`` records its own."""
+        ref = item.article.ref
+        prescan = item.prescan
+        assert prescan is not None and prescan.written is not None
+        try:
+            out_path = str(self._output_path(ref))
+        except Exception as exc:  # as _rewrite: this article fails alone
+            if archive_wide(exc):
+                raise
+            self._fail(ref, f"rewrite: {exc}", report, utc_now())
+            return
+        if out_path != prescan.written:  # cannot happen with the claims above
+            log.error("%s: its worker wrote %s; rewriting it", ref.location, prescan.written)
+            article = self._reread(ref, prescan)
+            if article is not None:
+                scan = encoding.to_scan_bytes(article.data, article.encoding)
+                self._rewrite(ScannedArticle(article, [], scan), report)
+            return
+        self.store.mark_rewritten(ref.location, prescan.written, prescan.out_hash, utc_now())
+        if prescan.changed:
+            report.articles_rewritten += 1
+        else:
+            report.articles_unchanged += 1
+
+
+@dataclass
+class _HashedArticle(Article):
+    """An article whose bytes stayed in its worker: its hash is known, not its data."""
+
+    known_hash: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        return self.known_hash
+
+
+class _Starter:
+    """Starts the pool in a thread, so the pass goes on in-process meanwhile."""
+
+    def __init__(self, config: Config, workers: int) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._start, args=(config, workers), name="scan-pool-start", daemon=True
+        )
+        self._thread.start()
+
+    def _start(self, config: Config, workers: int) -> None:
+        try:
+            methods = multiprocessing.get_all_start_methods()
+            method = "forkserver" if "forkserver" in methods else "spawn"
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                # Imported once, in the server the workers are forked from: each starts warm.
+                context.set_forkserver_preload(["archiver.pipeline.pool"])
+            log.info("scanning with %d worker processes", workers, extra={"workers": workers})
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(config, os.getpid()),
+            )
+            for future in [self._pool.submit(scan_chunk, []) for _ in range(workers)]:
+                future.result()  # every worker is up
+            global _started_before
+            _started_before = True
+        except BaseException as exc:  # handed to the pass, which stops with it
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def pool(self) -> ProcessPoolExecutor | None:
+        """The pool once it is up (None before); raises what stopped it from starting."""
+        if not self._ready.is_set():
+            return None
+        if self._error is not None:
+            if isinstance(self._error, BrokenProcessPool):
+                raise self._error
+            raise WorkerError(f"scan workers could not start: {self._error}") from self._error
+        return self._pool
+
+    def wait(self) -> None:
+        """Wait until the pool is up (or failed to start)."""
+        self._thread.join()
+
+    def shutdown(self) -> None:
+        """End the workers (waiting for the start, if it is still going on)."""
+        self._thread.join()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(pool: ProcessPoolExecutor, waiting: deque[_Chunk]) -> None:
+    for chunk in waiting:
+        if chunk.future is None:
+            jobs = [job for _, _, _, job in chunk.items if job is not None]
+            chunk.future = pool.submit(scan_chunk, jobs)
