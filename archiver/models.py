@@ -171,12 +171,14 @@ class Article:
     # HTTP validators of a fetched article, for the next conditional GET.
     etag: str | None = None
     last_modified: str | None = None
+    # The sha256 of ``data`` when whoever read it hashed it already (a scan worker).
+    sha256: str | None = field(default=None, repr=False)
 
     @cached_property
     def content_hash(self) -> str:
         """sha256 of ``data``, computed once: a pass asks for it up to three times per
         article (skip check, its row, its output when the copy is byte for byte)."""
-        return sha256_hex(self.data)
+        return self.sha256 if self.sha256 is not None else sha256_hex(self.data)
 
 
 @dataclass(frozen=True)

@@ -311,7 +311,7 @@ class PoolMixin(ArticlesMixin):
             self._fail(ref, prescan.error, report, now)
             return None
         if prescan.error is not None:  # read, then its scan failed: in its batch (_scan)
-            hashed = _HashedArticle(ref, b"", prescan.encoding, known_hash=prescan.content_hash)
+            hashed = Article(ref, b"", prescan.encoding, sha256=prescan.content_hash)
             self._counted(ref, report)
             return LoadedArticle(ref, previous, hashed, now, prescan=prescan)
         if prescan.result is None:  # the bytes of the last scan
@@ -322,7 +322,7 @@ class PoolMixin(ArticlesMixin):
                 return LoadedArticle(ref, previous, None, now)
             return self._load(ref, previous, report)
         if prescan.written is not None:
-            hashed = _HashedArticle(ref, b"", prescan.encoding, known_hash=prescan.content_hash)
+            hashed = Article(ref, b"", prescan.encoding, sha256=prescan.content_hash)
             self._counted(ref, report)
             return LoadedArticle(ref, previous, hashed, now, prescan=prescan)
         article = self._reread(ref, prescan)
@@ -373,17 +373,6 @@ class PoolMixin(ArticlesMixin):
             report.articles_rewritten += 1
         else:
             report.articles_unchanged += 1
-
-
-@dataclass
-class _HashedArticle(Article):
-    """An article whose bytes stayed in its worker: its hash is known, not its data."""
-
-    known_hash: str = ""
-
-    @property
-    def content_hash(self) -> str:
-        return self.known_hash
 
 
 class _Starter:
