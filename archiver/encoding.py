@@ -295,9 +295,9 @@ def looks_binary(data: bytes) -> bool:
         return False
     if head.startswith(_BINARY_MAGIC):
         return True
-    if sniff_encoding(head[:META_SCAN_LIMIT]).startswith(("utf-16", "utf-32")):
-        return False
-    if b"\x00" in head:
-        return True
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
-    return controls > len(head) // 10
+    if b"\x00" not in head and controls <= len(head) // 10:
+        return False
+    # Only now the charset sniff (a second one per article, as the caller sniffs too):
+    # NULs and control bytes are normal in UTF-16/32.
+    return not sniff_encoding(head[:META_SCAN_LIMIT]).startswith(("utf-16", "utf-32"))

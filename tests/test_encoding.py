@@ -276,5 +276,8 @@ def test_text_is_not_binary() -> None:
     assert not looks_binary(codecs.BOM_UTF16_LE + html_page().encode("utf-16-le"))
     assert not looks_binary(html_page().encode("utf-16-be"))
     assert not looks_binary(b"\x1b$B$3$s\x1b(B iso-2022-jp <p>\r\n\t\x0c</p>")
+    # UTF-16 text with no NUL byte at all, its bytes mostly in the C0 control range
+    # (U+0101, U+0103, U+0105…: 01 01 03 01 05 01): still text, by its byte order mark.
+    assert not looks_binary(codecs.BOM_UTF16_LE + "āăąćĉċ".encode("utf-16-le") * 50)
     for path in CORPUS.iterdir():
         assert not looks_binary(path.read_bytes()), path.name

@@ -66,12 +66,20 @@ def iter_directory(
     skipped = {str(Path(p).resolve()) for p in skip}
     prefix = "" if name.startswith("directory-") else f"{name}/"
     unreadable: list[str] = []
+    # Where the root lies relative to base, worked out once: the walk yields a million
+    # articles on a big site, and pathlib's relative_to per article was a tenth of an
+    # unchanged article's cost.
+    root_location = _location(root, base) if _below(root, base) else None
     for relpath, entry in _walk(root, "", skipped, unreadable):
         if not matches(relpath, source.include, source.exclude):
             continue
         stat = entry.stat(follow_symlinks=False)
+        if root_location is None:
+            location = _location(root / relpath, base)
+        else:
+            location = relpath if root_location == "." else f"{root_location}/{relpath}"
         yield ArticleRef(
-            location=_location(root / relpath, base),
+            location=location,
             source=name,
             path=str(root / relpath),
             output_relpath=f"{prefix}{relpath}",
@@ -106,6 +114,11 @@ def _walk(
 
 def is_markdown(path: str) -> bool:
     return path.lower().endswith(MARKDOWN_SUFFIXES)
+
+
+def _below(path: Path, base: Path) -> bool:
+    """Whether ``path`` is ``base`` or lies below it (lexically, as ``_location`` sees it)."""
+    return path == base or base in path.parents
 
 
 def _location(path: Path, base: Path) -> str:
