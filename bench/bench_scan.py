@@ -313,39 +313,12 @@ def _peak_rss_kb() -> int:
 
 
 def render_cost(repeats: int = 3, rounds: int = 2000) -> float:
-    """Microseconds to render one stable embed (a typical fetched post with a photo)."""
-    from archiver.models import MediaItem, Post
+    """Microseconds to render one stable embed (a typical fetched post with a photo:
+    ``bench_render.POST``, the post every render benchmark uses)."""
+    from bench_render import POST as post
+
     from archiver.render import render_embed
 
-    post = Post(
-        key="x:2020868064400117767",
-        platform="x",
-        post_id="2020868064400117767",
-        url="https://x.com/MrinankSharma/status/2020868064400117767",
-        author_handle="MrinankSharma",
-        author_name="mrinank",
-        text="Today is my last day at Anthropic. I resigned. #ai @someone pic.twitter.com/Qe4QyAFmxL",
-        html="Today is my last day at Anthropic. I resigned.<br><br>#ai @someone "
-        '<a href="https://t.co/Qe4QyAFmxL">pic.twitter.com/Qe4QyAFmxL</a>',
-        lang="en",
-        dir="ltr",
-        created_at="2026-02-09T14:31:07.123Z",
-        status="live",
-        source="syndication",
-        first_seen_at="2026-02-10T08:00:00.000Z",
-        archived_at="2026-02-10T08:00:00.000Z",
-        author_avatar="av.jpg",
-        media=[
-            MediaItem(
-                "photo",
-                "https://pbs.twimg.com/media/a.jpg",
-                "a letter",
-                1200,
-                800,
-                local_path="ab/ab12.jpg",
-            )
-        ],
-    )
     render_embed(post, "../embeds/x/1.html", "../embeds/media/")  # warm the template cache
     seconds = best_of(
         repeats,
