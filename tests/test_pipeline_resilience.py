@@ -6,10 +6,12 @@ Real files in tmp_path, a real SQLite archive, the real CLI: no mocks.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
 import sqlite3
+import sys
 import threading
 import time
 from pathlib import Path
@@ -329,3 +331,32 @@ def test_a_pass_stopped_after_richer_markup_is_completed_by_the_next_one(
     assert (out / "a.html").read_bytes() == (out / "b.html").read_bytes()
     code, again = invoke(config, "run")
     assert (code, again["articles_rewritten"], again["articles_scanned"]) == (0, 0, 0)
+
+
+def test_a_pass_stopped_by_an_exception_closes_its_source_walk_before_the_archive(
+    tmp_path: Path,
+) -> None:
+    # The walk of a source keeps the locations it saw in a table of the archive's
+    # connection; left to the garbage collector, a pass that stopped on an exception
+    # (Ctrl-C here) closed it after the archive: "Exception ignored … Cannot operate
+    # on a closed database" on stderr.
+    config = make_project(tmp_path, {f"a{n}.html": arabic_page(f"A{n}") for n in range(3)})
+    ignored: list[str] = []
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: ignored.append(repr(unraisable.exc_value))
+
+    def interrupt(location: str) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        # As in the CLI: the exception leaves the archive's block, which closes it, and
+        # its traceback (holding the pass's frames) is dropped only after that.
+        with pytest.raises(KeyboardInterrupt) as stopped, Archive.from_config(config) as archive:
+            archive.run(progress=interrupt)
+        del stopped
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert ignored == []
+    with Archive.from_config(config) as archive:
+        assert archive.run().articles_rewritten == 3

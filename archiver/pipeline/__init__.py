@@ -20,7 +20,7 @@ still in memory. Memory stays flat however large the corpus is.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -64,10 +64,17 @@ class Pipeline(PoolMixin, ChecksMixin):
             stream = self._pooled_stream(articles, report, workers)
         else:
             stream = self._load_stream(articles, report)
-        for loaded in _batches(stream, BATCH_SIZE):
-            self._finish_batch(self._store_batch(loaded, report), report)
-            if self.stop.is_set():
-                break
+        try:
+            for loaded in _batches(stream, BATCH_SIZE):
+                self._finish_batch(self._store_batch(loaded, report), report)
+                if self.stop.is_set():
+                    break
+        finally:
+            # Closed here, while the archive is open: a source walk keeps what it saw on
+            # the archive's connection, and a pass stopped by an exception otherwise
+            # left it to the garbage collector, after the archive was closed.
+            _close(stream)
+            _close(articles)
         if not self.stop.is_set():
             # A post whose content changed (by a check, or by richer markup in a later
             # article) marked every copy showing it out of date; copies rewritten since
@@ -115,6 +122,12 @@ class Pipeline(PoolMixin, ChecksMixin):
             for item in scanned:
                 self._finish_item(item, report)
             self._flush_local_paths()
+
+
+def _close(items: Iterator[object]) -> None:
+    """Finish a generator now (its ``finally`` blocks run); other iterators need nothing."""
+    if isinstance(items, Generator):
+        items.close()
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
