@@ -180,6 +180,32 @@ def test_binary_and_unreadable_files_are_reported_and_skipped(tmp_path: Path) ->
     assert (tmp_path / "out" / SEED).exists()
 
 
+def test_a_touched_article_is_confirmed_and_one_turned_binary_is_reported(
+    tmp_path: Path,
+) -> None:
+    # A rerun reads an article whose mtime moved: the same bytes are confirmed without a
+    # rewrite; bytes that became a binary file fail that article alone, its copy kept.
+    config = make_project(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(config), "run"]).exit_code == 0
+    seed = tmp_path / "articles" / SEED
+    copy = tmp_path / "out" / SEED
+    written = copy.read_bytes()
+    os.utime(seed, ns=(seed.stat().st_atime_ns, seed.stat().st_mtime_ns + 10**9))
+    touched = json.loads(runner.invoke(cli, ["--config", str(config), "run", "--json"]).stdout)
+    assert (touched["articles_scanned"], touched["articles_rewritten"]) == (1, 0)
+    assert touched["errors"] == []
+    others = sorted(p for p in (tmp_path / "articles").iterdir() if p.name != SEED)
+    others[0].write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
+    result = runner.invoke(cli, ["--config", str(config), "run", "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [e["article"] for e in data["errors"]] == [f"articles/{others[0].name}"]
+    assert "binary" in data["errors"][0]["reason"]
+    assert data["articles_scanned"] == 0
+    assert copy.read_bytes() == written
+
+
 def test_run_json_summary(tmp_path: Path) -> None:
     config = make_project(tmp_path)
     result = CliRunner().invoke(cli, ["--config", str(config), "run", "--json"])

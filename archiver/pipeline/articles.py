@@ -21,6 +21,7 @@ from archiver.models import (
     ArticleError,
     ArticleRef,
     RunReport,
+    sha256_hex,
 )
 from archiver.pipeline.outputs import OutputsMixin
 from archiver.pipeline.scan import (
@@ -119,6 +120,8 @@ class ArticlesMixin(OutputsMixin):
         or the same bytes as last time with their copy on disk)."""
         now = utc_now()
         try:
+            if ref.path is not None and previous is not None:
+                return self._reload_local(ref, previous, report, now)
             article = self._read(ref)
         except ArticleReadError as exc:
             self._fail(ref, str(exc), report, now)
@@ -126,19 +129,45 @@ class ArticlesMixin(OutputsMixin):
         if article is None:  # remote article not modified since the last fetch
             report.articles_skipped += 1
             return LoadedArticle(ref, previous, None, now)
+        self._counted(ref, report)
+        if previous is not None:
+            unchanged = self._unchanged(ref, previous, article.content_hash, now)
+            if unchanged is not None:
+                return unchanged
+        return LoadedArticle(ref, previous, article, now)
+
+    def _reload_local(
+        self, ref: ArticleRef, previous: ArticleState, report: RunReport, now: str
+    ) -> LoadedArticle:
+        """A stored local article read again (its size or mtime moved: a ``touch``, a site
+        rebuilt). Its bytes are hashed before their encoding is worked out: most often
+        they are the same, and then nothing else is needed."""
+        data = self._read_local(ref)
+        content_hash = sha256_hex(data)
+        unchanged = self._unchanged(ref, previous, content_hash, now)
+        if unchanged is not None:
+            self._counted(ref, report)
+            return unchanged
+        article = article_from_bytes(ref, data, sha256=content_hash)  # may refuse: binary
+        self._counted(ref, report)
+        return LoadedArticle(ref, previous, article, now)
+
+    def _unchanged(
+        self, ref: ArticleRef, previous: ArticleState, content_hash: str, now: str
+    ) -> LoadedArticle | None:
+        """The article with nothing to scan, when it holds the bytes of its last good scan
+        and their copy is on disk (``archiver.decide.unchanged_content``); else None."""
+        confirmed: list[Path] = []  # the copy on disk, if unchanged_content looked at it
+        if not unchanged_content(
+            _known(previous), content_hash, lambda: self._output_exists(ref, previous, confirmed)
+        ):
+            return None
+        return LoadedArticle(ref, previous, None, now, confirmed[0] if confirmed else None)
+
+    def _counted(self, ref: ArticleRef, report: RunReport) -> None:
         report.articles_scanned += 1
         if self.progress:
             self.progress(ref.location)
-        if previous is None:
-            return LoadedArticle(ref, previous, article, now)
-        confirmed: list[Path] = []  # the copy on disk, if unchanged_content looked at it
-        if unchanged_content(
-            _known(previous),
-            article.content_hash,
-            lambda: self._output_exists(ref, previous, confirmed),
-        ):
-            return LoadedArticle(ref, previous, None, now, confirmed[0] if confirmed else None)
-        return LoadedArticle(ref, previous, article, now)
 
     def _store_batch(self, batch: list[LoadedArticle], report: RunReport) -> list[ScannedArticle]:
         """Scan a batch of read articles and store them in one transaction.
@@ -226,11 +255,14 @@ class ArticlesMixin(OutputsMixin):
             if self.remote_reader is None:
                 raise ArticleReadError("remote articles need the network sources")
             return self.remote_reader(ref)
+        return article_from_bytes(ref, self._read_local(ref))
+
+    def _read_local(self, ref: ArticleRef) -> bytes:
+        """The bytes of a local article (``ref.path``)."""
         try:
-            data = Path(ref.path).read_bytes()
+            return Path(str(ref.path)).read_bytes()
         except OSError as exc:
             raise ArticleReadError(f"cannot read: {exc.strerror or exc}") from exc
-        return article_from_bytes(ref, data)
 
     def _unchanged_on_disk(self, ref: ArticleRef, previous: ArticleState) -> bool:
         """Same size and mtime (or an older lastmod) as last time, and its output is there:

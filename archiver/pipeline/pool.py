@@ -334,11 +334,6 @@ class PoolMixin(ArticlesMixin):
         )
         return LoadedArticle(ref, previous, article, now, prescan=replace(prescan, result=scan))
 
-    def _counted(self, ref: ArticleRef, report: RunReport) -> None:
-        report.articles_scanned += 1
-        if self.progress:
-            self.progress(ref.location)
-
     def _reread(self, ref: ArticleRef, prescan: Prescan) -> Article | None:
         """The article's bytes again, if they are still those its worker scanned."""
         assert ref.path is not None

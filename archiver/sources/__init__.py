@@ -25,14 +25,15 @@ def iter_local_articles(
         yield from iter_directory(source, source_name(source, index), base, skip)
 
 
-def article_from_bytes(ref: ArticleRef, data: bytes) -> Article:
+def article_from_bytes(ref: ArticleRef, data: bytes, sha256: str | None = None) -> Article:
     """Check that bytes are a text article and work out their encoding.
 
+    ``sha256``: the bytes' hash, when the caller took it already.
     Raises ``ArticleReadError`` for binary content, whichever source the bytes came from.
     """
     if encoding.looks_binary(data):
         raise ArticleReadError("not a text file (binary content); skipped")
-    return Article(ref=ref, data=data, encoding=encoding.sniff_encoding(data))
+    return Article(ref=ref, data=data, encoding=encoding.sniff_encoding(data), sha256=sha256)
 
 
 __all__ = ["article_from_bytes", "iter_local_articles", "source_name"]
