@@ -31,8 +31,10 @@ def iso_from_unix_ms(ms: int) -> str:
 
 
 def utc_now() -> str:
-    """Now, as stored in the archive."""
-    return iso_ms(datetime.now(UTC))
+    """Now, as stored in the archive (``iso_ms`` of the current time)."""
+    # isoformat is C code, several times cheaper than strftime, and a pass asks for the
+    # time once per article; its "+00:00" becomes the archive's "Z".
+    return datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 __all__ = ["iso_from_unix_ms", "iso_ms", "utc_now"]

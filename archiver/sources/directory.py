@@ -69,7 +69,9 @@ def iter_directory(
     # Where the root lies relative to base, worked out once: the walk yields a million
     # articles on a big site, and pathlib's relative_to per article was a tenth of an
     # unchanged article's cost.
-    root_location = _location(root, base) if _below(root, base) else None
+    root_location = _root_location(root, base)
+    # str(root / relpath) without a pathlib join per article ("." joins to the bare name).
+    root_prefix = "" if str(root) == "." else str(root).rstrip("/") + "/"
     for relpath, entry in _walk(root, "", skipped, unreadable):
         if not matches(relpath, source.include, source.exclude):
             continue
@@ -81,7 +83,7 @@ def iter_directory(
         yield ArticleRef(
             location=location,
             source=name,
-            path=str(root / relpath),
+            path=root_prefix + relpath,
             output_relpath=f"{prefix}{relpath}",
             size=stat.st_size,
             mtime_ns=stat.st_mtime_ns,
@@ -114,6 +116,17 @@ def _walk(
 
 def is_markdown(path: str) -> bool:
     return path.lower().endswith(MARKDOWN_SUFFIXES)
+
+
+def _root_location(root: Path, base: Path) -> str | None:
+    """What ``_location`` makes of ``root``, when every article under it gets that plus
+    its own relative path; None when base lies inside the root (then some articles are
+    below base and others are not: each is worked out on its own)."""
+    if _below(root, base):
+        return _location(root, base)
+    if _below(base, root):
+        return None
+    return root.as_posix()
 
 
 def _below(path: Path, base: Path) -> bool:
