@@ -176,6 +176,7 @@ def serving() -> Iterator[list[subprocess.Popen[bytes]]]:
 # -- the service ---------------------------------------------------------------------
 
 
+@pytest.mark.slow  # service timing: two 5 s scan intervals of a real service (9 s)
 def test_serve_archives_new_articles_and_posts_then_stops_on_sigterm(
     tmp_path: Path, fakex: FakeX, serving: list[subprocess.Popen[bytes]]
 ) -> None:
