@@ -47,13 +47,7 @@ class AliasesMixin(PostsMixin):
             raise ValueError(f"an alias must differ from its post's key: {key!r}")
         with write_transaction(self.db):
             outcome = self._save_snapshot(snapshot, now)
-            self.db.execute(
-                "UPDATE posts SET last_checked_at = ?, next_check_at = ?, "
-                "check_count = check_count + 1, check_failures = 0, last_error = NULL "
-                "WHERE key = ?",
-                [now, next_check_at, key],
-            )
-            self.db.execute("DELETE FROM failing_since WHERE post_key = ?", [key])
+            self._checked_ok(key, next_check_at, now)
             moved = self._move_alias(alias, key)
             self.db.execute(
                 "INSERT INTO post_aliases (key, post_key, resolved_at) VALUES (?, ?, ?) "

@@ -232,13 +232,7 @@ class PostsMixin(MediaMixin):
                 outcome = self._save_snapshot(snapshot, now)
                 if outcome != Change.UNCHANGED:
                     self._mark_stale([key])
-                self.db.execute(
-                    "UPDATE posts SET last_checked_at = ?, next_check_at = ?, "
-                    "check_count = check_count + 1, check_failures = 0, last_error = NULL "
-                    "WHERE key = ?",
-                    [now, next_check_at, key],
-                )
-                self.db.execute("DELETE FROM failing_since WHERE post_key = ?", [key])
+                self._checked_ok(key, next_check_at, now)
             else:
                 self.db.execute(
                     "UPDATE posts SET last_checked_at = ?, next_check_at = ?, "
@@ -251,6 +245,16 @@ class PostsMixin(MediaMixin):
                     [now, key],
                 )
         return outcome
+
+    def _checked_ok(self, key: str, next_check_at: str, now: str) -> None:
+        """Book a check that got an answer: counted, failures reset, next one scheduled."""
+        self.db.execute(
+            "UPDATE posts SET last_checked_at = ?, next_check_at = ?, "
+            "check_count = check_count + 1, check_failures = 0, last_error = NULL "
+            "WHERE key = ?",
+            [now, next_check_at, key],
+        )
+        self.db.execute("DELETE FROM failing_since WHERE post_key = ?", [key])
 
     def posts_linking_to(self, keys: Iterable[str]) -> set[str]:
         """Posts that quote or reply to any of these posts (their embeds show them)."""

@@ -110,12 +110,6 @@ class ReadsMixin(Connection):
         """Everything the static index shows, as a stream of tagged rows."""
         return reports.index_source_rows(self.db)
 
-    def indexed_posts_page(
-        self, limit: int, offset: int, status: str | None = None
-    ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-        """One page of indexed posts, newest first, each with its live articles."""
-        return reports.indexed_posts_page(self.db, limit, offset, status)
-
     def iter_indexed_posts(
         self, per_page: int, status: str | None = None
     ) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:

@@ -173,20 +173,10 @@ def index_source_rows(db: sqlite_utils.Database) -> Iterator[tuple[Any, ...]]:
         yield ("article", *rest, path_from_db(output_path))
 
 
-def indexed_posts_page(
-    db: sqlite_utils.Database, limit: int, offset: int, status: str | None = None
+def _with_articles(
+    db: sqlite_utils.Database, posts: list[dict[str, Any]]
 ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """One page of posts with a local copy (of one status, or all), newest first, each
-    with its live articles."""
-    where, params = _indexwhere_clause(status)
-    posts = list(
-        db.query(
-            "SELECT key, post_id, url, author_handle, author_name, text, lang, dir, created_at, "
-            f"status, archived_at, local_path FROM posts WHERE {where} "
-            "ORDER BY created_at IS NULL, created_at DESC, key LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        )
-    )
+    """Each of ``posts`` with its live articles (one query for the page)."""
     keys = [p["key"] for p in posts]
     articles: dict[str, list[dict[str, Any]]] = {}
     if keys:
@@ -206,7 +196,8 @@ def indexed_posts_page(
 def iter_indexed_posts(
     db: sqlite_utils.Database, per_page: int, status: str | None = None
 ) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
-    """Every page of ``indexed_posts_page`` in turn, from one sorted cursor.
+    """Every page of indexed posts (with a local copy; of one status, or all), newest
+    first, each post with its live articles, from one sorted cursor.
 
     Paging with OFFSET sorts the whole table again for every page (quadratic in the
     archive: hours at a million posts); this sorts once and streams. Memory holds
@@ -221,20 +212,7 @@ def iter_indexed_posts(
     )
     columns = [d[0] for d in cursor.description]
     while rows := cursor.fetchmany(per_page):
-        posts = [dict(zip(columns, row, strict=True)) for row in rows]
-        keys = [p["key"] for p in posts]
-        articles: dict[str, list[dict[str, Any]]] = {}
-        marks = ",".join("?" * len(keys))
-        for row in db.query(
-            "SELECT DISTINCT e.post_key, a.location, a.url, a.path, a.output_path "
-            "FROM embeds e JOIN articles a ON a.id = e.article_id "
-            f"WHERE a.removed_at IS NULL AND e.post_key IN ({marks}) ORDER BY a.location",
-            keys,
-        ):
-            row["path"] = path_from_db(row["path"])
-            row["output_path"] = path_from_db(row["output_path"])
-            articles.setdefault(row.pop("post_key"), []).append(row)
-        yield [(p, articles.get(p["key"], [])) for p in posts]
+        yield _with_articles(db, [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 # -- read-only views for the Datasette plugin (archiver/datasette_plugin.py) ---------
@@ -279,7 +257,6 @@ __all__ = [
     "count_indexed_posts",
     "export_columns",
     "index_source_rows",
-    "indexed_posts_page",
     "indexed_status_counts",
     "is_archive",
     "iter_export_rows",
