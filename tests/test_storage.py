@@ -192,3 +192,50 @@ def test_an_archive_of_schema_5_gets_the_query_indexes(tmp_path: Path) -> None:
             ["x", "2027-01-01"],
         )
         assert "COVERING INDEX idx_posts_due" in due and "TEMP B-TREE" not in due, due
+
+
+def test_search_follows_edits_and_ignores_bookkeeping_after_the_upgrade(tmp_path: Path) -> None:
+    """Migration 11 re-indexes a post only when a searched column changes. An archive
+    made before it keeps its search results, richer text that replaces a post's text
+    is found by its new words (and no longer by its old ones), and a bookkeeping update
+    (where its page is) leaves the post found exactly once."""
+    import sqlite_utils
+
+    from archiver.storage.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
+
+    path = tmp_path / "archive.db"
+    old = sqlite_utils.Database(path)
+    for migration in MIGRATIONS[:10]:
+        migration(old)
+    old.execute("PRAGMA user_version = 10")
+    old.close()
+
+    def pasted(text: str, name: str | None = None) -> PostSnapshot:
+        return PostSnapshot(
+            post_id="77",
+            text=text,
+            author_name=name,
+            author_handle="desk",
+            source="markup",
+            url="https://x.com/desk/status/77",
+        )
+
+    def found(store: Store, words: str) -> list[str]:
+        return [hit.post.key for hit in store.search_posts(words)]
+
+    with Store(path) as store:
+        store.save_snapshot(pasted("council vote"), "2026-01-01T00:00:00.000Z")
+    with Store(path) as store:
+        assert schema_version(store.db) == SCHEMA_VERSION
+        assert found(store, "council") == ["x:77"]  # indexed before the upgrade
+        store.save_snapshot(pasted("transit line opens next spring"), "2026-01-02T00:00:00.000Z")
+        assert found(store, "transit") == ["x:77"]
+        assert found(store, "council") == []
+        store.set_local_paths({"x:77": "embeds/x/77.html"})
+        assert found(store, "spring") == ["x:77"]
+        # The same text, now with the author's name: only that column changes.
+        store.save_snapshot(
+            pasted("transit line opens next spring", "Metro Bureau"), "2026-01-03T00:00:00.000Z"
+        )
+        assert found(store, "bureau") == ["x:77"]
+        assert found(store, "transit") == ["x:77"]
