@@ -58,7 +58,7 @@ _STATUS_PAGE = re.compile(r"^status-([a-z]+)(?:-(\d+))?\.html$")
 
 @dataclass
 class PageLink:
-    number: int
+    number: int | None  # None: a gap in the numbers ("…")
     href: str
     current: bool
 
@@ -347,11 +347,28 @@ def _has_marker(path: Path, marker: str) -> bool:
         return marker.encode("utf-8") in handle.read()
 
 
+# Page numbers linked on each side of the current one (and the first and last page).
+_PAGER_WINDOW = 2
+
+
 def _pager(number: int, count: int, status: str | None = None) -> Pager:
+    """The page links of page ``number``: the first, the last and a window around it.
+
+    Every page linking every other one made the index quadratic in the archive (at
+    100,000 posts, 1,001 links on each of 2,002 pages, rendered again on each update).
+    """
+    shown = {1, count, *range(number - _PAGER_WINDOW, number + _PAGER_WINDOW + 1)}
+    links: list[PageLink] = []
+    previous = 0
+    for n in sorted(k for k in shown if 1 <= k <= count):
+        if n > previous + 1:
+            links.append(PageLink(None, "", False))
+        links.append(PageLink(n, page_name(n, status), n == number))
+        previous = n
     return Pager(
         number=number,
         count=count,
-        links=[PageLink(n, page_name(n, status), n == number) for n in range(1, count + 1)],
+        links=links,
         prev_href=page_name(number - 1, status) if number > 1 else None,
         next_href=page_name(number + 1, status) if number < count else None,
     )

@@ -272,3 +272,52 @@ def test_the_fingerprints_links_match_relative_href_for_every_kind_of_path(
         expected = relative_href(index, Path(target))
         assert hrefs.href(str(target)) == expected, target
         assert hrefs.href(str(target)) == expected  # and again, from the memo
+
+
+def test_each_page_links_a_window_of_pages_not_every_page(tmp_path: Path) -> None:
+    """A large archive's pages stay small: each links the first and last page, two on
+    each side of its own and the pages before and after; the gaps show as "…". Every
+    page is still reachable, and every link points at a page that was written."""
+    config = build_archive(tmp_path)
+    with Archive.from_config(config) as archive:
+        for n in range(9):
+            key = archive.store.save_snapshot(
+                PostSnapshot(
+                    post_id=str(5000 + n),
+                    text=f"post {n}",
+                    author_handle="desk",
+                    created_at=f"2020-01-{10 + n}T00:00:00.000Z",
+                    source="markup",
+                    url=f"https://x.com/desk/status/{5000 + n}",
+                ),
+                utc_now(),
+            )
+            assert key == "new"
+        archive.store.set_local_paths(
+            {f"x:{5000 + n}": f"embeds/x/{5000 + n}.html" for n in range(9)}
+        )
+        pages = archive.write_index(per_page=1)
+    embeds = tmp_path / "out" / "embeds"
+    listing = [p for p in pages if p.name.startswith("index")]
+    assert len(listing) == 13
+
+    def numbers(page: Path) -> list[str]:
+        nav = soup(page).select_one("nav.pages")
+        assert nav is not None
+        return [el.get_text() for el in nav.select("a:not([rel]), span")]
+
+    assert numbers(embeds / "index-7.html") == ["1", "…", "5", "6", "7", "8", "9", "…", "13"]
+    assert numbers(embeds / "index.html") == ["1", "2", "3", "…", "13"]
+    assert numbers(embeds / "index-13.html") == ["1", "…", "11", "12", "13"]
+    assert numbers(embeds / "index-4.html") == ["1", "2", "3", "4", "5", "6", "…", "13"]
+    reached, page = [], embeds / "index.html"
+    while True:
+        reached.append(page.name)
+        for target in local_links(page):
+            if target.name.startswith(("index", "status-")):
+                assert target.is_file(), target
+        following = soup(page).find("a", rel="next")
+        if following is None:
+            break
+        page = embeds / str(following["href"])
+    assert sorted(reached) == sorted(p.name for p in listing)
