@@ -106,7 +106,7 @@ class PagesMixin(PipelineState):
         the next one (``pages_touched_since``), as it does the list of articles.
         """
         if key in self._pages_written or key in self._pages_deferred:
-            stencil = self._stencils.get(key, {}).get(lang)
+            stencil = self._recent_stencil(key, lang)
             if stencil is not None:
                 html = stencil.fill(embeds_href, style)
                 if html is not None:
@@ -120,8 +120,10 @@ class PagesMixin(PipelineState):
         stencil = render.embed_stencil(
             post, f"{page.parent.name}/{page.name}", f"{MEDIA_DIR}/", lang
         )
-        if len(self._stencils) >= _STENCILS_MEMO:
-            self._stencils.clear()  # bounded: per-pass bookkeeping must not grow
+        if key not in self._stencils and len(self._stencils) >= _STENCILS_MEMO:
+            # Bounded (per-pass bookkeeping must not grow): the card used longest ago goes.
+            # Clearing them all instead rendered a third more cards on the dense corpus.
+            del self._stencils[next(iter(self._stencils))]
         self._stencils.setdefault(key, {})[lang] = stencil
         html = stencil.fill(embeds_href, style)
         if html is not None:
@@ -129,6 +131,15 @@ class PagesMixin(PipelineState):
         copy_href = f"{embeds_href}/{page.parent.name}/{page.name}"
         media = f"{embeds_href}/{MEDIA_DIR}/"
         return render.render_embed(post, copy_href, media, lang=lang, style=style)
+
+    def _recent_stencil(self, key: str, lang: str | None) -> render.EmbedStencil | None:
+        """The post's card for ``lang`` if one is remembered; it becomes the most recent
+        (the memo keeps the posts used last, in order)."""
+        cards = self._stencils.pop(key, None)
+        if cards is None:
+            return None
+        self._stencils[key] = cards
+        return cards.get(lang)
 
     def _write_post_page(self, post: Post, force: bool = False) -> Path:
         """Write the post's local copy (once per pass unless forced) and return its path."""
