@@ -142,57 +142,110 @@ def write_index(
         and _has_marker(expected[0], marker)
     ):
         return expected
-    generated = utc_now()[:10]
-    written: list[Path] = [expected[0]]
-    first_html = ""
     state = _digests_path(store)
     before = {} if force else _load_digests(state)
-    after: dict[str, str] = {}
+    pages = _IndexPages(root, groups, total, per_page, marker, before)
     hrefs = _HrefsFrom(expected[0])  # every page is in the same folder: the same links
-    # The search index is written from the rows of the pages of every post, as they
-    # are made: one pass over the posts, not a second one (and its rows) of its own.
+    # One sorted stream of every post makes the pages of all posts, the search index
+    # and the pages of each status (a status page lists the same rows, in the same
+    # order, filtered): each post's row is built once, and memory holds one page per
+    # status at a time.
     with atomic_file(root / SEARCH_INDEX) as handle:
         search = _SearchIndex(handle)
-        for status, n in groups:
-            count = _page_count(n, per_page)
-            # One sorted stream per group (see ArchiveStorage.iter_indexed_posts); a group
-            # without posts still has its one, empty, page.
-            pages = store.iter_indexed_posts(per_page, status)
-            for number in range(1, count + 1):
-                path = root / page_name(number, status)
-                page = next(pages, [])
-                rows = [index_row(p, a, path, config.output.dir, hrefs) for p, a in page]
-                if status is None:  # every post, in the search index's order
-                    search.add(rows, page)
-                pager = _pager(number, count, status)
-                filters = _filters(groups, total, status)
-                digest = _page_digest(rows, pager, n, generated, filters, status)
-                known = before.get(str(path), "")
-                if path != expected[0] and known.startswith(digest) and _unchanged(path, known):
-                    # What this page shows has not changed, and the file is the one written
-                    # for it: only affected pages are rendered.
-                    after[str(path)] = known
-                    written.append(path)
-                    continue
-                html = render_index_page(rows, pager, n, generated, filters, status)
-                if path == expected[0]:
-                    # The first page carries the marker that says the whole index is
-                    # current: it is written last, so a process killed halfway leaves a
-                    # marker that does not match.
-                    head, _, tail = html.rpartition("</html>")
-                    first_html = f"{head}{marker}</html>{tail}" if head else html + marker
-                    continue
-                data = html.encode("utf-8")
-                write_if_changed(path, data)
-                after[str(path)] = f"{digest} {hashlib.sha256(data).hexdigest()}"
-                written.append(path)
+        for page in store.iter_indexed_posts(per_page):
+            rows = [index_row(p, a, expected[0], config.output.dir, hrefs) for p, a in page]
+            search.add(rows, page)
+            pages.add(rows, [post["status"] for post, _ in page])
         search.close()
+    pages.finish()
     # Before the page whose marker says the index is current (see above).
     _write_search_script(root)
-    _save_digests(state, after)
-    write_if_changed(expected[0], first_html.encode("utf-8"))
-    _remove_stale_pages(root, set(written))
+    _save_digests(state, pages.after)
+    write_if_changed(expected[0], pages.first_html.encode("utf-8"))
+    _remove_stale_pages(root, set(pages.written))
     return expected
+
+
+class _IndexPages:
+    """The pages of the index being written, each group's pages in order.
+
+    Rows of every post arrive a page at a time (``add``); each status's rows wait in a
+    page of their own until it is full. A page whose digest (what it shows) and file
+    are those recorded is not rendered again. The first page, with the marker that
+    says the whole index is current, is kept to be written last (``first_html``).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        groups: list[tuple[str | None, int]],
+        total: int,
+        per_page: int,
+        marker: str,
+        before: dict[str, str],
+    ) -> None:
+        self.root, self.groups, self.total, self.per_page = root, groups, total, per_page
+        self.marker, self.before = marker, before
+        self.generated = utc_now()[:10]
+        self.counts = dict(groups)
+        self.made = {status: 0 for status, _ in groups}
+        self.waiting: dict[str | None, list[dict[str, Any]]] = {s: [] for s, _ in groups[1:]}
+        self.after: dict[str, str] = {}
+        self.written: list[Path] = [root / page_name(1)]
+        self.first_html = ""
+
+    def add(self, rows: list[dict[str, Any]], statuses: list[str | None]) -> None:
+        """One page of every post (``rows``, of posts with the stored ``statuses``)."""
+        self._page(None, rows)
+        for row, status in zip(rows, statuses, strict=True):
+            waiting = self.waiting.get(status)
+            if waiting is None:
+                continue
+            waiting.append(row)
+            if len(waiting) == self.per_page:
+                self._page(status, waiting)
+                self.waiting[status] = []
+
+    def finish(self) -> None:
+        """The last page of each status, and the empty pages a group may still lack."""
+        for status, waiting in self.waiting.items():
+            if waiting:
+                self._page(status, waiting)
+        for status, n in self.groups:
+            while self.made[status] < _page_count(n, self.per_page):
+                self._page(status, [])
+
+    def _page(self, status: str | None, rows: list[dict[str, Any]]) -> None:
+        n = self.counts[status]
+        count = _page_count(n, self.per_page)
+        if self.made[status] >= count:
+            return  # more posts than counted: the pages stop where the count says
+        self.made[status] += 1
+        number = self.made[status]
+        path = self.root / page_name(number, status)
+        pager = _pager(number, count, status)
+        filters = _filters(self.groups, self.total, status)
+        digest = _page_digest(rows, pager, n, self.generated, filters, status)
+        known = self.before.get(str(path), "")
+        first = number == 1 and status is None
+        if not first and known.startswith(digest) and _unchanged(path, known):
+            # What this page shows has not changed, and the file is the one written
+            # for it: only affected pages are rendered.
+            self.after[str(path)] = known
+            self.written.append(path)
+            return
+        html = render_index_page(rows, pager, n, self.generated, filters, status)
+        if first:
+            # The first page carries the marker that says the whole index is current:
+            # it is written last, so a process killed halfway leaves a marker that does
+            # not match.
+            head, _, tail = html.rpartition("</html>")
+            self.first_html = f"{head}{self.marker}</html>{tail}" if head else html + self.marker
+            return
+        data = html.encode("utf-8")
+        write_if_changed(path, data)
+        self.after[str(path)] = f"{digest} {hashlib.sha256(data).hexdigest()}"
+        self.written.append(path)
 
 
 def _digests_path(store: ArchiveStorage) -> Path:
