@@ -40,7 +40,8 @@ from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# A measurement of other code (``--before``) runs this script on that checkout's package.
+sys.path.insert(0, os.environ.get("BENCH_SCALE_CODE", str(ROOT)))
 
 from archiver import Archive  # noqa: E402
 from archiver.clock import utc_now  # noqa: E402
@@ -231,21 +232,84 @@ def child(folder: Path, what: str) -> None:
         elif what == "index":
             pages = archive.write_index(force=True)
             extra = f"{len(pages)} pages"
+        elif what == "index-updates":
+            pages = archive.write_index(force=True)
+            extra = f"{len(pages)} pages; " + index_updates(archive, posts_in(archive))
         else:
             raise SystemExit(f"unknown child job {what}")
         seconds = time.perf_counter() - started
     print(f"RESULT {seconds:.3f} {peak_rss_mb():.0f} {extra}")
 
 
+def posts_in(archive: Archive) -> int:
+    return archive.count_posts(archive.post_filter())
+
+
+def index_updates(archive: Archive, posts: int) -> str:
+    """The static index written again: with nothing changed, after one post's text
+    changed (only the pages showing it are rendered again), after its status changed
+    (every page shows the counts per status)."""
+    store = archive.store
+    started = time.perf_counter()
+    archive.write_index()
+    unchanged = time.perf_counter() - started
+    pid = post_id(posts // 2)
+    post = store.get_post(f"x:{pid}")
+    assert post is not None
+    now = iso(int(time.time() * 1000))
+    edited = PostSnapshot(
+        post_id=pid,
+        url=post.url,
+        author_handle=post.author_handle,
+        author_name=post.author_name,
+        text=f"edited {now}",
+        html=f"edited {now}",
+        created_at=post.created_at,
+        status=post.status,
+        source="syndication",
+    )
+    store.record_check(pid, edited, None, now, now)
+    started = time.perf_counter()
+    archive.write_index()
+    text_changed = time.perf_counter() - started
+    status = "unavailable" if post.status != "unavailable" else "deleted"
+    store.record_check(
+        pid, PostSnapshot(post_id=pid, status=status, source="syndication"), None, now, now
+    )
+    started = time.perf_counter()
+    archive.write_index()
+    status_changed = time.perf_counter() - started
+    # Its status back, so that runs one after the other find the same groups of pages.
+    store.record_check(
+        pid, PostSnapshot(post_id=pid, status=post.status, source="syndication"), None, now, now
+    )
+    return (
+        f"nothing changed {unchanged:.1f} s, one post's text {text_changed:.1f} s, "
+        f"one post's status {status_changed:.1f} s"
+    )
+
+
+def measure_index(folder: Path, before: Path | None, repeats: int) -> None:
+    """The static index alone, in fresh processes, this code and ``before`` alternating:
+    written in full, then again after nothing, one post's text and its status changed."""
+    for _ in range(repeats):
+        for name, code in [("this code", None), ("before", before)]:
+            if name == "before" and before is None:
+                continue
+            seconds, rss, extra = in_child(folder, "index-updates", code)
+            print(f"  static index ({name}): full {seconds:.1f} s, peak RSS {rss:.0f} MB; {extra}")
+
+
 def in_child(folder: Path, what: str, code: Path | None = None) -> tuple[float, float, str]:
-    """Run one measurement in a fresh process; with ``code``, that checkout's bench
+    """Run one measurement in a fresh process; with ``code``, on that checkout's package
     (the code before a change, measured on the same archive in the same run)."""
-    script = code / "bench" / "bench_scale.py" if code is not None else Path(__file__)
+    env = {**os.environ, "BENCH_SCALE_CODE": str(code)} if code is not None else None
     out = subprocess.run(
-        [sys.executable, str(script), "--child", what, "--folder", str(folder)],
+        [sys.executable, str(Path(__file__)), "--child", what, "--folder", str(folder)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     ).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
     _, seconds, rss, extra = line.split(" ", 3)
@@ -305,46 +369,8 @@ def report(folder: Path, posts: int, seed: int, index: bool = True) -> None:
     rows = int(extra.split()[0])
     print(f"  export jsonl: {rows / seconds:,.0f} rows/s ({seconds:.1f} s), peak RSS {rss:.0f} MB")
     if index:
-        seconds, rss, extra = in_child(folder, "index")
+        seconds, rss, extra = in_child(folder, "index-updates")
         print(f"  static index, full: {seconds:.1f} s, peak RSS {rss:.0f} MB ({extra})")
-        with Archive.from_config(folder / "config.yaml") as archive:
-            store = archive.store
-            started = time.perf_counter()
-            archive.write_index()
-            unchanged = time.perf_counter() - started
-            # One post's text changes, its status does not: only the pages showing it
-            # (in the list of all posts and in its status's list) are rendered again.
-            pid = post_id(posts // 2)
-            post = store.get_post(f"x:{pid}")
-            assert post is not None
-            now = iso(int(time.time() * 1000))
-            edited = PostSnapshot(
-                post_id=pid,
-                url=post.url,
-                author_handle=post.author_handle,
-                author_name=post.author_name,
-                text=f"edited {now}",
-                html=f"edited {now}",
-                created_at=post.created_at,
-                status=post.status,
-                source="syndication",
-            )
-            store.record_check(pid, edited, None, now, now)
-            started = time.perf_counter()
-            archive.write_index()
-            text_changed = time.perf_counter() - started
-            # One post's status changes: every page shows the counts per status.
-            status = "unavailable" if post.status != "unavailable" else "deleted"
-            store.record_check(
-                pid, PostSnapshot(post_id=pid, status=status, source="syndication"), None, now, now
-            )
-            started = time.perf_counter()
-            archive.write_index()
-            status_changed = time.perf_counter() - started
-        print(
-            f"  static index, nothing changed: {unchanged:.1f} s; one post's text changed: "
-            f"{text_changed:.1f} s; one post's status changed: {status_changed:.1f} s"
-        )
     else:
         print("  static index: not measured (--no-index)")
     seconds, rss, extra = in_child(folder, "pass")
@@ -397,11 +423,18 @@ def main() -> None:
         type=Path,
         help="a checkout of the code before a change: its pass is measured too, alternating",
     )
-    parser.add_argument("--repeats", type=int, default=1, help="passes measured (with --pass-only)")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="runs measured (with --pass-only, --index-only)"
+    )
     parser.add_argument(
         "--after-unfinished",
         action="store_true",
         help="with --pass-only: the pass after one that was killed (its run row left running)",
+    )
+    parser.add_argument(
+        "--index-only",
+        action="store_true",
+        help="only the static index: in full, then after nothing, a text, a status changed",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -423,6 +456,14 @@ def main() -> None:
         flags += f" --before {args.before}" if args.before else ""
         flags += f" --repeats {args.repeats}" if args.repeats != 1 else ""
         print(f"rerun: python bench/bench_scale.py --posts {args.posts} --reuse{flags}")
+        return
+    if args.index_only:
+        measure_index(folder, args.before, args.repeats)
+        flags = f" --before {args.before}" if args.before else ""
+        flags += f" --repeats {args.repeats}" if args.repeats != 1 else ""
+        print(
+            f"rerun: python bench/bench_scale.py --posts {args.posts} --reuse --index-only{flags}"
+        )
         return
     report(folder, args.posts, args.seed, index=not args.no_index)
     flags = " --no-index" if args.no_index else ""
