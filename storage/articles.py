@@ -10,6 +10,7 @@ from typing import Any
 
 from archiver.models import FORM_ARCHIVED, ArticleRef, EmbedSpan
 from archiver.storage.connection import Connection, in_chunks
+from archiver.storage.filters import LIVE_ARTICLE
 from archiver.storage.fsnames import path_from_db, path_to_db
 from archiver.storage.seen import SeenLocations
 from archiver.storage.transaction import write_statement, write_transaction
@@ -250,7 +251,7 @@ class ArticlesMixin(Connection):
         for chunk, marks in in_chunks(keys):
             rows = self.db.execute(
                 f"SELECT DISTINCT a.location FROM embeds e JOIN articles a ON a.id = e.article_id "
-                f"WHERE a.removed_at IS NULL AND e.post_key IN ({marks})",
+                f"WHERE {LIVE_ARTICLE} AND e.post_key IN ({marks})",
                 chunk,
             )
             found.update(loc for (loc,) in rows)

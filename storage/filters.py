@@ -17,6 +17,13 @@ from archiver.models import GONE_STATUSES
 
 ORDERS = ("created", "archived", "author")
 
+# "The article ``a`` is live", where embeds of given posts drive the query. The unary +
+# keeps SQLite from answering it with the index on removed_at (migration 9): without
+# statistics the planner takes "IS NULL" for a selective equality, starts from every live
+# article and looks up its embeds, 64 ms a call at 100,000 articles against 1 ms from
+# the posts' embeds (the static index made that call once per page).
+LIVE_ARTICLE = "+a.removed_at IS NULL"
+
 # SQL for each --order choice. ``key`` breaks ties so pages are stable.
 _ORDER_SQL = {
     "created": "p.created_at IS NULL, p.created_at {dir}, p.key {dir}",

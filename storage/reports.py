@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.storage.filters import PostFilter, order_limit, where_clause
+from archiver.storage.filters import LIVE_ARTICLE, PostFilter, order_limit, where_clause
 from archiver.storage.fsnames import path_from_db
 from archiver.storage.queries import articles_of_post, media_by_key, snapshots_of
 from archiver.storage.results import PostDetail
@@ -184,7 +184,7 @@ def _with_articles(
         for row in db.query(
             "SELECT DISTINCT e.post_key, a.location, a.url, a.path, a.output_path "
             "FROM embeds e JOIN articles a ON a.id = e.article_id "
-            f"WHERE a.removed_at IS NULL AND e.post_key IN ({marks}) ORDER BY a.location",
+            f"WHERE {LIVE_ARTICLE} AND e.post_key IN ({marks}) ORDER BY a.location",
             keys,
         ):
             row["path"] = path_from_db(row["path"])

@@ -239,3 +239,52 @@ def test_search_follows_edits_and_ignores_bookkeeping_after_the_upgrade(tmp_path
         )
         assert found(store, "bureau") == ["x:77"]
         assert found(store, "transit") == ["x:77"]
+
+
+def test_the_articles_of_given_posts_are_found_from_their_embeds(tmp_path: Path) -> None:
+    """Finding the live articles of a few posts (a post page's list, a page of the static
+    index) starts from those posts' embeds, whatever the archive's size: it never walks
+    every live article through the index on removed_at, which took 64 ms a call at
+    100,000 articles (once per index page, once per post page refreshed).
+
+    The statements are the store's own, caught as it runs them, then explained."""
+    from archiver.models import EmbedSpan
+    from archiver.storage import EmbedRecord
+
+    with Store(tmp_path / "archive.db") as store:
+        with store.batch():
+            for n in range(120):
+                post = str(1_500_000_000_000_000_000 + n)
+                ref = ArticleRef(location=f"a{n}.html", source="folder", path=None)
+                store.record_scan(
+                    ref,
+                    content_hash=f"{n:064x}",
+                    encoding="utf-8",
+                    embeds=[EmbedRecord(EmbedSpan(0, 5, "blockquote", post), "<blockquote/>")],
+                    snapshots=[
+                        PostSnapshot(
+                            post_id=post,
+                            text=f"post {n}",
+                            source="markup",
+                            url=f"https://x.com/desk/status/{post}",
+                        )
+                    ],
+                    now="2026-01-01T00:00:00.000Z",
+                )
+        # A page's worth of posts: with a long IN list, the planner (without statistics)
+        # took the index on removed_at for the cheaper way in.
+        keys = [f"x:{1_500_000_000_000_000_000 + n}" for n in range(100)]
+        store.set_local_paths({key: f"embeds/x/{key[2:]}.html" for key in keys})
+        statements: list[str] = []
+        store.db.conn.set_trace_callback(statements.append)
+        found = store.articles_embedding(keys)
+        pages = list(store.iter_indexed_posts(100))
+        store.db.conn.set_trace_callback(None)
+        assert found == sorted(f"a{n}.html" for n in range(100))
+        assert sorted(a["location"] for _, arts in pages[0] for a in arts) == found
+        joins = [s for s in statements if "JOIN articles" in s]
+        assert len(joins) == 2
+        for sql in joins:
+            plan = " ; ".join(r[3] for r in store.db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "removed_at" not in plan, plan
+            assert "SEARCH e USING INDEX idx_embeds_post_key" in plan, plan
