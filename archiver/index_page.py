@@ -134,7 +134,10 @@ def write_index(
         for status, n in groups
         for number in range(1, _page_count(n, per_page) + 1)
     ]
-    marker = f"<!-- embed-archiver index {_fingerprint(store, root)} {per_page} -->\n"
+    marker = (
+        f"<!-- embed-archiver index {_fingerprint(store, root)} {per_page} "
+        f"{_template_digest()} -->\n"
+    )
     search_files = [root / SEARCH_SCRIPT, root / SEARCH_INDEX]
     if (
         not force
@@ -274,9 +277,18 @@ def _page_digest(
     filters: list[Filter],
     status: str | None,
 ) -> str:
-    """A hash of everything one index page shows (its template is fixed by the package)."""
+    """A hash of everything one index page shows, and of the template that shows it."""
     shown = [rows, asdict(pager), total, generated, [asdict(f) for f in filters], status]
+    shown.append(_template_digest())
     return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _template_digest() -> str:
+    """The index template's own hash: pages written by a release whose template differs
+    (another pager, say) are rendered again after an upgrade, though no post changed."""
+    source = files("archiver").joinpath("templates", "index.html.j2").read_bytes()
+    return hashlib.sha256(source).hexdigest()[:16]
 
 
 def _load_digests(path: Path) -> dict[str, str]:

@@ -321,3 +321,37 @@ def test_each_page_links_a_window_of_pages_not_every_page(tmp_path: Path) -> Non
             break
         page = embeds / str(following["href"])
     assert sorted(reached) == sorted(p.name for p in listing)
+
+
+def test_an_index_from_a_release_with_another_template_is_written_again(tmp_path: Path) -> None:
+    """After an upgrade that changes the index template (the pager, say), the next index
+    is rendered with it although no post changed: the marker that says "the index is
+    current" and each page's digest name the template they were rendered with."""
+    import hashlib
+    import re
+
+    config = build_archive(tmp_path)
+    embeds = tmp_path / "out" / "embeds"
+    with Archive.from_config(config) as archive:
+        archive.write_index(per_page=1)
+        digests_file = archive.store.path.with_name(archive.store.path.name + ".index-pages.json")
+    # What an earlier release left: its marker and digests know nothing of this
+    # template, and its second page looks different.
+    first = embeds / "index.html"
+    html = first.read_text(encoding="utf-8")
+    html, count = re.subn(r"(<!-- embed-archiver index \S+ 1) \S+ -->", r"\1 -->", html)
+    assert count == 1
+    first.write_text(html, encoding="utf-8")
+    second = embeds / "index-2.html"
+    second.write_text("<html><body>an earlier release's page</body></html>", encoding="utf-8")
+    digests = json.loads(digests_file.read_text(encoding="utf-8"))
+    for name in list(digests):
+        sha = hashlib.sha256(Path(name).read_bytes()).hexdigest()
+        digests[name] = f"{'0' * 64} {sha}"
+    digests_file.write_text(json.dumps(digests), encoding="utf-8")
+
+    with Archive.from_config(config) as archive:
+        archive.write_index(per_page=1)
+    assert "an earlier release" not in second.read_text(encoding="utf-8")
+    assert soup(second).select("ol.posts > li")
+    assert re.search(r"<!-- embed-archiver index \S+ 1 \S+ -->", first.read_text(encoding="utf-8"))
