@@ -33,6 +33,20 @@ def _protocol_methods() -> list[str]:
     )
 
 
+def archive_at_schema(path: Path, version: int) -> Path:
+    """An empty archive as release ``version`` of the schema left it (its migrations run)."""
+    import sqlite_utils
+
+    from archiver.storage.schema import MIGRATIONS
+
+    old = sqlite_utils.Database(path)
+    for migration in MIGRATIONS[:version]:
+        migration(old)
+    old.execute(f"PRAGMA user_version = {version}")
+    old.close()
+    return path
+
+
 def test_the_sqlite_store_implements_the_protocol(store: Store) -> None:
     assert isinstance(store, ArchiveStorage)
     for name in _protocol_methods():
@@ -149,17 +163,11 @@ def test_an_archive_of_schema_5_gets_the_query_indexes(tmp_path: Path) -> None:
     place; its posts are all still there, and the case-insensitive author filter,
     ``status``'s counts and the due-post selection are answered from indexes, not by
     reading every post (EXPLAIN QUERY PLAN: no full scan of the table)."""
-    import sqlite_utils
 
     from archiver.storage.filters import PostFilter
-    from archiver.storage.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
+    from archiver.storage.schema import SCHEMA_VERSION, schema_version
 
-    path = tmp_path / "archive.db"
-    old = sqlite_utils.Database(path)
-    for migration in MIGRATIONS[:5]:
-        migration(old)
-    old.execute("PRAGMA user_version = 5")
-    old.close()
+    path = archive_at_schema(tmp_path / "archive.db", 5)
     with Store(path) as store:
         for n, handle in enumerate(["Jack", "jack", "JACK", "jill"]):
             snap = PostSnapshot(
@@ -199,16 +207,10 @@ def test_search_follows_edits_and_ignores_bookkeeping_after_the_upgrade(tmp_path
     made before it keeps its search results, richer text that replaces a post's text
     is found by its new words (and no longer by its old ones), and a bookkeeping update
     (where its page is) leaves the post found exactly once."""
-    import sqlite_utils
 
-    from archiver.storage.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
+    from archiver.storage.schema import SCHEMA_VERSION, schema_version
 
-    path = tmp_path / "archive.db"
-    old = sqlite_utils.Database(path)
-    for migration in MIGRATIONS[:10]:
-        migration(old)
-    old.execute("PRAGMA user_version = 10")
-    old.close()
+    path = archive_at_schema(tmp_path / "archive.db", 10)
 
     def pasted(text: str, name: str | None = None) -> PostSnapshot:
         return PostSnapshot(
