@@ -22,7 +22,7 @@ from archiver.detect import find_embeds  # noqa: E402
 from archiver.detect_ssg import SsgOptions, options_for  # noqa: E402
 
 UNIT_MD = (
-    "Some prose with a [link](https://example.com/a) and `inline {{< x id=\"1\" >}} code`.\n\n"
+    'Some prose with a [link](https://example.com/a) and `inline {{< x id="1" >}} code`.\n\n'
     '{{< tweet user="AsahiLinux" id="1438152384165728257" >}}\n\n'
     "{% twitter https://twitter.com/jakevdp/status/1204765621767901185?s=20 %}\n\n"
     '<Tweet id="1511750228428435457" />\n\n'

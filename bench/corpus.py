@@ -26,7 +26,9 @@ def _post_id(rng: random.Random) -> str:
 
 
 def _blockquote(rng: random.Random, post_id: str, handle: str) -> str:
-    text = rng.choice(["Breaking: the vote passed 7-2.", "नई लाइन अगले साल खुलेगी।", "Thread 🧵 on today's hearing"])
+    text = rng.choice(
+        ["Breaking: the vote passed 7-2.", "नई लाइन अगले साल खुलेगी।", "Thread 🧵 on today's hearing"]
+    )
     return (
         f'<blockquote class="twitter-tweet" data-lang="en"><p lang="en" dir="ltr">{text} '
         f'<a href="https://t.co/abc{post_id[-4:]}">pic.twitter.com/abc{post_id[-4:]}</a></p>'
@@ -87,7 +89,9 @@ def make_article(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>Article {index}</title><style>{'.c{color:#333;margin:0 auto}' * 400}</style>"
         f"<script>{'window.ads=window.ads||[];ads.push({slot:1});' * 150}</script></head><body>"
-        "<nav>" + "".join(f'<a href="/section/{n}/">Section {n}</a> ' for n in range(90)) + "</nav><article>"
+        "<nav>"
+        + "".join(f'<a href="/section/{n}/">Section {n}</a> ' for n in range(90))
+        + "</nav><article>"
     )
     embeds = []
     if density is None:
