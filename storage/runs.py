@@ -111,8 +111,10 @@ class RunsMixin(Connection):
         """Live articles whose last read or scan failed, most recent first."""
         return list(
             self.db.query(
+                # From the failed articles' own index (migration 12), newest first; the +
+                # keeps the planner off the index of every live article (see LIVE_ARTICLE).
                 "SELECT location, source, error, last_scanned_at FROM articles "
-                "WHERE error IS NOT NULL AND removed_at IS NULL "
+                "WHERE error IS NOT NULL AND +removed_at IS NULL "
                 "ORDER BY last_scanned_at DESC LIMIT ?",
                 [limit],
             )

@@ -304,6 +304,18 @@ def _v11_search_index_on_text_changes(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v12_failure_indexes(db: sqlite_utils.Database) -> None:
+    # ``status`` lists the latest failed articles and posts: without these, both walked an
+    # index of every live article and every checked post to find the few that failed (24
+    # and 29 ms at 100,000; linear). Partial indexes hold only the failing rows, newest last.
+    db.execute(
+        "CREATE INDEX idx_articles_failed ON articles (last_scanned_at) WHERE error IS NOT NULL"
+    )
+    db.execute(
+        "CREATE INDEX idx_posts_failed ON posts (last_checked_at) WHERE last_error IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_full_text_search,
@@ -316,6 +328,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v9_query_indexes,
     _v10_post_pages_stale,
     _v11_search_index_on_text_changes,
+    _v12_failure_indexes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

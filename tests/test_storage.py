@@ -290,3 +290,43 @@ def test_the_articles_of_given_posts_are_found_from_their_embeds(tmp_path: Path)
             plan = " ; ".join(r[3] for r in store.db.execute(f"EXPLAIN QUERY PLAN {sql}"))
             assert "removed_at" not in plan, plan
             assert "SEARCH e USING INDEX idx_embeds_post_key" in plan, plan
+
+
+def test_status_lists_the_latest_failures_from_their_own_indexes(store: Store) -> None:
+    """``status`` shows the latest failed articles (live ones only) and failed checks,
+    newest first, read from indexes of the failing rows alone (migration 12): before, it
+    walked every live article and every checked post to find them, linear in the archive.
+    The statements are the store's own, caught as it runs them, then explained."""
+    for n in range(30):
+        ref = ArticleRef(location=f"a{n:02d}.html", source="site", path=f"/site/a{n:02d}.html")
+        store.record_article_error(ref, f"cannot read {n}", f"2026-11-30T00:00:{n:02d}.000Z")
+    store.mark_removed("site", [f"a{n:02d}.html" for n in range(30) if n != 29], LATER)
+    for n in range(3):
+        post = str(1_600_000_000_000_000_000 + n)
+        store.save_snapshot(
+            PostSnapshot(
+                post_id=post, text="t", source="markup", url=f"https://x.com/d/status/{post}"
+            ),
+            NOW,
+        )
+        store.record_check(post, None, f"timeout {n}", LATER, f"2026-11-30T00:10:0{n}.000Z")
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    report = store.status_report(LATER, failures=5)
+    store.db.conn.set_trace_callback(None)
+
+    articles = [a["location"] for a in report["failures"]["articles"]]
+    assert articles == ["a28.html", "a27.html", "a26.html", "a25.html", "a24.html"]  # not a29
+    posts = [p["key"] for p in report["failures"]["posts"]]
+    assert posts == [f"x:{1_600_000_000_000_000_000 + n}" for n in (2, 1, 0)]
+    plans = {}
+    for sql in statements:
+        if "error IS NOT NULL" in sql:
+            plans[sql] = " ; ".join(r[3] for r in store.db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+    assert len(plans) == 2
+    assert sorted(
+        ("idx_articles_failed" in p, "idx_posts_failed" in p) for p in plans.values()
+    ) == [
+        (False, True),
+        (True, False),
+    ], plans
