@@ -316,6 +316,13 @@ def _v12_failure_indexes(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v13_stale_copies_index(db: sqlite_utils.Database) -> None:
+    # Every pass and every recheck ends by rewriting the articles whose copy is out of date
+    # (output_hash NULL): few, but finding them walked every live article (27 ms at 100,000,
+    # 236 ms at a million, for a recheck with nothing due). A partial index holds only them.
+    db.execute("CREATE INDEX idx_articles_stale ON articles (location) WHERE output_hash IS NULL")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_full_text_search,
@@ -329,6 +336,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v10_post_pages_stale,
     _v11_search_index_on_text_changes,
     _v12_failure_indexes,
+    _v13_stale_copies_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
