@@ -279,3 +279,32 @@ def test_host_entries_and_internal_addresses() -> None:
         assert is_internal(address), address
     for address in ("93.184.216.34", "2606:4700::1111"):
         assert not is_internal(address), address
+
+
+def test_a_sitemap_article_whose_output_folder_is_a_symlink_out_is_refused(
+    tmp_path: Path, fakex: FakeX
+) -> None:
+    """The listing takes an article's output path as its URL names it (no resolve() per
+    URL); the copy is still never written through a symlink out of the output folder:
+    that article fails with a clear error, the others are archived."""
+    base, port = fakex.base_url, fakex.port
+    fakex.add_page("/news/story", article("Story", POST_A))
+    fakex.add_page("/other/ok", article("Ok", POST_B))
+    fakex.add_page("/sitemap.xml", urlset(f"{base}/news/story", f"{base}/other/ok"))
+    config = write_config(
+        tmp_path, [{"kind": "sitemap", "name": "site", "url": f"{base}/sitemap.xml"}]
+    )
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    host = tmp_path / "out" / f"127.0.0.1_{port}"
+    host.mkdir(parents=True)
+    (host / "news").symlink_to(outside)
+
+    report = run(config)
+
+    errors = report["errors"]
+    assert isinstance(errors, list) and len(errors) == 1
+    assert errors[0]["article"] == f"{base}/news/story"
+    assert "refusing to write outside" in errors[0]["reason"]
+    assert list(outside.iterdir()) == []
+    assert (host / "other" / "ok.html").is_file()
