@@ -54,6 +54,10 @@ from archiver.storage import ArticleState
 log = logging.getLogger(__name__)
 
 
+# URLs a listing remembers to drop repeats: one sitemap file's worth (the protocol's limit).
+_SEEN_MEMO = 50_000
+
+
 class RemoteSources:
     """The pipeline's ``remote_lister`` and ``remote_reader`` for one config."""
 
@@ -82,9 +86,10 @@ class RemoteSources:
             self._fetcher = None
 
     def list_articles(self, source: object, index: int) -> Iterator[ArticleRef]:
-        """The articles of a ``urls``, ``sitemap`` or ``feed`` source, each URL once,
-        at most ``max_articles`` of them. Raises if the listing itself fails, so the
-        pipeline does not mark the source's articles removed on a network error."""
+        """The articles of a ``urls``, ``sitemap`` or ``feed`` source, each URL once
+        (among the last 50,000 listed), at most ``max_articles`` of them. Raises if the
+        listing itself fails, so the pipeline does not mark the source's articles removed
+        on a network error."""
         policy: HostPolicy | None = None
         if isinstance(source, UrlsSource):
             name = source_name(source, index)
@@ -102,7 +107,11 @@ class RemoteSources:
             limit = source.max_articles
         else:
             return
+        # The URLs met lately, bounded: a pass's memory must not grow with the site.
+        # Repeats sit close in a sitemap or feed; one further apart is listed again, and
+        # skipped unread when its lastmod is not newer than the scan this pass just made.
         seen: set[str] = set()
+        listed = 0
         for entry in entries:
             url = clean_url(entry.url)
             if url is None or url in seen:
@@ -119,11 +128,14 @@ class RemoteSources:
             except ValueError as exc:
                 log.warning("source %s: ignoring %s: %s", name, url, exc)
                 continue
+            if len(seen) >= _SEEN_MEMO:
+                seen.clear()
             seen.add(url)
+            listed += 1
             yield ArticleRef(
                 location=url, source=name, url=url, output_relpath=relpath, updated=entry.updated
             )
-            if limit is not None and len(seen) >= limit:
+            if limit is not None and listed >= limit:
                 log.info("source %s: max_articles (%d) reached", name, limit)
                 return
 
