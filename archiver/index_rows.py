@@ -22,12 +22,12 @@ from archiver.models import (
 )
 from archiver.render import human_date
 from archiver.render.card import platform_card
+from archiver.render.common import safe_lang
 from archiver.rewrite import relative_href
 from archiver.snapshot.sanitize import safe_http_url
 
 EXCERPT_CHARS = 280
 _NOT_ID = re.compile(r"[^0-9A-Za-z_]")
-_LANG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
 # Labels of the per-status pages, in the order the filter shows them.
 STATUS_LABELS: dict[str, str] = {
     STATUS_LIVE: "Live",
@@ -95,7 +95,7 @@ def index_row(
         "author_name": post["author_name"],
         "author_handle": handle,
         "excerpt": excerpt,
-        "lang": lang if isinstance(lang, str) and _LANG.match(lang) else None,
+        "lang": safe_lang(lang),
         "dir": direction if direction in ("ltr", "rtl") else "auto",
         "status": status,
         "status_label": STATUS_LABELS[status],

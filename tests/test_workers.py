@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from archive_helpers import page, tweet
@@ -251,13 +251,7 @@ def test_the_service_scans_with_workers(tmp_path: Path) -> None:
     folder = tmp_path / "served"
     config = project(folder, articles, workers=2)
     log = open(folder / "serve.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "archiver", "--config", str(config), "-v", "serve"],
-        cwd=folder,
-        stdout=log,
-        stderr=log,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = _launch(config, "serve", log)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not _finished_scan(folder):
@@ -273,6 +267,18 @@ def test_the_service_scans_with_workers(tmp_path: Path) -> None:
     assert "scanning with 2 worker processes" in text, text[-2000:]
     assert _finished_scan(folder), text[-2000:]
     assert outputs(folder) == outputs(single)
+
+
+def _launch(config: Path, command: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """``embed-archiver -v COMMAND`` in a process of its own, from the config's folder,
+    its output to ``log``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "archiver", "--config", str(config), "-v", command],
+        cwd=config.parent,
+        stdout=log,
+        stderr=log,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def _running(pid: int) -> bool:
@@ -313,13 +319,7 @@ def test_a_killed_pass_leaves_no_worker_behind(tmp_path: Path) -> None:
     config = project(folder, articles, workers=2)
     log = folder / "run.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "archiver", "--config", str(config), "-v", "run"],
-            cwd=folder,
-            stdout=out,
-            stderr=out,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        proc = _launch(config, "run", out)
     try:
         deadline = time.monotonic() + 60
         while not _ours(folder) and proc.poll() is None and time.monotonic() < deadline:

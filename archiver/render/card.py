@@ -30,12 +30,12 @@ from archiver.render.common import (
     _post_html_filter,
     _safe_copy_href,
     _safe_dir,
-    _safe_lang,
     human_date,
     link_entities,
     neutralize_template_syntax,
     notice,
     post_time,
+    safe_lang,
 )
 from archiver.snapshot.sanitize import safe_http_url, text_to_html
 
@@ -324,7 +324,7 @@ def _view(
     return _PostView(
         key=post.key,
         status=post.status,
-        lang=_safe_lang(post.lang),
+        lang=safe_lang(post.lang),
         dir=_safe_dir(post.dir),
         url=safe_http_url(post.url),
         name=(post.author_name or "").strip() or None,

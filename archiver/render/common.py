@@ -366,8 +366,10 @@ def _safe_copy_href(href: str) -> str | None:
     return href
 
 
-def _safe_lang(lang: str | None) -> str | None:
-    return lang if lang and _LANG.match(lang) else None
+def safe_lang(lang: object) -> str | None:
+    """``lang`` if it is a well-formed language tag (``en``, ``pt-BR``), else None: it goes
+    into ``lang`` attributes of cards and of the index."""
+    return lang if isinstance(lang, str) and _LANG.match(lang) else None
 
 
 def _safe_dir(d: str | None) -> str | None:
