@@ -15,18 +15,20 @@ server for besides the sitemaps (none, when lastmod is honoured).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import islice
 from pathlib import Path
 from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_scale import peak_rss_mb  # noqa: E402
 
 from archiver import Archive  # noqa: E402
 from archiver.clock import utc_now  # noqa: E402
@@ -118,14 +120,9 @@ def build(config: Path) -> float:
         remote = RemoteSources(archive.config, store.get_article)
         try:
             refs = remote.list_articles(archive.config.sources[0], 0)
-            done = False
-            while not done:
+            for chunk in iter(lambda: list(islice(refs, BATCH)), []):
                 with store.batch():
-                    for _ in range(BATCH):
-                        ref = next(refs, None)
-                        if ref is None:
-                            done = True
-                            break
+                    for ref in chunk:
                         target = out / ref.output_relpath
                         target.parent.mkdir(parents=True, exist_ok=True)
                         target.write_bytes(b"<p>story</p>\n")
@@ -150,12 +147,8 @@ def child(config: Path) -> None:
         started = time.perf_counter()
         report = archive.pipeline().run()
         seconds = time.perf_counter() - started
-    rss = 0.0
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            rss = int(line.split()[1]) / 1024
     print(
-        f"RESULT {seconds:.3f} {rss:.0f} {report.articles_skipped} {report.articles_scanned} "
+        f"RESULT {seconds:.3f} {peak_rss_mb():.0f} {report.articles_skipped} {report.articles_scanned} "
         f"{len(report.errors)}"
     )
 
@@ -185,7 +178,6 @@ def main() -> None:
             check=True,
             capture_output=True,
             text=True,
-            env={**os.environ},
         ).stdout
         _, secs, rss, skipped, scanned, errors = next(
             line for line in out.splitlines() if line.startswith("RESULT ")
@@ -195,8 +187,6 @@ def main() -> None:
             f"peak RSS {rss} MB; skipped {int(skipped):,}, scanned {scanned}, errors {errors}, "
             f"article requests {Site.article_requests}"
         )
-    if os.environ.get("BENCH_SITEMAP_HOLD"):
-        input("server up; press Enter to end")
     server.shutdown()
     shutil.rmtree(folder, ignore_errors=True)
     print(f"rerun: python bench/bench_sitemap_pass.py --articles {args.articles}")
