@@ -1,15 +1,20 @@
-"""The static archive index: ``OUTPUT/embeds/index.html``, ``index-2.html``, …
+"""The static archive index: ``OUTPUT/embeds/index.html`` and the pages below it.
 
-Every post with a local copy, newest first, as a stacked list of small cards (readable
-on a phone): author, date, status label, the text with its language and direction, a
-link to the local copy and links to the articles that embed it. One set of pages per
-status (``status-deleted.html``, …) is the filter, so it works without script. Links
-are relative, so the pages work from the file system and behind any static server;
-every value is escaped by Jinja2's autoescape (post text comes from strangers).
+Every post with a local copy, as a stacked list of small cards (readable on a phone):
+author, date, status label, the text with its language and direction, a link to the
+local copy and links to the articles that embed it. The front page shows the newest
+posts, the counts and the months; each month has pages of its own, and each status
+its own front page and months (``status-deleted.html``, …), so the filter works
+without script. How the pages are named and linked is ``index_nav``'s business: a
+month's pages are numbered from its oldest post, so a new post changes the pages of
+its month, not every page. Links are relative, so the pages work from the file system
+and behind any static server; every value is escaped by Jinja2's autoescape (post
+text comes from strangers).
 
 The search box is the one script: ``search.js`` (a file of the package, copied next
-to the pages) searches ``search-index.js``, every indexed post as JSON in one call
-(``embedArchiverSearchIndex({...})``): a page opened from the file system may load a
+to the pages) loads ``search-index.js``, the list of the search index's files, and
+then those files (``search-2024-05-1.js``, …): each holds the posts of ten pages of a
+month as JSON in one call, because a page opened from the file system may load a
 script but not fetch() a JSON file. Nothing else loads; the embeds in articles stay
 script-free. What a page and the search index show of each post is built in
 ``index_rows``.
@@ -17,25 +22,39 @@ script-free. What a page and the search index show of each post is built in
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
-import math
-import re
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from archiver.clock import utc_now
 from archiver.config import Config
 from archiver.files import atomic_file, write_if_changed
-from archiver.index_rows import STATUS_LABELS, _HrefsFrom, index_row, search_entry
-from archiver.models import (
-    STATUSES,
+from archiver.index_nav import (
+    UNDATED,
+    Filter,
+    MonthLink,
+    Pager,
+    filters,
+    front_name,
+    month_label,
+    month_links,
+    month_of,
+    page_count,
+    page_name,
+    pager,
+    remove_stale_files,
+    search_chunk_name,
 )
+from archiver.index_rows import STATUS_LABELS, _HrefsFrom, index_row, search_entry
+from archiver.models import STATUSES
 from archiver.render import isolate_mentions, neutralize_template_syntax
 from archiver.render.template_cache import template_cache
 from archiver.storage import ArchiveStorage
@@ -51,46 +70,22 @@ class _HasStore(Protocol):
 PER_PAGE = 100
 SEARCH_SCRIPT = "search.js"
 SEARCH_INDEX = "search-index.js"
-_SEARCH_CHUNK = 500  # posts read from the database at a time for the search index
-_PAGE_NAME = re.compile(r"^index-(\d+)\.html$")
-_STATUS_PAGE = re.compile(r"^status-([a-z]+)(?:-(\d+))?\.html$")
-
-
-@dataclass
-class PageLink:
-    number: int | None  # None: a gap in the numbers ("…")
-    href: str
-    current: bool
-
-
-@dataclass
-class Pager:
-    number: int
-    count: int
-    links: list[PageLink]
-    prev_href: str | None
-    next_href: str | None
-
-
-@dataclass
-class Filter:
-    """One entry of the status filter: a link to the pages of one status (or all)."""
-
-    label: str
-    count: int
-    href: str
-    current: bool
-    status: str
-
-
-def page_name(number: int, status: str | None = None) -> str:
-    """``index.html`` for page 1, ``index-N.html`` after; ``status-deleted[-N].html``
-    for the pages of one status (only ever one of ``STATUSES``)."""
-    if status is not None:
-        if status not in STATUSES:
-            raise ValueError(f"unknown status {status!r}")
-        return f"status-{status}.html" if number == 1 else f"status-{status}-{number}.html"
-    return "index.html" if number == 1 else f"index-{number}.html"
+SEARCH_PAGES = 10  # pages of a month whose posts share one file of the search index
+# What the index shows of a post, besides its articles.
+_SHOWN = (
+    "key",
+    "post_id",
+    "url",
+    "author_handle",
+    "author_name",
+    "text",
+    "lang",
+    "dir",
+    "created_at",
+    "status",
+    "local_path",
+)
+Group = str | None  # a status, or None for all posts
 
 
 @lru_cache(maxsize=1)
@@ -112,183 +107,283 @@ def write_index(
     per_page: int = PER_PAGE,
     force: bool = False,
 ) -> list[Path]:
-    """Write the paginated index under ``config.embeds_root``; return every page's path.
+    """Write the index under ``config.embeds_root``; return every page's path, the
+    front page (``index.html``) first.
 
-    ``index.html`` (then ``index-2.html``, …) lists every post; ``status-deleted.html``
-    and the like list the posts of one status, so a reader can filter without script.
-    Pages left over from a larger archive are removed. Unchanged pages are not
-    rewritten. Rendering every page costs time in proportion to the archive, so unless
-    ``force`` is set, nothing is rendered when a fingerprint of what the index shows
-    matches the one in ``index.html``.
+    One walk over the archive, oldest post first, hashes what each page would show; a
+    page whose hash and file are those recorded by the last write is not rendered
+    again (``force`` renders every page). Pages and search files that no longer belong
+    to the index are removed.
     """
     store = source if isinstance(source, ArchiveStorage) else source.store
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
     root = config.embeds_root
-    total = store.count_indexed_posts()
-    counts = {s: n for s, n in store.indexed_status_counts().items() if s in STATUSES}
-    groups: list[tuple[str | None, int]] = [(None, total)]
-    groups += [(s, counts[s]) for s in STATUS_LABELS if counts.get(s)]
-    expected = [
-        root / page_name(number, status)
-        for status, n in groups
-        for number in range(1, _page_count(n, per_page) + 1)
-    ]
-    marker = (
-        f"<!-- embed-archiver index {_fingerprint(store, root)} {per_page} "
-        f"{_template_digest()} -->\n"
-    )
-    search_files = [root / SEARCH_SCRIPT, root / SEARCH_INDEX]
-    if (
-        not force
-        and all(p.exists() for p in [*expected, *search_files])
-        and _has_marker(expected[0], marker)
-    ):
-        return expected
+    counts = _month_counts(store)
     state = _digests_path(store)
-    before = {} if force else _load_digests(state)
-    pages = _IndexPages(root, groups, total, per_page, marker, before)
-    hrefs = _HrefsFrom(expected[0])  # every page is in the same folder: the same links
-    # One sorted stream of every post makes the pages of all posts, the search index
-    # and the pages of each status (a status page lists the same rows, in the same
-    # order, filtered): each post's row is built once, and memory holds one page per
-    # status at a time.
-    with atomic_file(root / SEARCH_INDEX) as handle:
-        search = _SearchIndex(handle)
-        for page in store.iter_indexed_posts(per_page):
-            rows = [index_row(p, a, expected[0], config.output.dir, hrefs) for p, a in page]
-            search.add(rows, page)
-            pages.add(rows, [post["status"] for post, _ in page])
-        search.close()
-    pages.finish()
-    # Before the page whose marker says the index is current (see above).
+    walk = _Walk(root, config.output.dir, counts, per_page, {} if force else _load_digests(state))
+    for batch in store.iter_indexed_posts(per_page):
+        walk.add(batch)
+    walk.finish()
     _write_search_script(root)
-    _save_digests(state, pages.after)
-    write_if_changed(expected[0], pages.first_html.encode("utf-8"))
-    _remove_stale_pages(root, set(pages.written))
-    return expected
+    # After the files it lists: a reader never loads a name that is not there yet.
+    write_if_changed(root / SEARCH_INDEX, walk.search.manifest())
+    fronts = [walk.front(group) for group in _groups(counts)]
+    # Last: a pass killed before this leaves the old digests, and the pages it wrote
+    # differ from them, so the next pass renders them again.
+    _save_digests(state, walk.after)
+    remove_stale_files(root, {p.name for p in [*fronts, *walk.pages]} | walk.search.names)
+    return [*fronts, *walk.pages]
 
 
-class _IndexPages:
-    """The pages of the index being written, each group's pages in order.
+def _month_counts(store: ArchiveStorage) -> dict[tuple[Group, str], int]:
+    """How many posts each month of each group holds (a status outside ``STATUSES``
+    is counted in all posts only, as the walk does)."""
+    counts: dict[tuple[Group, str], int] = collections.Counter()
+    for prefix, status, n in store.indexed_month_counts():
+        month = month_of(prefix)
+        counts[(None, month)] += n
+        if status in STATUSES:
+            counts[(status, month)] += n
+    return counts
 
-    Rows of every post arrive a page at a time (``add``); each status's rows wait in a
-    page of their own until it is full. A page whose digest (what it shows) and file
-    are those recorded is not rendered again. The first page, with the marker that
-    says the whole index is current, is kept to be written last (``first_html``).
+
+def _groups(counts: dict[tuple[Group, str], int]) -> list[Group]:
+    """All posts, then each status present, in the filter's order."""
+    present = {group for group, _ in counts}
+    return [None, *(s for s in STATUS_LABELS if s in present)]
+
+
+class _Entry:
+    """One post on its way through the walk: what pages hash, and its row once built."""
+
+    __slots__ = ("articles", "post", "row", "shown")
+
+    def __init__(self, post: dict[str, Any], articles: list[dict[str, Any]]) -> None:
+        self.post, self.articles = post, articles
+        # The stored values: a link is made from the output path alone (every page is in
+        # the same folder), so an archive moved as a whole is rendered once more, to the
+        # same bytes. repr() escapes what UTF-8 cannot encode (a lone surrogate in a
+        # stored name) and is twice as fast as JSON here.
+        links = [(a["location"], a["url"], a["output_path"]) for a in articles]
+        self.shown = repr(([post[name] for name in _SHOWN], links))
+        self.row: dict[str, Any] | None = None
+
+
+class _Walk:
+    """The pages of the index, filled from one walk over the posts, oldest first.
+
+    Each group's posts of the month being walked wait in a page of their own until it
+    is full or the month ends (undated posts wait until the walk ends). A page whose
+    digest (what it shows) and file are those recorded is not rendered again.
     """
 
     def __init__(
         self,
         root: Path,
-        groups: list[tuple[str | None, int]],
-        total: int,
+        out_dir: Path,
+        counts: dict[tuple[Group, str], int],
         per_page: int,
-        marker: str,
         before: dict[str, str],
     ) -> None:
-        self.root, self.groups, self.total, self.per_page = root, groups, total, per_page
-        self.marker, self.before = marker, before
-        self.generated = utc_now()[:10]
-        self.counts = dict(groups)
-        self.made = {status: 0 for status, _ in groups}
-        self.waiting: dict[str | None, list[dict[str, Any]]] = {s: [] for s, _ in groups[1:]}
+        self.root, self.out_dir, self.counts, self.per_page = root, out_dir, counts, per_page
+        self.before = before
+        self.hrefs = _HrefsFrom(root / front_name())
+        self.context = [_template_digest(), per_page, self.hrefs.href(str(out_dir / "_"))]
+        self.month: str | None = None
+        self.waiting: dict[tuple[Group, str], list[_Entry]] = {}
+        self.made: collections.Counter[tuple[Group, str]] = collections.Counter()
+        self.newest: dict[Group, collections.deque[_Entry]] = {}
         self.after: dict[str, str] = {}
-        self.written: list[Path] = [root / page_name(1)]
-        self.first_html = ""
+        self.pages: list[Path] = []
+        self.search = _SearchFiles(self)
 
-    def add(self, rows: list[dict[str, Any]], statuses: list[str | None]) -> None:
-        """One page of every post (``rows``, of posts with the stored ``statuses``)."""
-        self._page(None, rows)
-        for row, status in zip(rows, statuses, strict=True):
-            waiting = self.waiting.get(status)
-            if waiting is None:
-                continue
-            waiting.append(row)
-            if len(waiting) == self.per_page:
-                self._page(status, waiting)
-                self.waiting[status] = []
+    def add(self, batch: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+        """The next posts of the walk, with their live articles."""
+        for post, articles in batch:
+            month = month_of(post["created_at"])
+            if month != UNDATED and month != self.month:
+                if self.month is not None:
+                    self._close(self.month)
+                self.month = month
+            entry = _Entry(post, articles)
+            status = post["status"]
+            for group in (None, status) if status in STATUSES else (None,):
+                self._wait(group, month, entry)
+
+    def _wait(self, group: Group, month: str, entry: _Entry) -> None:
+        newest = self.newest.get(group)
+        if newest is None:
+            newest = self.newest[group] = collections.deque(maxlen=self.per_page)
+        newest.append(entry)
+        waiting = self.waiting.get((group, month))
+        if waiting is None:
+            waiting = self.waiting[(group, month)] = []
+        waiting.append(entry)
+        if len(waiting) == self.per_page:
+            self._page(group, month, waiting)
+            self.waiting[(group, month)] = []
+
+    def _close(self, month: str) -> None:
+        """The last page of each group in ``month``, and its search file."""
+        for (group, waiting_month), waiting in list(self.waiting.items()):
+            if waiting_month == month:
+                if waiting:
+                    self._page(group, month, waiting)
+                del self.waiting[(group, month)]
+        self.search.close(month)
 
     def finish(self) -> None:
-        """The last page of each status, and the empty pages a group may still lack."""
-        for status, waiting in self.waiting.items():
-            if waiting:
-                self._page(status, waiting)
-        for status, n in self.groups:
-            while self.made[status] < _page_count(n, self.per_page):
-                self._page(status, [])
+        """Close the last month and the undated posts."""
+        if self.month is not None:
+            self._close(self.month)
+        self._close(UNDATED)
 
-    def _page(self, status: str | None, rows: list[dict[str, Any]]) -> None:
-        n = self.counts[status]
-        count = _page_count(n, self.per_page)
-        if self.made[status] >= count:
-            return  # more posts than counted: the pages stop where the count says
-        self.made[status] += 1
-        number = self.made[status]
-        path = self.root / page_name(number, status)
-        pager = _pager(number, count, status)
-        filters = _filters(self.groups, self.total, status)
-        digest = _page_digest(rows, pager, n, self.generated, filters, status)
-        known = self.before.get(str(path), "")
-        first = number == 1 and status is None
-        if not first and known.startswith(digest) and _unchanged(path, known):
-            # What this page shows has not changed, and the file is the one written
-            # for it: only affected pages are rendered.
-            self.after[str(path)] = known
-            self.written.append(path)
+    def _page(self, group: Group, month: str, entries: list[_Entry]) -> None:
+        self.made[(group, month)] += 1
+        number = self.made[(group, month)]
+        count = max(page_count(self.counts.get((group, month), 0), self.per_page), number)
+        name = page_name(group, month, number)
+        path = self.root / name
+        self.pages.append(path)
+        digest = _digest([*self.context, group, month, number, count], entries)
+        if group is None:
+            self.search.add(month, number, digest, entries)
+        if self.current(name, digest):
             return
-        html = render_index_page(rows, pager, n, self.generated, filters, status)
-        if first:
-            # The first page carries the marker that says the whole index is current:
-            # it is written last, so a process killed halfway leaves a marker that does
-            # not match.
-            head, _, tail = html.rpartition("</html>")
-            self.first_html = f"{head}{self.marker}</html>{tail}" if head else html + self.marker
+        html = render_index_page(
+            [self.row(e) for e in reversed(entries)],  # newest first
+            total=self.counts.get((group, month), len(entries)),
+            status=group,
+            page=pager(group, month, number, count),
+            month=month,
+        )
+        self.write(name, digest, html)
+
+    def front(self, group: Group) -> Path:
+        """The front page of ``group``: its newest posts, counts, filter and months."""
+        totals: dict[Group, int] = collections.Counter()
+        months: dict[str, int] = {}
+        for (g, month), n in self.counts.items():
+            totals[g] += n
+            if g == group:
+                months[month] = n
+        entries = list(reversed(self.newest.get(group, ())))  # newest first
+        shown_filters = filters(totals, group)
+        shown_months = month_links(months, group, self.per_page)
+        generated = utc_now()[:10]
+        name = front_name(group)
+        listed = [[asdict(f) for f in shown_filters], [asdict(m) for m in shown_months]]
+        digest = _digest([*self.context, group, listed, generated], entries)
+        if not self.current(name, digest):
+            html = render_index_page(
+                [self.row(e) for e in entries],
+                total=totals[group],
+                status=group,
+                generated=generated,
+                filters=shown_filters,
+                months=shown_months,
+            )
+            self.write(name, digest, html)
+        return self.root / name
+
+    def row(self, entry: _Entry) -> dict[str, Any]:
+        """What the pages show of a post (built once however many pages show it)."""
+        if entry.row is None:
+            page = self.root / front_name()  # every page is in the same folder
+            entry.row = index_row(entry.post, entry.articles, page, self.out_dir, self.hrefs)
+        return entry.row
+
+    def current(self, name: str, digest: str) -> bool:
+        """Whether the file ``name`` holds what ``digest`` describes, as last written:
+        a file restored from a backup, edited or copied from another archive has
+        another size, time or inode, and is written again, not trusted."""
+        known = self.before.get(name, "")
+        if known != f"{digest} {_stat_signature(self.root / name)}":
+            return False
+        self.after[name] = known
+        return True
+
+    def write(self, name: str, digest: str, text: str) -> None:
+        """Write the file ``name`` (if its bytes changed) and record it with ``digest``."""
+        path = self.root / name
+        write_if_changed(path, text.encode("utf-8"))
+        self.after[name] = f"{digest} {_stat_signature(path)}"
+
+
+class _SearchFiles:
+    """The search index's files, each the posts of ``SEARCH_PAGES`` pages of a month
+    (of all posts), rewritten only when one of those pages changed."""
+
+    def __init__(self, walk: _Walk) -> None:
+        self.walk = walk
+        self.open: dict[str, tuple[int, list[tuple[str, list[_Entry]]]]] = {}
+        self.names: set[str] = set()
+        self.listed: list[tuple[str, int]] = []
+
+    def add(self, month: str, page: int, digest: str, entries: list[_Entry]) -> None:
+        """A page of all posts (its digest and posts) joins its month's open file."""
+        number = (page - 1) // SEARCH_PAGES + 1
+        current = self.open.get(month)
+        if current is not None and current[0] != number:
+            self.close(month)
+        self.open.setdefault(month, (number, []))[1].append((digest, entries))
+
+    def close(self, month: str) -> None:
+        """Write the open file of ``month`` if its pages changed."""
+        if month not in self.open:
             return
-        data = html.encode("utf-8")
-        write_if_changed(path, data)
-        self.after[str(path)] = f"{digest} {hashlib.sha256(data).hexdigest()}"
-        self.written.append(path)
+        number, pages = self.open.pop(month)
+        name = search_chunk_name(month, number)
+        self.names.add(name)
+        self.listed.append((month, number))
+        digest = hashlib.sha256(" ".join(d for d, _ in pages).encode("ascii")).hexdigest()
+        if self.walk.current(name, digest):
+            return
+        posts = [e for _, entries in reversed(pages) for e in reversed(entries)]
+        body = [search_entry(self.walk.row(e), e.post) for e in posts]
+        data = json.dumps({"posts": body}, ensure_ascii=False)
+        self.walk.write(name, digest, f"embedArchiverSearchChunk({data});\n")
+
+    def manifest(self) -> bytes:
+        """``search-index.js``: the files, newest posts first (undated last)."""
+        order = sorted(self.listed, key=lambda mn: (mn[0] != UNDATED, mn[0], mn[1]), reverse=True)
+        names = [search_chunk_name(month, number) for month, number in order]
+        return f"embedArchiverSearchIndex({json.dumps({'files': names})});\n".encode()
+
+
+def _digest(context: list[Any], entries: list[_Entry]) -> str:
+    """A hash of what a page shows: its place and links (``context``) and its posts."""
+    digest = hashlib.sha256(json.dumps(context).encode("ascii"))
+    for entry in entries:
+        digest.update(b"\n")
+        digest.update(entry.shown.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _stat_signature(path: Path) -> str:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return "missing"
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
 
 
 def _digests_path(store: ArchiveStorage) -> Path:
-    """Where the digests of the index pages are kept (each with the sha256 of the file
-    written for it): next to the archive, not in the output (nothing a web server
-    would publish)."""
+    """Where the digests of the index pages are kept (each with the signature of the
+    file written for it): next to the archive, not in the output (nothing a web
+    server would publish)."""
     return store.path.with_name(store.path.name + ".index-pages.json")
-
-
-def _unchanged(path: Path, known: str) -> bool:
-    """Whether the page's file holds exactly the bytes recorded with its digest
-    (``"DIGEST SHA256"``): a file restored from a backup, edited or copied from
-    another archive is rendered again, not trusted."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return False
-    return known.endswith(" " + hashlib.sha256(data).hexdigest())
-
-
-def _page_digest(
-    rows: list[dict[str, Any]],
-    pager: Pager,
-    total: int,
-    generated: str,
-    filters: list[Filter],
-    status: str | None,
-) -> str:
-    """A hash of everything one index page shows, and of the template that shows it."""
-    shown = [rows, asdict(pager), total, generated, [asdict(f) for f in filters], status]
-    shown.append(_template_digest())
-    return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @lru_cache(maxsize=1)
 def _template_digest() -> str:
-    """The index template's own hash: pages written by a release whose template differs
+    """The templates' own hash: pages written by a release whose template differs
     (another pager, say) are rendered again after an upgrade, though no post changed."""
-    source = files("archiver").joinpath("templates", "index.html.j2").read_bytes()
-    return hashlib.sha256(source).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for name in ("index.html.j2", SEARCH_SCRIPT):
+        digest.update(files("archiver").joinpath("templates", name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _load_digests(path: Path) -> dict[str, str]:
@@ -304,28 +399,8 @@ def _load_digests(path: Path) -> dict[str, str]:
 
 
 def _save_digests(path: Path, digests: dict[str, str]) -> None:
-    """Written after every page and before the first one (with the marker): a pass killed
-    before this leaves the old digests, so the pages it wrote are rendered again."""
     with atomic_file(path) as handle:
         handle.write(json.dumps(digests, sort_keys=True).encode("utf-8"))
-
-
-def write_search_files(store: ArchiveStorage, config: Config) -> None:
-    """Write ``search.js`` and ``search-index.js`` next to the index pages.
-
-    The index is streamed from the database in chunks into an atomic file, so memory
-    stays flat however large the archive is. (``write_index`` writes both itself, from
-    the rows of its pages.)
-    """
-    root = config.embeds_root
-    _write_search_script(root)
-    page = root / "index.html"
-    hrefs = _HrefsFrom(page)
-    with atomic_file(root / SEARCH_INDEX) as handle:
-        search = _SearchIndex(handle)
-        for chunk in store.iter_indexed_posts(_SEARCH_CHUNK):
-            search.add([index_row(p, a, page, config.output.dir, hrefs) for p, a in chunk], chunk)
-        search.close()
 
 
 def _write_search_script(root: Path) -> None:
@@ -333,117 +408,35 @@ def _write_search_script(root: Path) -> None:
     write_if_changed(root / SEARCH_SCRIPT, script)
 
 
-class _SearchIndex:
-    """``search-index.js`` being written: one JSON entry per post, in the pages' order."""
-
-    def __init__(self, handle: BinaryIO) -> None:
-        self.handle = handle
-        self.first = True
-        handle.write(b'embedArchiverSearchIndex({"posts": [\n')
-
-    def add(self, rows: list[dict[str, Any]], posts: list[tuple[dict[str, Any], Any]]) -> None:
-        """The entries of ``rows`` (``index_row`` of each of ``posts``, in order)."""
-        for row, (post, _) in zip(rows, posts, strict=True):
-            self.handle.write(b"" if self.first else b",\n")
-            entry = search_entry(row, post)
-            self.handle.write(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
-            self.first = False
-
-    def close(self) -> None:
-        """End the script (the file itself is committed by its ``atomic_file``)."""
-        self.handle.write(b"\n]});\n")
-
-
 def render_index_page(
     rows: list[dict[str, Any]],
-    pager: Pager,
     total: int,
-    generated: str,
-    filters: list[Filter],
     status: str | None = None,
+    *,
+    page: Pager | None = None,
+    month: str | None = None,
+    generated: str = "",
+    filters: list[Filter] | None = None,
+    months: list[MonthLink] | None = None,
 ) -> str:
-    """One index page (rows as built by ``index_row``), script-free and escaped."""
+    """One index page (rows as built by ``index_row``), script-free and escaped: a
+    front page (``generated``, ``filters``, ``months``) or a page of one ``month``."""
     html = (
         _env()
         .get_template("index.html.j2")
         .render(
             rows=rows,
-            page=pager,
+            page=page,
             total=total,
             generated=generated,
-            filters=filters,
+            filters=filters or [],
+            months=months or [],
+            month_label=month_label(month) if month else None,
+            home_href=front_name(status),
             status_label=STATUS_LABELS.get(status or ""),
         )
     )
     return neutralize_template_syntax(html)
 
 
-def _page_count(n: int, per_page: int) -> int:
-    return max(1, math.ceil(n / per_page))
-
-
-def _filters(groups: list[tuple[str | None, int]], total: int, current: str | None) -> list[Filter]:
-    out = [Filter("All", total, page_name(1), current is None, "all")]
-    for status, n in groups[1:]:
-        assert status is not None
-        out.append(
-            Filter(STATUS_LABELS[status], n, page_name(1, status), current == status, status)
-        )
-    return out
-
-
-def _fingerprint(store: ArchiveStorage, root: Path) -> str:
-    """A hash of what the index shows, independent of where the archive lives on disk
-    (article files count by their link from the index, not by absolute path)."""
-    digest = hashlib.sha256()
-    index = root / "index.html"
-    hrefs = _HrefsFrom(index)
-    for row in store.index_source_rows():
-        if row[0] == "article" and row[-1]:
-            row = (*row[:-1], hrefs.href(row[-1]))
-        digest.update(json.dumps(row, ensure_ascii=False).encode("utf-8"))
-    return digest.hexdigest()
-
-
-def _has_marker(path: Path, marker: str) -> bool:
-    """Whether the page ends with ``marker`` (just before ``</html>``)."""
-    with path.open("rb") as handle:
-        handle.seek(max(0, path.stat().st_size - 256))
-        return marker.encode("utf-8") in handle.read()
-
-
-# Page numbers linked on each side of the current one (and the first and last page).
-_PAGER_WINDOW = 2
-
-
-def _pager(number: int, count: int, status: str | None = None) -> Pager:
-    """The page links of page ``number``: the first, the last and a window around it.
-
-    Every page linking every other one made the index quadratic in the archive (at
-    100,000 posts, 1,001 links on each of 2,002 pages, rendered again on each update).
-    """
-    shown = {1, count, *range(number - _PAGER_WINDOW, number + _PAGER_WINDOW + 1)}
-    links: list[PageLink] = []
-    previous = 0
-    for n in sorted(k for k in shown if 1 <= k <= count):
-        if n > previous + 1:
-            links.append(PageLink(None, "", False))
-        links.append(PageLink(n, page_name(n, status), n == number))
-        previous = n
-    return Pager(
-        number=number,
-        count=count,
-        links=links,
-        prev_href=page_name(number - 1, status) if number > 1 else None,
-        next_href=page_name(number + 1, status) if number < count else None,
-    )
-
-
-def _remove_stale_pages(root: Path, keep: set[Path]) -> None:
-    """Delete index and status pages of ours that this pass did not write."""
-    if not root.is_dir():
-        return
-    for child in root.iterdir():
-        ours = _PAGE_NAME.match(child.name) or _STATUS_PAGE.match(child.name)
-        if ours and child not in keep and child.is_file():
-            child.unlink()
+__all__ = ["PER_PAGE", "SEARCH_INDEX", "SEARCH_SCRIPT", "render_index_page", "write_index"]

@@ -98,23 +98,15 @@ class ReadsMixin(Connection):
         """Counts of everything in the archive, by status, platform and author."""
         return reports.stats(self.db, top)
 
-    def count_indexed_posts(self, status: str | None = None) -> int:
-        """Posts that the static index lists (of one status)."""
-        return reports.count_indexed_posts(self.db, status)
-
-    def indexed_status_counts(self) -> dict[str, int]:
-        """How many indexed posts have each status."""
-        return reports.indexed_status_counts(self.db)
-
-    def index_source_rows(self) -> Iterator[tuple[Any, ...]]:
-        """Everything the static index shows, as a stream of tagged rows."""
-        return reports.index_source_rows(self.db)
+    def indexed_month_counts(self) -> list[tuple[str | None, str, int]]:
+        """(``created_at``'s first 7 characters, status, count) of the indexed posts."""
+        return reports.indexed_month_counts(self.db)
 
     def iter_indexed_posts(
-        self, per_page: int, status: str | None = None
+        self, per_page: int
     ) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
-        """Every page of indexed posts in turn, from one sorted cursor (no OFFSET)."""
-        return reports.iter_indexed_posts(self.db, per_page, status)
+        """Every page of indexed posts, oldest first, from one sorted cursor (no OFFSET)."""
+        return reports.iter_indexed_posts(self.db, per_page)
 
 
 __all__ = ["ExportRow", "ReadsMixin"]

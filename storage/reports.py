@@ -133,86 +133,73 @@ def _last_run(db: sqlite_utils.Database) -> dict[str, Any] | None:
 # -- static index ------------------------------------------------------------------
 
 
-def count_indexed_posts(db: sqlite_utils.Database, status: str | None = None) -> int:
-    """Posts that have a local copy, i.e. that the static index lists (of one status)."""
-    where, params = _indexwhere_clause(status)
-    return int(db.execute(f"SELECT count(*) FROM posts WHERE {where}", params).fetchone()[0])
-
-
-def indexed_status_counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """How many indexed posts have each status (for the index's per-status pages)."""
-    return {
-        row[0]: int(row[1])
-        for row in db.execute(
-            "SELECT status, count(*) FROM posts WHERE local_path IS NOT NULL GROUP BY status"
+def indexed_month_counts(db: sqlite_utils.Database) -> list[tuple[str | None, str, int]]:
+    """(first 7 characters of ``created_at``, status, count) of the posts the static
+    index lists: how many posts each month's pages of each status hold."""
+    return [
+        (row[0], row[1], int(row[2]))
+        for row in db.conn.execute(
+            "SELECT substr(created_at, 1, 7), status, count(*) FROM posts "
+            "WHERE local_path IS NOT NULL GROUP BY 1, 2"
         )
-    }
+    ]
 
 
-def _indexwhere_clause(status: str | None) -> tuple[str, list[Any]]:
-    if status is None:
-        return "local_path IS NOT NULL", []
-    return "local_path IS NOT NULL AND status = ?", [status]
-
-
-def index_source_rows(db: sqlite_utils.Database) -> Iterator[tuple[Any, ...]]:
-    """Everything the static index shows, as a stream of rows: posts with a local copy
-    (tagged "post"), then the live articles embedding them (tagged "article")."""
-    # archived_at is left out: it only moves together with content or status.
-    for row in db.conn.execute(
-        "SELECT key, post_id, url, author_handle, author_name, text, lang, dir, created_at, "
-        "status, local_path FROM posts WHERE local_path IS NOT NULL ORDER BY key"
-    ):
-        yield ("post", *row)
-    for row in db.conn.execute(
-        "SELECT e.post_key, a.location, a.url, a.output_path FROM embeds e "
-        "JOIN articles a ON a.id = e.article_id WHERE a.removed_at IS NULL "
-        "ORDER BY e.post_key, a.location"
-    ):
-        *rest, output_path = row
-        yield ("article", *rest, path_from_db(output_path))
-
-
-def _with_articles(
-    db: sqlite_utils.Database, posts: list[dict[str, Any]]
-) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Each of ``posts`` with its live articles (one query for the page)."""
-    keys = [p["key"] for p in posts]
-    articles: dict[str, list[dict[str, Any]]] = {}
-    if keys:
-        marks = ",".join("?" * len(keys))
-        for row in db.query(
-            "SELECT DISTINCT e.post_key, a.location, a.url, a.path, a.output_path "
-            "FROM embeds e JOIN articles a ON a.id = e.article_id "
-            f"WHERE {LIVE_ARTICLE} AND e.post_key IN ({marks}) ORDER BY a.location",
-            keys,
-        ):
-            row["path"] = path_from_db(row["path"])
-            row["output_path"] = path_from_db(row["output_path"])
-            articles.setdefault(row.pop("post_key"), []).append(row)
-    return [(p, articles.get(p["key"], [])) for p in posts]
+_INDEXED_POST = (
+    "key",
+    "post_id",
+    "url",
+    "author_handle",
+    "author_name",
+    "text",
+    "lang",
+    "dir",
+    "created_at",
+    "status",
+    "local_path",
+)
 
 
 def iter_indexed_posts(
-    db: sqlite_utils.Database, per_page: int, status: str | None = None
+    db: sqlite_utils.Database, per_page: int
 ) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
-    """Every page of indexed posts (with a local copy; of one status, or all), newest
-    first, each post with its live articles, from one sorted cursor.
+    """Every page of indexed posts (those with a local copy), oldest first by
+    ``created_at`` (posts without a date before all others), each post with its live
+    articles (location, url, output_path) in order of location.
 
-    Paging with OFFSET sorts the whole table again for every page (quadratic in the
-    archive: hours at a million posts); this sorts once and streams. Memory holds
+    One sorted query joins the posts to their articles and streams: no OFFSET (which
+    sorts the whole table again for every page) and no query per page. Memory holds
     one page of posts at a time.
     """
-    where, params = _indexwhere_clause(status)
+    columns = ", ".join(f"p.{name}" for name in _INDEXED_POST)
     cursor = db.conn.execute(
-        "SELECT key, post_id, url, author_handle, author_name, text, lang, dir, created_at, "
-        f"status, archived_at, local_path FROM posts WHERE {where} "
-        "ORDER BY created_at IS NULL, created_at DESC, key",
-        params,
+        f"SELECT {columns}, a.location, a.url, a.output_path FROM posts p "
+        "LEFT JOIN embeds e ON e.post_key = p.key "
+        f"LEFT JOIN articles a ON a.id = e.article_id AND {LIVE_ARTICLE} "
+        "WHERE p.local_path IS NOT NULL ORDER BY p.created_at, p.key, a.location"
     )
-    columns = [d[0] for d in cursor.description]
-    while rows := cursor.fetchmany(per_page):
-        yield _with_articles(db, [dict(zip(columns, row, strict=True)) for row in rows])
+    width = len(_INDEXED_POST)
+    page: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    articles: list[dict[str, Any]] = []
+    key = None
+    while rows := cursor.fetchmany(1000):
+        for row in rows:
+            if row[0] != key:
+                if len(page) == per_page:
+                    yield page
+                    page = []
+                key, articles = row[0], []
+                page.append((dict(zip(_INDEXED_POST, row[:width], strict=True)), articles))
+            location = row[width]
+            # None: no live article; the same location again: an article embedding the
+            # post twice.
+            if location is not None and (not articles or articles[-1]["location"] != location):
+                output = path_from_db(row[width + 2])
+                articles.append(
+                    {"location": location, "url": row[width + 1], "output_path": output}
+                )
+    if page:
+        yield page
 
 
 # -- read-only views for the Datasette plugin (archiver/datasette_plugin.py) ---------
@@ -254,10 +241,8 @@ def read_post_detail(conn: sqlite3.Connection, key: str) -> PostDetail | None:
 __all__ = [
     "ARTICLE_FACET_SQL",
     "EMBEDDED_IN_SQL",
-    "count_indexed_posts",
     "export_columns",
-    "index_source_rows",
-    "indexed_status_counts",
+    "indexed_month_counts",
     "is_archive",
     "iter_export_rows",
     "iter_indexed_posts",

@@ -437,14 +437,9 @@ def build_index(root: Path) -> Path:
     import json
     from importlib.resources import files
 
-    from archiver.index_page import (
-        STATUS_LABELS,
-        Filter,
-        _pager,
-        index_row,
-        render_index_page,
-        search_entry,
-    )
+    from archiver.index_nav import filters, month_links, month_of
+    from archiver.index_page import render_index_page
+    from archiver.index_rows import index_row, search_entry
 
     embeds = root / "embeds"
     index = embeds / "index.html"
@@ -475,20 +470,25 @@ def build_index(root: Path) -> Path:
         ]
         rows.append(index_row(row, articles, index, root))
         entries.append(search_entry(rows[-1], row))
-    counts: dict[str, int] = {}
+    counts: dict[str | None, int] = {None: len(posts)}
+    months: dict[str, int] = {}
     for _, p in posts:
         counts[p.status] = counts.get(p.status, 0) + 1
-    filters = [Filter("All", len(posts), "index.html", True, "all")]
-    filters += [
-        Filter(STATUS_LABELS[s], n, f"status-{s}.html", False, s) for s, n in counts.items()
-    ]
+        months[month_of(p.created_at)] = months.get(month_of(p.created_at), 0) + 1
     index.parent.mkdir(parents=True, exist_ok=True)
-    index.write_text(
-        render_index_page(rows, _pager(1, 1), len(posts), "2026-02-12", filters), encoding="utf-8"
+    html = render_index_page(
+        rows,
+        len(posts),
+        generated="2026-02-12",
+        filters=filters(counts, None),
+        months=month_links(months, None, 100),
     )
-    # The search box's script and data, as write_search_files writes them.
+    index.write_text(html, encoding="utf-8")
+    # The search box's script and data, as write_index writes them (one file here).
     script = files("archiver").joinpath("templates", "search.js").read_text(encoding="utf-8")
     (embeds / "search.js").write_text(script, encoding="utf-8")
     data = json.dumps({"posts": entries}, ensure_ascii=False)
-    (embeds / "search-index.js").write_text(f"embedArchiverSearchIndex({data});\n", "utf-8")
+    (embeds / "search-2026-02-1.js").write_text(f"embedArchiverSearchChunk({data});\n", "utf-8")
+    files_list = json.dumps({"files": ["search-2026-02-1.js"]})
+    (embeds / "search-index.js").write_text(f"embedArchiverSearchIndex({files_list});\n", "utf-8")
     return index

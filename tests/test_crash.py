@@ -124,8 +124,8 @@ def test_a_post_page_lists_every_article_after_a_pass_that_fetched_the_post(
 
 def test_an_index_write_cut_short_is_finished_by_the_next_one(tmp_path: Path) -> None:
     """Found by the kill bench: a kill after ``index.html`` was written but before
-    ``index-2.html`` left page 2 stale for good, because page 1 carries the fingerprint
-    that lets later runs skip the index. Here the write of page 2 fails (a folder
+    ``index-2.html`` left page 2 stale for good, because page 1 carried the fingerprint
+    that let later runs skip the index. Here the write of page 2 fails (a folder
     stands in its way) instead of the process dying at that moment."""
     folder = tmp_path / "articles"
     folder.mkdir()
@@ -152,6 +152,7 @@ def test_an_index_write_cut_short_is_finished_by_the_next_one(tmp_path: Path) ->
         encoding="utf-8",
     )
     index = tmp_path / "out" / "embeds"
+    second_page = index / "index-2023-03-2.html"  # both posts are of March 2023
     with Archive.from_config(config) as archive:
         archive.run()
         archive.write_index(per_page=1)
@@ -161,14 +162,14 @@ def test_an_index_write_cut_short_is_finished_by_the_next_one(tmp_path: Path) ->
         (folder / "c.html").write_text(f"<html><body>{both}</body></html>")
         archive.run()  # (writes the index at 100 a page)
         (index / "index.html").write_bytes(old_pages["index.html"])
-        (index / "index-2.html").mkdir()
+        second_page.mkdir()
         with pytest.raises(OSError):
             archive.write_index(per_page=1)
         # What a kill at that moment leaves: page 2 still the old one.
-        (index / "index-2.html").rmdir()
-        (index / "index-2.html").write_bytes(old_pages["index-2.html"])
+        second_page.rmdir()
+        second_page.write_bytes(old_pages[second_page.name])
         archive.write_index(per_page=1)
-    page_2 = (index / "index-2.html").read_text(encoding="utf-8")
+    page_2 = second_page.read_text(encoding="utf-8")
     assert "c.html" in page_2
 
 

@@ -47,8 +47,15 @@ def test_index_lists_every_post_with_working_links(tmp_path: Path) -> None:
         pages = archive.write_index()
     embeds = tmp_path / "out" / "embeds"
     index = embeds / "index.html"
-    # All posts, then one page per status present: the filter, without script.
-    assert [p.name for p in pages] == ["index.html", "status-deleted.html", "status-unknown.html"]
+    # A front page for all posts, then one per status present: the filter, without
+    # script. Then the pages of each month.
+    fronts = ["index.html", "status-deleted.html", "status-unknown.html"]
+    assert [p.name for p in pages[:3]] == fronts
+    assert {p.name for p in pages[3:]} == {
+        *(f"index-{month}-1.html" for month in ("2006-03", "2023-02", "2023-03", "2025-01")),
+        "status-deleted-2025-01-1.html",
+        *(f"status-unknown-{month}-1.html" for month in ("2006-03", "2023-02", "2023-03")),
+    }
     doc = soup(index)
     rows = doc.select("ol.posts > li")
     assert len(rows) == 4
@@ -83,6 +90,42 @@ def test_index_lists_every_post_with_working_links(tmp_path: Path) -> None:
     # One script: the search box's own local file (nothing inline, nothing remote).
     assert [(s.get("src"), s.get_text()) for s in doc.find_all("script")] == [("search.js", "")]
     assert (embeds / "search.js").is_file() and (embeds / "search-index.js").is_file()
+    # The months, newest first, each linked to its page.
+    months = [(a.get_text(), a["href"]) for a in doc.select("ul.months a")]
+    assert months == [
+        ("January 2025", "index-2025-01-1.html"),
+        ("March 2023", "index-2023-03-1.html"),
+        ("February 2023", "index-2023-02-1.html"),
+        ("March 2006", "index-2006-03-1.html"),
+    ]
+    march = soup(embeds / "index-2023-03-1.html")
+    assert [li["id"] for li in march.select("ol.posts > li")] == [f"post-{POST_ELECTION}"]
+    up = march.find("a", rel="up")
+    assert up is not None and up["href"] == "index.html"
+    assert "March 2023" in march.title.get_text()
+    for page in pages:
+        assert all(t.is_file() for t in local_links(page)), page
+
+
+def search_posts(embeds: Path) -> list[dict[str, object]]:
+    """Every post of the search index, in the order search.js shows them."""
+
+    def call(path: Path, name: str) -> dict[str, object]:
+        data = path.read_text(encoding="utf-8")
+        prefix, suffix = f"{name}(", ");\n"
+        assert data.startswith(prefix) and data.endswith(suffix)
+        loaded = json.loads(data[len(prefix) : -len(suffix)])
+        assert isinstance(loaded, dict)
+        return loaded
+
+    listed = call(embeds / "search-index.js", "embedArchiverSearchIndex")["files"]
+    assert isinstance(listed, list)
+    posts: list[dict[str, object]] = []
+    for name in listed:
+        chunk = call(embeds / name, "embedArchiverSearchChunk")["posts"]
+        assert isinstance(chunk, list)
+        posts += chunk
+    return posts
 
 
 def test_hostile_content_is_escaped(tmp_path: Path) -> None:
@@ -97,10 +140,7 @@ def test_hostile_content_is_escaped(tmp_path: Path) -> None:
     text = doc.get_text()
     assert HOSTILE_TEXT in text and HOSTILE_NAME in text  # shown as text, not markup
     # The search index holds it as a JSON string (search.js shows it with textContent).
-    data = (tmp_path / "out" / "embeds" / "search-index.js").read_text(encoding="utf-8")
-    prefix, suffix = "embedArchiverSearchIndex(", ");\n"
-    assert data.startswith(prefix) and data.endswith(suffix)
-    posts = json.loads(data[len(prefix) : -len(suffix)])["posts"]
+    posts = search_posts(tmp_path / "out" / "embeds")
     assert {p["text"] for p in posts} >= {HOSTILE_TEXT} and HOSTILE_NAME in {
         p["name"] for p in posts
     }
@@ -123,50 +163,114 @@ def test_template_syntax_in_posts_is_neutralised(tmp_path: Path) -> None:
     )
 
 
-def test_pagination_and_stale_pages(tmp_path: Path) -> None:
+def add_posts(archive: Archive, days: list[str], first: int = 5000) -> None:
+    """Posts with a local copy, one on each of ``days`` ("2020-01-10"), ids from ``first``."""
+    for n, day in enumerate(days, start=first):
+        archive.store.save_snapshot(
+            PostSnapshot(
+                post_id=str(n),
+                text=f"post {n}",
+                author_handle="desk",
+                created_at=f"{day}T00:00:00.000Z",
+                source="markup",
+                url=f"https://x.com/desk/status/{n}",
+            ),
+            utc_now(),
+        )
+    archive.store.set_local_paths(
+        {f"x:{n}": f"embeds/x/{n}.html" for n in range(first, first + len(days))}
+    )
+
+
+def signatures(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each file's inode and modification time: which files a write replaced."""
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.glob("*.*")}
+
+
+def test_a_months_pages_are_numbered_from_its_oldest_post(tmp_path: Path) -> None:
+    """A month's pages keep their posts as the archive grows: a new post changes the
+    pages of its month, and leaves every other month's pages as they were."""
     config = build_archive(tmp_path)
     embeds = tmp_path / "out" / "embeds"
+    with Archive.from_config(config) as archive:
+        add_posts(archive, ["2020-01-10", "2020-01-12", "2020-01-11"])
+        archive.write_index(per_page=1)
+        names = sorted(p.name for p in embeds.glob("index-2020-01-*.html"))
+        assert names == [f"index-2020-01-{n}.html" for n in (1, 2, 3)]
+        oldest = soup(embeds / "index-2020-01-1.html")
+        assert [li["id"] for li in oldest.select("ol.posts > li")] == ["post-5000"]
+        # The front page links the month's newest page, which readers see as page 1.
+        january = soup(embeds / "index.html").find("a", string="January 2020")
+        assert january is not None and january["href"] == "index-2020-01-3.html"
+        newest = soup(embeds / "index-2020-01-3.html")
+        assert [li["id"] for li in newest.select("ol.posts > li")] == ["post-5001"]
+        assert "page 1 of 3" in newest.get_text()
+        older = newest.find("a", rel="next")
+        assert older is not None and older["href"] == "index-2020-01-2.html"
+        before = signatures(embeds)
+        add_posts(archive, ["2020-01-13"], first=6000)
+        archive.write_index(per_page=1)
+    after = signatures(embeds)
+    changed = sorted(name for name in after if before.get(name) != after[name])
+    # January's pages (their pager counts one page more), its search file and the front
+    # pages: nothing of the other months (the list of search files is the same).
+    assert changed == [
+        "index-2020-01-1.html",
+        "index-2020-01-2.html",
+        "index-2020-01-3.html",
+        "index-2020-01-4.html",
+        "index.html",
+        "search-2020-01-1.js",
+        "status-unknown-2020-01-1.html",
+        "status-unknown-2020-01-2.html",
+        "status-unknown-2020-01-3.html",
+        "status-unknown-2020-01-4.html",
+        "status-unknown.html",
+    ]
+    assert [li["id"] for li in soup(embeds / "index-2020-01-4.html").select("li.post")] == [
+        "post-6000"
+    ]
+    newest = soup(embeds / "index.html").select_one("li.post")
+    assert newest is not None and newest["id"] == f"post-{POST_ARABIC}"
+
+
+def test_stale_pages_and_the_pages_of_earlier_releases_are_removed(tmp_path: Path) -> None:
+    config = build_archive(tmp_path)
+    embeds = tmp_path / "out" / "embeds"
+    with Archive.from_config(config) as archive:
+        add_posts(archive, ["2020-01-10", "2020-01-12", "2020-01-11"])
     result = CliRunner().invoke(cli, ["--config", str(config), "index", "--per-page", "1"])
     assert result.exit_code == 0, result.output
-    names = sorted(p.name for p in embeds.glob("index*.html"))
-    assert names == ["index-2.html", "index-3.html", "index-4.html", "index.html"]
-    second = soup(embeds / "index-2.html")
-    assert len(second.select("ol.posts > li")) == 1
-    prev_link, next_link = second.find("a", rel="prev"), second.find("a", rel="next")
-    assert prev_link is not None and prev_link["href"] == "index.html"
-    assert next_link is not None and next_link["href"] == "index-3.html"
-    assert soup(embeds / "index-4.html").find("a", rel="next") is None
-    for page in embeds.glob("index*.html"):
-        assert all(t.is_file() for t in local_links(page))
-    # Fewer pages later: the leftovers go.
-    assert sorted(p.name for p in embeds.glob("status-*.html")) == [
-        "status-unknown-2.html",
-        "status-unknown-3.html",
-        "status-unknown-4.html",
-        "status-unknown.html",
-    ]
+    # What an earlier release named its pages, and files of someone else's.
+    for name in ("index-2.html", "status-unknown-3.html", "notes.html", "index-2.htm"):
+        (embeds / name).write_text("<html></html>", encoding="utf-8")
     with Archive.from_config(config) as archive:
         pages = archive.write_index(per_page=3)
-    assert [p.name for p in pages] == [
+    assert sorted(p.name for p in embeds.glob("index*")) == [
+        "index-2.htm",
+        "index-2006-03-1.html",
+        "index-2020-01-1.html",
+        "index-2023-02-1.html",
+        "index-2023-03-1.html",
+        "index-2025-01-1.html",
         "index.html",
-        "index-2.html",
-        "status-unknown.html",
-        "status-unknown-2.html",
     ]
-    assert sorted(p.name for p in embeds.glob("index*.html")) == ["index-2.html", "index.html"]
-    assert sorted(p.name for p in embeds.glob("status-*.html")) == [
-        "status-unknown-2.html",
-        "status-unknown.html",
-    ]
-    # A status no post has any more loses its page.
+    assert (embeds / "notes.html").is_file()
+    assert sorted(p.name for p in embeds.iterdir() if p.is_file()) == sorted(
+        [p.name for p in pages]
+        + ["index-2.htm", "notes.html", "search.js", "search-index.js"]
+        + [f"search-{m}-1.js" for m in ("2006-03", "2020-01", "2023-02", "2023-03", "2025-01")]
+    )
+    # A status no post has any more loses its pages.
     set_status(config, POST_ARABIC, "deleted")
     with Archive.from_config(config) as archive:
         archive.write_index(per_page=3)
     assert (embeds / "status-deleted.html").is_file()
+    assert (embeds / "status-deleted-2025-01-1.html").is_file()
     set_status(config, POST_ARABIC, "live")
     with Archive.from_config(config) as archive:
         archive.write_index(per_page=3)
-    assert not (embeds / "status-deleted.html").exists()
+    assert not list(embeds.glob("status-deleted*"))
     assert (embeds / "status-live.html").is_file()
 
 
@@ -179,18 +283,21 @@ def test_empty_archive(tmp_path: Path) -> None:
 
 def test_index_is_rendered_again_only_when_what_it_shows_changed(tmp_path: Path) -> None:
     config = build_archive(tmp_path)
-    index = tmp_path / "out" / "embeds" / "index.html"
+    embeds = tmp_path / "out" / "embeds"
+    index = embeds / "index.html"
     with Archive.from_config(config) as archive:
         archive.write_index()
-        first = index.read_bytes()
-        index.write_bytes(first.replace(b"Archived posts", b"Edited by hand"))
-        archive.write_index()  # nothing changed in the archive: the page is left alone
-        assert b"Edited by hand" in index.read_bytes()
+        before = signatures(embeds)
+        archive.write_index()  # nothing changed in the archive: no file is written
+        assert signatures(embeds) == before
+        # A page edited by hand is ours to write: it is rendered again.
+        index.write_bytes(index.read_bytes().replace(b"Archived posts", b"Edited by hand"))
+        archive.write_index()
+        assert b"Edited by hand" not in index.read_bytes()
         set_status(config, POST_ARABIC, "deleted")
         archive.write_index()
     row = soup(index).select_one(f"#post-{POST_ARABIC} .status")
     assert row is not None and row.get_text() == "Deleted"
-    assert b"Edited by hand" not in index.read_bytes()
 
 
 def test_mentions_in_right_to_left_excerpts_are_isolated(tmp_path: Path) -> None:
@@ -232,7 +339,7 @@ def test_index_pages_follow_the_archive_after_one_post_changed(tmp_path: Path) -
     for post_id in (POST_ARABIC, POST_ELECTION, POST_HOSTILE, POST_JACK):
         _check_live(config, post_id, f"first words of {post_id}")
     embeds = tmp_path / "out" / "embeds"
-    jack = embeds / "index-4.html"  # newest first: Arabic, election, hostile, Jack
+    jack = embeds / "index-2006-03-1.html"  # Jack's month
     with Archive.from_config(config) as archive:
         archive.write_index(per_page=1)
         backup = jack.read_bytes()
@@ -275,42 +382,28 @@ def test_the_fingerprints_links_match_relative_href_for_every_kind_of_path(
 
 
 def test_each_page_links_a_window_of_pages_not_every_page(tmp_path: Path) -> None:
-    """A large archive's pages stay small: each links the first and last page, two on
+    """A large month's pages stay small: each links the newest and oldest page, two on
     each side of its own and the pages before and after; the gaps show as "…". Every
     page is still reachable, and every link points at a page that was written."""
     config = build_archive(tmp_path)
     with Archive.from_config(config) as archive:
-        for n in range(9):
-            key = archive.store.save_snapshot(
-                PostSnapshot(
-                    post_id=str(5000 + n),
-                    text=f"post {n}",
-                    author_handle="desk",
-                    created_at=f"2020-01-{10 + n}T00:00:00.000Z",
-                    source="markup",
-                    url=f"https://x.com/desk/status/{5000 + n}",
-                ),
-                utc_now(),
-            )
-            assert key == "new"
-        archive.store.set_local_paths(
-            {f"x:{5000 + n}": f"embeds/x/{5000 + n}.html" for n in range(9)}
-        )
+        add_posts(archive, [f"2020-01-{10 + n}" for n in range(9)])
         pages = archive.write_index(per_page=1)
     embeds = tmp_path / "out" / "embeds"
-    listing = [p for p in pages if p.name.startswith("index")]
-    assert len(listing) == 13
+    month = [p for p in pages if p.name.startswith("index-2020-01-")]
+    assert len(month) == 9
 
     def numbers(page: Path) -> list[str]:
         nav = soup(page).select_one("nav.pages")
         assert nav is not None
         return [el.get_text() for el in nav.select("a:not([rel]), span")]
 
-    assert numbers(embeds / "index-7.html") == ["1", "…", "5", "6", "7", "8", "9", "…", "13"]
-    assert numbers(embeds / "index.html") == ["1", "2", "3", "…", "13"]
-    assert numbers(embeds / "index-13.html") == ["1", "…", "11", "12", "13"]
-    assert numbers(embeds / "index-4.html") == ["1", "2", "3", "4", "5", "6", "…", "13"]
-    reached, page = [], embeds / "index.html"
+    # Stored from the oldest post, shown from the newest: index-2020-01-9 is page 1.
+    assert numbers(embeds / "index-2020-01-5.html") == ["1", "…", "3", "4", "5", "6", "7", "…", "9"]
+    assert numbers(embeds / "index-2020-01-9.html") == ["1", "2", "3", "…", "9"]
+    assert numbers(embeds / "index-2020-01-1.html") == ["1", "…", "7", "8", "9"]
+    assert numbers(embeds / "index-2020-01-6.html") == ["1", "2", "3", "4", "5", "6", "…", "9"]
+    reached, page = [], embeds / "index-2020-01-9.html"
     while True:
         reached.append(page.name)
         for target in local_links(page):
@@ -320,38 +413,26 @@ def test_each_page_links_a_window_of_pages_not_every_page(tmp_path: Path) -> Non
         if following is None:
             break
         page = embeds / str(following["href"])
-    assert sorted(reached) == sorted(p.name for p in listing)
+    assert reached == [f"index-2020-01-{n}.html" for n in range(9, 0, -1)]
 
 
-def test_an_index_from_a_release_with_another_template_is_written_again(tmp_path: Path) -> None:
-    """After an upgrade that changes the index template (the pager, say), the next index
-    is rendered with it although no post changed: the marker that says "the index is
-    current" and each page's digest name the template they were rendered with."""
-    import hashlib
-    import re
-
+def test_a_page_recorded_by_another_release_is_written_again(tmp_path: Path) -> None:
+    """After an upgrade, a page whose file is the one recorded but whose digest is not
+    what this release would show (another template, say) is rendered again, though no
+    post changed."""
     config = build_archive(tmp_path)
     embeds = tmp_path / "out" / "embeds"
     with Archive.from_config(config) as archive:
         archive.write_index(per_page=1)
         digests_file = archive.store.path.with_name(archive.store.path.name + ".index-pages.json")
-    # What an earlier release left: its marker and digests know nothing of this
-    # template, and its second page looks different.
-    first = embeds / "index.html"
-    html = first.read_text(encoding="utf-8")
-    html, count = re.subn(r"(<!-- embed-archiver index \S+ 1) \S+ -->", r"\1 -->", html)
-    assert count == 1
-    first.write_text(html, encoding="utf-8")
-    second = embeds / "index-2.html"
-    second.write_text("<html><body>an earlier release's page</body></html>", encoding="utf-8")
+    page = embeds / "index-2023-03-1.html"
+    page.write_text("<html><body>an earlier release's page</body></html>", encoding="utf-8")
     digests = json.loads(digests_file.read_text(encoding="utf-8"))
-    for name in list(digests):
-        sha = hashlib.sha256(Path(name).read_bytes()).hexdigest()
-        digests[name] = f"{'0' * 64} {sha}"
+    stat = page.stat()
+    for name in digests:
+        digests[name] = f"{'0' * 64} {stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
     digests_file.write_text(json.dumps(digests), encoding="utf-8")
-
     with Archive.from_config(config) as archive:
         archive.write_index(per_page=1)
-    assert "an earlier release" not in second.read_text(encoding="utf-8")
-    assert soup(second).select("ol.posts > li")
-    assert re.search(r"<!-- embed-archiver index \S+ 1 \S+ -->", first.read_text(encoding="utf-8"))
+    assert "an earlier release" not in page.read_text(encoding="utf-8")
+    assert soup(page).select("ol.posts > li")

@@ -19,7 +19,7 @@ The layers, bottom first (a module may import its own layer or a lower one, neve
    its fetcher in io, and the rest here)
 4. detect: ``detect`` (the lexer, over the registered platforms' recognisers)
 5. sources: ``sources`` (what articles there are)
-6. output: ``render``, ``rewrite``, ``ssg_rewrite``, ``index_page`` (with ``index_rows``), ``export``
+6. output: ``render``, ``rewrite``, ``ssg_rewrite``, ``index_page`` (with ``index_rows`` and ``index_nav``), ``export``
 7. pipeline: the ``pipeline`` package (``scan``, ``state``, ``pages``, ``outputs``, ``articles``,
    ``checks``, and ``Pipeline`` in its ``__init__``)
 8. api: ``api``, ``project``, the ``archiver`` package itself (the public facade)
@@ -91,6 +91,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "archiver.ssg_rewrite",
             "archiver.index_page",
             "archiver.index_rows",
+            "archiver.index_nav",
             "archiver.export",
         ),
     ),

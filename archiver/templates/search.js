@@ -1,8 +1,9 @@
 /* Search box of the static archive index (embed-archiver). Self-contained, offline.
  *
- * The posts come from search-index.js next to this file: JSON in one assignment,
- * because a page opened from the file system may not fetch() a JSON file. It is
- * loaded on the first use of the box, not with every page view.
+ * The posts come from the files that search-index.js next to this file lists
+ * (search-2024-05-1.js, ...): each is JSON in one call, because a page opened from
+ * the file system may not fetch() a JSON file. They are loaded on the first use of
+ * the box, not with every page view; results keep the list's order, newest first.
  *
  * Matching follows `embed-archiver posts search`: every word must match a whole
  * word of the text, author name or handle; a word ending in * matches a prefix.
@@ -131,19 +132,50 @@
       ".";
   }
 
+  function addScript(src, failed) {
+    var script = document.createElement("script");
+    script.src = src;
+    script.onerror = failed;
+    document.head.appendChild(script);
+  }
+
   function load() {
     if (posts !== null || loading) return;
     loading = true;
-    window.embedArchiverSearchIndex = function (data) {
-      posts = data.posts || [];
+    var chunks = {};
+    var names = [];
+    var waiting = 0;
+    function failed() {
+      loading = false;
+      status.textContent = "The search index (search-index.js) could not be loaded.";
+    }
+    window.embedArchiverSearchChunk = function (data) {
+      var src = document.currentScript && document.currentScript.getAttribute("src");
+      if (!Object.prototype.hasOwnProperty.call(chunks, src) || chunks[src] !== null) return;
+      chunks[src] = data.posts || [];
+      if (--waiting > 0) return;
+      posts = [];
+      names.forEach(function (name) {
+        posts = posts.concat(chunks[name]);
+      });
       show(input.value);
     };
-    var script = document.createElement("script");
-    script.src = form.getAttribute("data-index");
-    script.onerror = function () {
-      status.textContent = "The search index (search-index.js) could not be loaded.";
+    window.embedArchiverSearchIndex = function (data) {
+      names = (data.files || []).filter(function (name) {
+        return /^search-[0-9a-z-]+\.js$/.test(name); // files of ours, next to this one
+      });
+      if (!names.length) {
+        posts = [];
+        show(input.value);
+        return;
+      }
+      waiting = names.length;
+      names.forEach(function (name) {
+        chunks[name] = null;
+        addScript(name, failed);
+      });
     };
-    document.head.appendChild(script);
+    addScript(form.getAttribute("data-index"), failed);
   }
 
   form.hidden = false;

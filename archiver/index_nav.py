@@ -1,0 +1,170 @@
+"""How the pages of the static archive index are named and linked (see ``index_page``).
+
+Each group (all posts, or the posts of one status) has a front page (``index.html``,
+``status-deleted.html``, …): its newest posts, its counts and its months. Below it the
+posts of each month fill pages numbered from the month's oldest post:
+``index-2024-05-1.html`` holds May's first hundred, ``index-2024-05-2.html`` the next.
+A new post therefore changes the pages of its own month only, and an older month's
+pages keep their names and their bytes however the archive grows. Readers see the
+numbers the other way round: page 1 is a month's newest page.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from archiver.index_rows import STATUS_LABELS
+from archiver.models import STATUSES
+
+UNDATED = "undated"  # the "month" of posts without a usable date: pages listed last
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+# Every file name the index writes: only these are removed when they fall out of use.
+_OURS = re.compile(
+    r"^(?:index|status-[a-z]+)(?:-(?:[0-9]{4}-[0-9]{2}|undated))?(?:-[0-9]+)?\.html$"
+    r"|^search-(?:[0-9]{4}-[0-9]{2}|undated)-[0-9]+\.js$"
+)
+
+
+@dataclass(frozen=True)
+class PageLink:
+    number: int | None  # None: a gap in the numbers ("…")
+    href: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class Pager:
+    """The pages of one month of one group; ``number`` counts from the newest page."""
+
+    number: int
+    count: int
+    links: list[PageLink]
+    prev_href: str | None  # newer posts
+    next_href: str | None  # older posts
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One entry of the status filter: a link to the front page of one status (or all)."""
+
+    label: str
+    count: int
+    href: str
+    current: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class MonthLink:
+    """A month in a front page's list: its label, how many posts, its newest page."""
+
+    label: str
+    count: int
+    href: str
+
+
+def month_of(created_at: str | None) -> str:
+    """The month whose pages list a post (``"2024-05"``), or ``UNDATED``: checked, as
+    it becomes part of a file name."""
+    prefix = (created_at or "")[:7]
+    return prefix if _MONTH.match(prefix) else UNDATED
+
+
+def month_label(month: str) -> str:
+    """``"May 2024"`` for ``"2024-05"``."""
+    if month == UNDATED:
+        return "Date unknown"
+    return f"{calendar.month_name[int(month[5:])]} {month[:4]}"
+
+
+def month_order(month: str) -> tuple[bool, str]:
+    """Sort key that puts months newest first when reversed, and undated posts last."""
+    return (month != UNDATED, month)
+
+
+def front_name(status: str | None = None) -> str:
+    """``index.html``, or ``status-deleted.html`` for one of ``STATUSES``."""
+    if status is None:
+        return "index.html"
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    return f"status-{status}.html"
+
+
+def page_name(status: str | None, month: str, number: int) -> str:
+    """The ``number``-th page (from the month's oldest post) of a month of a group."""
+    if month != UNDATED and not _MONTH.match(month):
+        raise ValueError(f"not a month: {month!r}")
+    return front_name(status).replace(".html", f"-{month}-{number}.html")
+
+
+def search_chunk_name(month: str, number: int) -> str:
+    """A file of the search index: the posts of some pages of one month."""
+    return page_name(None, month, number).replace("index-", "search-").replace(".html", ".js")
+
+
+def page_count(n: int, per_page: int) -> int:
+    return max(1, math.ceil(n / per_page))
+
+
+# Page numbers linked on each side of the current one (and the first and last page).
+_PAGER_WINDOW = 2
+
+
+def pager(status: str | None, month: str, stored: int, count: int) -> Pager:
+    """The page links of the ``stored``-th page of a month (of ``count``): the newest
+    and the oldest, and a window around it. A page links a window, not every page,
+    so that a large month does not make its pages quadratic in size."""
+
+    def href(shown: int) -> str:
+        return page_name(status, month, count - shown + 1)
+
+    number = count - stored + 1
+    shown = {1, count, *range(number - _PAGER_WINDOW, number + _PAGER_WINDOW + 1)}
+    links: list[PageLink] = []
+    previous = 0
+    for n in sorted(k for k in shown if 1 <= k <= count):
+        if n > previous + 1:
+            links.append(PageLink(None, "", False))
+        links.append(PageLink(n, href(n), n == number))
+        previous = n
+    return Pager(
+        number=number,
+        count=count,
+        links=links,
+        prev_href=href(number - 1) if number > 1 else None,
+        next_href=href(number + 1) if number < count else None,
+    )
+
+
+def filters(counts: dict[str | None, int], current: str | None) -> list[Filter]:
+    """The status filter of a front page: all posts, then each status present."""
+    out = [Filter("All", counts.get(None, 0), front_name(), current is None, "all")]
+    for status, label in STATUS_LABELS.items():
+        if counts.get(status):
+            out.append(Filter(label, counts[status], front_name(status), current == status, status))
+    return out
+
+
+def month_links(months: dict[str, int], status: str | None, per_page: int) -> list[MonthLink]:
+    """A group's months, newest first (undated last), each linked to its newest page."""
+    out = []
+    for month in sorted(months, key=month_order, reverse=True):
+        n = months[month]
+        href = page_name(status, month, page_count(n, per_page))
+        out.append(MonthLink(month_label(month), n, href))
+    return out
+
+
+def remove_stale_files(root: Path, keep: set[str]) -> None:
+    """Delete the index's pages and search files that this pass did not write (and
+    those of earlier releases' names, such as ``index-2.html``)."""
+    if not root.is_dir():
+        return
+    for child in root.iterdir():
+        if _OURS.match(child.name) and child.name not in keep and child.is_file():
+            child.unlink()
