@@ -296,8 +296,9 @@ class _Walk:
 
     def current(self, name: str, digest: str) -> bool:
         """Whether the file ``name`` holds what ``digest`` describes, as last written:
-        a file restored from a backup, edited or copied from another archive has
-        another size, time or inode, and is written again, not trusted."""
+        a file edited, or restored from an older backup, has another size or time and
+        is written again, not trusted. (A copy of the whole tree that keeps the times,
+        such as ``cp -a`` or ``rsync -a``, is trusted: it holds the same bytes.)"""
         known = self.before.get(name, "")
         if known != f"{digest} {_stat_signature(self.root / name)}":
             return False
@@ -366,7 +367,7 @@ def _stat_signature(path: Path) -> str:
         stat = os.stat(path)
     except OSError:
         return "missing"
-    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _digests_path(store: ArchiveStorage) -> Path:

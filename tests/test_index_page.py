@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from archive_helpers import (
     HOSTILE_NAME,
@@ -291,9 +292,9 @@ def test_index_is_rendered_again_only_when_what_it_shows_changed(tmp_path: Path)
         archive.write_index()  # nothing changed in the archive: no file is written
         assert signatures(embeds) == before
         # A page edited by hand is ours to write: it is rendered again.
-        index.write_bytes(index.read_bytes().replace(b"Archived posts", b"Edited by hand"))
+        index.write_bytes(index.read_bytes().replace(b"Archived posts", b"Edited by a hand"))
         archive.write_index()
-        assert b"Edited by hand" not in index.read_bytes()
+        assert b"Edited by a hand" not in index.read_bytes()
         set_status(config, POST_ARABIC, "deleted")
         archive.write_index()
     row = soup(index).select_one(f"#post-{POST_ARABIC} .status")
@@ -430,9 +431,49 @@ def test_a_page_recorded_by_another_release_is_written_again(tmp_path: Path) -> 
     digests = json.loads(digests_file.read_text(encoding="utf-8"))
     stat = page.stat()
     for name in digests:
-        digests[name] = f"{'0' * 64} {stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+        digests[name] = f"{'0' * 64} {stat.st_size}:{stat.st_mtime_ns}"
     digests_file.write_text(json.dumps(digests), encoding="utf-8")
     with Archive.from_config(config) as archive:
         archive.write_index(per_page=1)
     assert "an earlier release" not in page.read_text(encoding="utf-8")
     assert soup(page).select("ol.posts > li")
+
+
+def test_posts_without_a_usable_date_come_after_the_oldest_month(tmp_path: Path) -> None:
+    """A post's month becomes part of a file name: a missing, unreadable or hostile date
+    puts the post under "Date unknown", listed last, never in a path of its own making.
+    An article whose file name is not UTF-8 is linked like any other."""
+    from archive_helpers import page, tweet
+
+    articles = {"caf\udce9.html": page("Café", tweet("7100", "desk", "Desk", "café post"))}
+    config = build_archive(tmp_path, articles=articles)
+    with Archive.from_config(config) as archive:
+        for n, created in [
+            (7000, None),
+            (7001, "yesterday"),
+            (7002, "2024-13-01"),
+            (7003, "../.."),
+        ]:
+            snap = PostSnapshot(
+                post_id=str(n),
+                text=f"undated {n}",
+                author_handle="desk",
+                created_at=created,
+                source="markup",
+                url=f"https://x.com/desk/status/{n}",
+            )
+            archive.store.save_snapshot(snap, utc_now())
+        archive.store.set_local_paths({f"x:{n}": f"embeds/x/{n}.html" for n in range(7000, 7004)})
+        pages = archive.write_index(per_page=3)
+    embeds = tmp_path / "out" / "embeds"
+    assert all(p.parent == embeds for p in pages)
+    undated = [p for p in pages if p.name.startswith("index-undated-")]
+    assert [p.name for p in undated] == ["index-undated-1.html", "index-undated-2.html"]
+    listed = {li["id"] for p in undated for li in soup(p).select("ol.posts > li")}
+    assert listed == {f"post-{n}" for n in range(7000, 7004)}
+    months = soup(embeds / "index.html").select("ul.months a")
+    assert [a.get_text() for a in months] == ["March 2024", "Date unknown"]
+    assert months[-1]["href"] == "index-undated-2.html"
+    cafe = soup(embeds / "index-2024-03-1.html").select_one("#post-7100 ul.articles a")
+    assert cafe is not None and cafe["href"] == "../caf%E9.html"
+    assert (embeds / os.fsdecode(unquote_to_bytes(str(cafe["href"])))).is_file()
