@@ -145,6 +145,7 @@ def indexed_month_counts(db: sqlite_utils.Database) -> list[tuple[str | None, st
     ]
 
 
+# What the static index shows of a post (it hashes exactly these to see what changed).
 _INDEXED_POST = (
     "key",
     "post_id",
