@@ -1,12 +1,15 @@
 """How the pages of the static archive index are named and linked (see ``index_page``).
 
 Each group (all posts, or the posts of one status) has a front page (``index.html``,
-``status-deleted.html``, …): its newest posts, its counts and its months. Below it the
-posts of each month fill pages numbered from the month's oldest post:
+``status-deleted.html``, …): its newest posts, its counts and its periods. Below it the
+posts of each period fill pages numbered from the period's oldest post:
 ``index-2024-05-1.html`` holds May's first hundred, ``index-2024-05-2.html`` the next.
-A new post therefore changes the pages of its own month only, and an older month's
+A new post therefore changes the pages of its own period only, and an older period's
 pages keep their names and their bytes however the archive grows. Readers see the
-numbers the other way round: page 1 is a month's newest page.
+numbers the other way round: page 1 is a period's newest page.
+
+A period is a month, or a whole year when all of that year's posts fit on one page:
+a sparse archive (a few posts a month) would otherwise be mostly pages of one post.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from pathlib import Path
 from archiver.index_rows import STATUS_LABELS
 from archiver.models import STATUSES
 
-UNDATED = "undated"  # the "month" of posts without a usable date: pages listed last
+UNDATED = "undated"  # the period of posts without a usable date: pages listed last
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$")
 # Every file name the index writes: only these are removed when they fall out of use.
 _OURS = re.compile(
-    r"^(?:index|status-[a-z]+)(?:-(?:[0-9]{4}-[0-9]{2}|undated))?(?:-[0-9]+)?\.html$"
-    r"|^search-(?:[0-9]{4}-[0-9]{2}|undated)-[0-9]+\.js$"
+    r"^(?:index|status-[a-z]+)(?:-(?:[0-9]{4}(?:-[0-9]{2})?|undated))?(?:-[0-9]+)?\.html$"
+    r"|^search-(?:[0-9]{4}(?:-[0-9]{2})?|undated)-[0-9]+\.js$"
 )
 
 
@@ -60,7 +64,7 @@ class Filter:
 
 @dataclass(frozen=True)
 class MonthLink:
-    """A month in a front page's list: its label, how many posts, its newest page."""
+    """A period in a front page's list: its label, how many posts, its newest page."""
 
     label: str
     count: int
@@ -74,16 +78,31 @@ def month_of(created_at: str | None) -> str:
     return prefix if _MONTH.match(prefix) else UNDATED
 
 
-def month_label(month: str) -> str:
-    """``"May 2024"`` for ``"2024-05"``."""
-    if month == UNDATED:
+def periods(months: dict[str, int], per_page: int) -> dict[str, str]:
+    """The period of each month (``"2024-05"``, or ``"2013"`` when that year's posts,
+    ``months`` counting them, fit on one page); ``UNDATED`` stays itself."""
+    years: dict[str, int] = {}
+    for month, n in months.items():
+        if month != UNDATED:
+            years[month[:4]] = years.get(month[:4], 0) + n
+    return {
+        month: month if month == UNDATED or years[month[:4]] > per_page else month[:4]
+        for month in months
+    }
+
+
+def month_label(period: str) -> str:
+    """``"May 2024"`` for ``"2024-05"``, ``"2013"`` for a whole year."""
+    if period == UNDATED:
         return "Date unknown"
-    return f"{calendar.month_name[int(month[5:])]} {month[:4]}"
+    if len(period) == 4:
+        return period
+    return f"{calendar.month_name[int(period[5:])]} {period[:4]}"
 
 
-def month_order(month: str) -> tuple[bool, str]:
-    """Sort key that puts months newest first when reversed, and undated posts last."""
-    return (month != UNDATED, month)
+def month_order(period: str) -> tuple[bool, str]:
+    """Sort key that puts periods newest first when reversed, and undated posts last."""
+    return (period != UNDATED, period)
 
 
 def front_name(status: str | None = None) -> str:
@@ -96,14 +115,14 @@ def front_name(status: str | None = None) -> str:
 
 
 def page_name(status: str | None, month: str, number: int) -> str:
-    """The ``number``-th page (from the month's oldest post) of a month of a group."""
-    if month != UNDATED and not _MONTH.match(month):
-        raise ValueError(f"not a month: {month!r}")
+    """The ``number``-th page (from the period's oldest post) of a period of a group."""
+    if month != UNDATED and not _PERIOD.match(month):
+        raise ValueError(f"not a month or a year: {month!r}")
     return front_name(status).replace(".html", f"-{month}-{number}.html")
 
 
 def search_chunk_name(month: str, number: int) -> str:
-    """A file of the search index: the posts of some pages of one month."""
+    """A file of the search index: the posts of some pages of one period."""
     return page_name(None, month, number).replace("index-", "search-").replace(".html", ".js")
 
 
@@ -151,7 +170,7 @@ def filters(counts: dict[str | None, int], current: str | None) -> list[Filter]:
 
 
 def month_links(months: dict[str, int], status: str | None, per_page: int) -> list[MonthLink]:
-    """A group's months, newest first (undated last), each linked to its newest page."""
+    """A group's periods, newest first (undated last), each linked to its newest page."""
     out = []
     for month in sorted(months, key=month_order, reverse=True):
         n = months[month]

@@ -3,11 +3,12 @@
 Every post with a local copy, as a stacked list of small cards (readable on a phone):
 author, date, status label, the text with its language and direction, a link to the
 local copy and links to the articles that embed it. The front page shows the newest
-posts, the counts and the months; each month has pages of its own, and each status
-its own front page and months (``status-deleted.html``, …), so the filter works
-without script. How the pages are named and linked is ``index_nav``'s business: a
-month's pages are numbered from its oldest post, so a new post changes the pages of
-its month, not every page. Links are relative, so the pages work from the file system
+posts, the counts and the periods (months, or whole years where a year's posts fit
+on one page); each period has pages of its own, and each status its own front page
+and periods (``status-deleted.html``, …), so the filter works without script. How
+the pages are named and linked is ``index_nav``'s business: a period's pages are
+numbered from its oldest post, so a new post changes the pages of its period, not
+every page. Links are relative, so the pages work from the file system
 and behind any static server; every value is escaped by Jinja2's autoescape (post
 text comes from strangers).
 
@@ -50,6 +51,7 @@ from archiver.index_nav import (
     page_count,
     page_name,
     pager,
+    periods,
     remove_stale_files,
     search_chunk_name,
 )
@@ -105,9 +107,14 @@ def write_index(
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
     root = config.embeds_root
-    counts = _month_counts(store)
+    months = _month_counts(store)
+    period = periods({m: n for (g, m), n in months.items() if g is None}, per_page)
+    counts: dict[tuple[Group, str], int] = collections.Counter()
+    for (group, month), n in months.items():
+        counts[(group, period[month])] += n
     state = _digests_path(store)
-    walk = _Walk(root, config.output.dir, counts, per_page, {} if force else _load_digests(state))
+    before = {} if force else _load_digests(state)
+    walk = _Walk(root, config.output.dir, counts, period, per_page, before)
     for batch in store.iter_indexed_posts(per_page):
         walk.add(batch)
     walk.finish()
@@ -170,14 +177,16 @@ class _Walk:
         root: Path,
         out_dir: Path,
         counts: dict[tuple[Group, str], int],
+        period: dict[str, str],
         per_page: int,
         before: dict[str, str],
     ) -> None:
         self.root, self.out_dir, self.counts, self.per_page = root, out_dir, counts, per_page
+        self.period = period  # each month's period: the month, or its year
         self.before = before
         self.hrefs = _HrefsFrom(root / front_name())
         self.context = [_template_digest(), per_page, self.hrefs.href(str(out_dir / "_"))]
-        self.month: str | None = None
+        self.month: str | None = None  # the period being walked
         self.waiting: dict[tuple[Group, str], list[_Entry]] = {}
         self.made: collections.Counter[tuple[Group, str]] = collections.Counter()
         self.newest: dict[Group, collections.deque[_Entry]] = {}
@@ -188,7 +197,7 @@ class _Walk:
     def add(self, batch: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
         """The next posts of the walk, with their live articles."""
         for post, articles in batch:
-            month = month_of(post["created_at"])
+            month = self.period.get(month_of(post["created_at"]), UNDATED)
             if month != UNDATED and month != self.month:
                 if self.month is not None:
                     self._close(self.month)
@@ -212,7 +221,7 @@ class _Walk:
             self.waiting[(group, month)] = []
 
     def _close(self, month: str) -> None:
-        """The last page of each group in ``month``, and its search file."""
+        """The last page of each group in the period ``month``, and its search file."""
         for (group, waiting_month), waiting in list(self.waiting.items()):
             if waiting_month == month:
                 if waiting:

@@ -80,8 +80,8 @@ TEMP_NAME = re.compile(r"^\.(.+\.tmp|part-.*)$")
 # Provenance lines of post pages carry the archive's own timestamps.
 # The files of the embeds folder: index pages, post pages, the media store.
 EMBEDS_FILE = re.compile(
-    r"embeds/((index|status-[a-z]+)(-(\d{4}-\d\d|undated)-\d+)?\.html"
-    r"|search(-index|-(\d{4}-\d\d|undated)-\d+)?\.js"
+    r"embeds/((index|status-[a-z]+)(-(\d{4}(-\d\d)?|undated)-\d+)?\.html"
+    r"|search(-index|-(\d{4}(-\d\d)?|undated)-\d+)?\.js"
     r"|x/\d+\.html|media/[0-9a-f]{64}\.[a-z0-9]+)"
 )
 # Stable embeds as spliced into an article: each on one line, from the first opening

@@ -52,10 +52,11 @@ def test_index_lists_every_post_with_working_links(tmp_path: Path) -> None:
     # script. Then the pages of each month.
     fronts = ["index.html", "status-deleted.html", "status-unknown.html"]
     assert [p.name for p in pages[:3]] == fronts
+    # Each year's posts fit on a page here: a year is one period.
     assert {p.name for p in pages[3:]} == {
-        *(f"index-{month}-1.html" for month in ("2006-03", "2023-02", "2023-03", "2025-01")),
-        "status-deleted-2025-01-1.html",
-        *(f"status-unknown-{month}-1.html" for month in ("2006-03", "2023-02", "2023-03")),
+        *(f"index-{year}-1.html" for year in ("2006", "2023", "2025")),
+        "status-deleted-2025-1.html",
+        *(f"status-unknown-{year}-1.html" for year in ("2006", "2023")),
     }
     doc = soup(index)
     rows = doc.select("ol.posts > li")
@@ -91,19 +92,19 @@ def test_index_lists_every_post_with_working_links(tmp_path: Path) -> None:
     # One script: the search box's own local file (nothing inline, nothing remote).
     assert [(s.get("src"), s.get_text()) for s in doc.find_all("script")] == [("search.js", "")]
     assert (embeds / "search.js").is_file() and (embeds / "search-index.js").is_file()
-    # The months, newest first, each linked to its page.
+    # The periods, newest first, each linked to its page.
     months = [(a.get_text(), a["href"]) for a in doc.select("ul.months a")]
     assert months == [
-        ("January 2025", "index-2025-01-1.html"),
-        ("March 2023", "index-2023-03-1.html"),
-        ("February 2023", "index-2023-02-1.html"),
-        ("March 2006", "index-2006-03-1.html"),
+        ("2025", "index-2025-1.html"),
+        ("2023", "index-2023-1.html"),
+        ("2006", "index-2006-1.html"),
     ]
-    march = soup(embeds / "index-2023-03-1.html")
-    assert [li["id"] for li in march.select("ol.posts > li")] == [f"post-{POST_ELECTION}"]
-    up = march.find("a", rel="up")
+    year = soup(embeds / "index-2023-1.html")
+    ids = [li["id"] for li in year.select("ol.posts > li")]
+    assert ids == [f"post-{POST_ELECTION}", f"post-{POST_HOSTILE}"]  # newest first
+    up = year.find("a", rel="up")
     assert up is not None and up["href"] == "index.html"
-    assert "March 2023" in march.title.get_text()
+    assert "2023" in year.title.get_text()
     for page in pages:
         assert all(t.is_file() for t in local_links(page)), page
 
@@ -249,25 +250,24 @@ def test_stale_pages_and_the_pages_of_earlier_releases_are_removed(tmp_path: Pat
         pages = archive.write_index(per_page=3)
     assert sorted(p.name for p in embeds.glob("index*")) == [
         "index-2.htm",
-        "index-2006-03-1.html",
-        "index-2020-01-1.html",
-        "index-2023-02-1.html",
-        "index-2023-03-1.html",
-        "index-2025-01-1.html",
+        "index-2006-1.html",
+        "index-2020-1.html",  # its three posts now fit on a page: one period
+        "index-2023-1.html",
+        "index-2025-1.html",
         "index.html",
     ]
     assert (embeds / "notes.html").is_file()
     assert sorted(p.name for p in embeds.iterdir() if p.is_file()) == sorted(
         [p.name for p in pages]
         + ["index-2.htm", "notes.html", "search.js", "search-index.js"]
-        + [f"search-{m}-1.js" for m in ("2006-03", "2020-01", "2023-02", "2023-03", "2025-01")]
+        + [f"search-{year}-1.js" for year in ("2006", "2020", "2023", "2025")]
     )
     # A status no post has any more loses its pages.
     set_status(config, POST_ARABIC, "deleted")
     with Archive.from_config(config) as archive:
         archive.write_index(per_page=3)
     assert (embeds / "status-deleted.html").is_file()
-    assert (embeds / "status-deleted-2025-01-1.html").is_file()
+    assert (embeds / "status-deleted-2025-1.html").is_file()
     set_status(config, POST_ARABIC, "live")
     with Archive.from_config(config) as archive:
         archive.write_index(per_page=3)
@@ -340,7 +340,7 @@ def test_index_pages_follow_the_archive_after_one_post_changed(tmp_path: Path) -
     for post_id in (POST_ARABIC, POST_ELECTION, POST_HOSTILE, POST_JACK):
         _check_live(config, post_id, f"first words of {post_id}")
     embeds = tmp_path / "out" / "embeds"
-    jack = embeds / "index-2006-03-1.html"  # Jack's month
+    jack = embeds / "index-2006-1.html"  # Jack's year (its one post fits on a page)
     with Archive.from_config(config) as archive:
         archive.write_index(per_page=1)
         backup = jack.read_bytes()
@@ -472,8 +472,22 @@ def test_posts_without_a_usable_date_come_after_the_oldest_month(tmp_path: Path)
     listed = {li["id"] for p in undated for li in soup(p).select("ol.posts > li")}
     assert listed == {f"post-{n}" for n in range(7000, 7004)}
     months = soup(embeds / "index.html").select("ul.months a")
-    assert [a.get_text() for a in months] == ["March 2024", "Date unknown"]
+    assert [a.get_text() for a in months] == ["2024", "Date unknown"]
     assert months[-1]["href"] == "index-undated-2.html"
-    cafe = soup(embeds / "index-2024-03-1.html").select_one("#post-7100 ul.articles a")
+    cafe = soup(embeds / "index-2024-1.html").select_one("#post-7100 ul.articles a")
     assert cafe is not None and cafe["href"] == "../caf%E9.html"
     assert (embeds / os.fsdecode(unquote_to_bytes(str(cafe["href"])))).is_file()
+
+
+def test_a_year_whose_posts_fit_on_one_page_is_one_period(tmp_path: Path) -> None:
+    """A sparse archive is not a string of one-post months: a year whose posts fit on
+    one page is one period, and a year with more has a period for each month."""
+    config = build_archive(tmp_path)
+    embeds = tmp_path / "out" / "embeds"
+    with Archive.from_config(config) as archive:
+        pages = archive.write_index(per_page=1)
+    periods = [a.get_text() for a in soup(embeds / "index.html").select("ul.months a")]
+    assert periods == ["2025", "March 2023", "February 2023", "2006"]
+    assert {"index-2025-1.html", "index-2023-03-1.html", "index-2023-02-1.html"} <= {
+        p.name for p in pages
+    }
