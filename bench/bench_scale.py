@@ -229,6 +229,10 @@ def child(folder: Path, what: str) -> None:
             started = time.perf_counter()
             report = archive.pipeline().run()
             extra = f"skipped {report.articles_skipped:,}, scanned {report.articles_scanned:,}"
+        elif what == "run":
+            # A whole run as the service makes it: the pass, then the static index.
+            report = archive.run()
+            extra = f"scanned {report.articles_scanned:,}, new posts {report.posts_new:,}"
         elif what == "index":
             pages = archive.write_index(force=True)
             extra = f"{len(pages)} pages"
@@ -402,6 +406,39 @@ def report(folder: Path, posts: int, seed: int, index: bool = True) -> None:
     print(f"    against the default schedule.scan_interval: {default}")
 
 
+def measure_changed_pass(folder: Path, posts: int, changed: int) -> None:
+    """A run that finds ``changed`` articles edited, spread over the archive: each now
+    embeds one known post and one new one (the service's usual pass, index included).
+    It runs on a copy of the archive and its index (times kept, as ``cp -a`` does),
+    deleted afterwards."""
+    if not (folder / "archive.db.index-pages.json").exists():
+        in_child(folder, "index")  # the service's archive has its index: the run updates it
+    copy = folder.with_name(folder.name + "-changed")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(folder, copy)
+    step = max(1, posts // changed)
+    for i in range(0, step * changed, step):
+        known, new = post_id((i * 31) % posts), str(10**18 + i)
+        (copy / "articles" / rel_of(i)).write_text(
+            f"<p>changed {i}</p>"
+            + "".join(
+                f'<blockquote class="twitter-tweet"><p>words {i} {pid}</p>&mdash; Desk (@desk) '
+                f'<a href="https://twitter.com/desk/status/{pid}">May 1, 2025</a></blockquote>\n'
+                for pid in (known, new)
+            ),
+            encoding="utf-8",
+        )
+    os.sync()
+    try:
+        seconds, rss, extra = in_child(copy, "run")
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+    print(
+        f"  a run over {posts:,} articles, {changed:,} of them changed: {seconds:.1f} s, "
+        f"peak RSS {rss:.0f} MB ({extra})"
+    )
+
+
 def measure_pass(
     folder: Path, posts: int, before: Path | None, repeats: int, what: str = "pass"
 ) -> None:
@@ -456,6 +493,12 @@ def main() -> None:
         action="store_true",
         help="only the static index: in full, then after nothing, a text, a status changed",
     )
+    parser.add_argument(
+        "--changed-pass",
+        type=int,
+        metavar="N",
+        help="only a run after N articles changed (on a copy of the archive; index included)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -476,6 +519,13 @@ def main() -> None:
         flags += f" --before {args.before}" if args.before else ""
         flags += f" --repeats {args.repeats}" if args.repeats != 1 else ""
         print(f"rerun: python bench/bench_scale.py --posts {args.posts} --reuse{flags}")
+        return
+    if args.changed_pass:
+        measure_changed_pass(folder, args.posts, args.changed_pass)
+        print(
+            f"rerun: python bench/bench_scale.py --posts {args.posts} --reuse "
+            f"--changed-pass {args.changed_pass}"
+        )
         return
     if args.index_only:
         measure_index(folder, args.before, args.repeats)
