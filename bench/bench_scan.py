@@ -16,6 +16,9 @@ articles carrying embeds ("dense" is the historical mix, ~5 in 6 articles). Peak
 is measured in fresh child processes for growing corpus sizes (dense corpus only), to
 show that memory stays flat.
 
+``BENCH_WORK=DIR`` puts the corpora, the runs and the references under DIR instead of
+bench/_work (a tmpfs such as /dev/shm measures the CPU work alone).
+
 Outputs check: ``--save-reference`` copies each full run's output tree and a dump of
 its posts and embeds (timestamps left out) under bench/_work/reference-*; every later
 run compares its own outputs with them byte for byte and exits 1 on a difference, so a
@@ -48,7 +51,9 @@ from corpus import write_corpus  # noqa: E402
 
 from archiver import detect  # noqa: E402
 
-WORK = ROOT / "bench" / "_work"
+# BENCH_WORK=/dev/shm/bench: corpora, runs and references on another filesystem (tmpfs
+# takes the disk out of the figures when the disk itself is slow or throttled).
+WORK = Path(os.environ.get("BENCH_WORK") or ROOT / "bench" / "_work")
 
 
 def density_tag(density: float | None) -> str:
