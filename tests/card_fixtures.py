@@ -432,12 +432,17 @@ def _versions(p: Post) -> list[_Snap]:
     return out
 
 
+# The page of one period that build_index writes next to the front page.
+MONTH_PAGE = "index-2026-02-2.html"
+
+
 def build_index(root: Path) -> Path:
-    """The index page over every fixture, as write_index renders it from the archive."""
+    """The index's front page over every fixture, as write_index renders it from the
+    archive, and a page of one period (``MONTH_PAGE``)."""
     import json
     from importlib.resources import files
 
-    from archiver.index_nav import filters, month_links, month_of
+    from archiver.index_nav import filters, month_links, month_of, pager
     from archiver.index_page import render_index_page
     from archiver.index_rows import index_row, search_entry
 
@@ -484,6 +489,9 @@ def build_index(root: Path) -> Path:
         months=month_links(months, None, 100),
     )
     index.write_text(html, encoding="utf-8")
+    # A page of one period, with the pager a period of two pages shows on its newest.
+    month = render_index_page(rows, len(posts), page=pager(None, "2026-02", 2, 2), month="2026-02")
+    (embeds / MONTH_PAGE).write_text(month, encoding="utf-8")
     # The search box's script and data, as write_index writes them (one file here).
     script = files("archiver").joinpath("templates", "search.js").read_text(encoding="utf-8")
     (embeds / "search.js").write_text(script, encoding="utf-8")

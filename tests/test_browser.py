@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from card_fixtures import Site, build_index, build_site, fixtures
+from card_fixtures import MONTH_PAGE, Site, build_index, build_site, fixtures
 from conftest import require_browser
 
 require_browser()  # one skip line for the module when there is no browser
@@ -102,8 +102,10 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def every_page(site: Site) -> list[Path]:
-    """Every card (all.html holds each embed, in the same theme), page and the index."""
-    return [site.all_in_one, *site.pages.values(), site.root / "embeds" / "index.html"]
+    """Every card (all.html holds each embed, in the same theme), page and the index
+    (its front page and a page of one period)."""
+    index = site.root / "embeds"
+    return [site.all_in_one, *site.pages.values(), index / "index.html", index / MONTH_PAGE]
 
 
 def page_scripts(tab: Any) -> list[str]:
@@ -131,7 +133,7 @@ def test_no_request_but_local_files_no_script_no_console_error(page: Any, site: 
         page.scripts.clear()
         page.goto(path.as_uri())
         # Cards and local copies run no script; the index only its own search box.
-        if path == index:
+        if path.parent == index.parent:
             assert page.locator("#search").is_visible()  # search.js ran
             assert set(page_scripts(page)) <= {(index.parent / "search.js").as_uri()}
         else:
@@ -283,7 +285,8 @@ def test_bluesky_and_mastodon_cards_name_their_platform_at_every_width(
 def test_text_contrast_meets_wcag_aa_in_light_and_dark_mode(page: Any, site: Site) -> None:
     # Every card is in all.html; the pages around them differ by banner and media.
     pages = [site.pages[name] for name in ("deleted", "protected", "photos_quote", "video_gif")]
-    for path in (site.all_in_one, *pages, site.root / "embeds" / "index.html"):
+    index = site.root / "embeds"
+    for path in (site.all_in_one, *pages, index / "index.html", index / MONTH_PAGE):
         page.goto(path.as_uri())
         for scheme in ("light", "dark"):
             page.emulate_media(color_scheme=scheme)
