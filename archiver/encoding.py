@@ -22,9 +22,10 @@ Encoding names returned here are Python codec names as given by
 from __future__ import annotations
 
 import codecs
+import json
 import re
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 # How far into the page a <meta charset> is looked for.  The HTML standard says 1024
 # bytes, but real pages put the meta after long inline scripts or comments.
@@ -301,3 +302,32 @@ def looks_binary(data: bytes) -> bool:
     # Only now the charset sniff (a second one per article, as the caller sniffs too):
     # NULs and control bytes are normal in UTF-16/32.
     return not sniff_encoding(head[:META_SCAN_LIMIT]).startswith(("utf-16", "utf-32"))
+
+
+# A code point of the surrogate range left alone in a str: after json.loads, a valid
+# pair has become one code point, so what remains is an unpaired "\ud800" escape.
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def loads_json(text: str | bytes) -> Any:
+    """``json.loads`` for what strangers send: an unpaired surrogate escape (valid JSON,
+    but text that UTF-8, the hashes and SQLite cannot hold) becomes U+FFFD, and nesting
+    deeper than Python's recursion limit is a ``ValueError`` like any other bad JSON,
+    not a ``RecursionError`` that would stop the pass."""
+    try:
+        return _without_lone_surrogates(json.loads(text))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value) if _LONE_SURROGATE.search(value) else value
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            _without_lone_surrogates(key): _without_lone_surrogates(item)
+            for key, item in value.items()
+        }
+    return value

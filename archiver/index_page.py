@@ -167,8 +167,8 @@ class _Entry:
 class _Walk:
     """The pages of the index, filled from one walk over the posts, oldest first.
 
-    Each group's posts of the month being walked wait in a page of their own until it
-    is full or the month ends (undated posts wait until the walk ends). A page whose
+    Each group's posts of the period being walked wait in a page of their own until it
+    is full or the period ends (undated posts wait until the walk ends). A page whose
     digest (what it shows) and file are those recorded is not rendered again.
     """
 
@@ -177,16 +177,16 @@ class _Walk:
         root: Path,
         out_dir: Path,
         counts: dict[tuple[Group, str], int],
-        period: dict[str, str],
+        period_of: dict[str, str],
         per_page: int,
         before: dict[str, str],
     ) -> None:
         self.root, self.out_dir, self.counts, self.per_page = root, out_dir, counts, per_page
-        self.period = period  # each month's period: the month, or its year
+        self.period_of = period_of  # each month's period: the month, or its year
         self.before = before
         self.hrefs = _HrefsFrom(root / front_name())
         self.context = [_template_digest(), per_page, self.hrefs.href(str(out_dir / "_"))]
-        self.month: str | None = None  # the period being walked
+        self.walking: str | None = None  # the period being walked
         self.waiting: dict[tuple[Group, str], list[_Entry]] = {}
         self.made: collections.Counter[tuple[Group, str]] = collections.Counter()
         self.newest: dict[Group, collections.deque[_Entry]] = {}
@@ -197,62 +197,62 @@ class _Walk:
     def add(self, batch: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
         """The next posts of the walk, with their live articles."""
         for post, articles in batch:
-            month = self.period.get(month_of(post["created_at"]), UNDATED)
-            if month != UNDATED and month != self.month:
-                if self.month is not None:
-                    self._close(self.month)
-                self.month = month
+            period = self.period_of.get(month_of(post["created_at"]), UNDATED)
+            if period != UNDATED and period != self.walking:
+                if self.walking is not None:
+                    self._close(self.walking)
+                self.walking = period
             entry = _Entry(post, articles)
             status = post["status"]
             for group in (None, status) if status in STATUSES else (None,):
-                self._wait(group, month, entry)
+                self._wait(group, period, entry)
 
-    def _wait(self, group: Group, month: str, entry: _Entry) -> None:
+    def _wait(self, group: Group, period: str, entry: _Entry) -> None:
         newest = self.newest.get(group)
         if newest is None:
             newest = self.newest[group] = collections.deque(maxlen=self.per_page)
         newest.append(entry)
-        waiting = self.waiting.get((group, month))
+        waiting = self.waiting.get((group, period))
         if waiting is None:
-            waiting = self.waiting[(group, month)] = []
+            waiting = self.waiting[(group, period)] = []
         waiting.append(entry)
         if len(waiting) == self.per_page:
-            self._page(group, month, waiting)
-            self.waiting[(group, month)] = []
+            self._page(group, period, waiting)
+            self.waiting[(group, period)] = []
 
-    def _close(self, month: str) -> None:
-        """The last page of each group in the period ``month``, and its search file."""
+    def _close(self, period: str) -> None:
+        """The last page of each group in ``period``, and its search file."""
         for (group, waiting_month), waiting in list(self.waiting.items()):
-            if waiting_month == month:
+            if waiting_month == period:
                 if waiting:
-                    self._page(group, month, waiting)
-                del self.waiting[(group, month)]
-        self.search.close(month)
+                    self._page(group, period, waiting)
+                del self.waiting[(group, period)]
+        self.search.close(period)
 
     def finish(self) -> None:
-        """Close the last month and the undated posts."""
-        if self.month is not None:
-            self._close(self.month)
+        """Close the last period and the undated posts."""
+        if self.walking is not None:
+            self._close(self.walking)
         self._close(UNDATED)
 
-    def _page(self, group: Group, month: str, entries: list[_Entry]) -> None:
-        self.made[(group, month)] += 1
-        number = self.made[(group, month)]
-        count = max(page_count(self.counts.get((group, month), 0), self.per_page), number)
-        name = page_name(group, month, number)
+    def _page(self, group: Group, period: str, entries: list[_Entry]) -> None:
+        self.made[(group, period)] += 1
+        number = self.made[(group, period)]
+        count = max(page_count(self.counts.get((group, period), 0), self.per_page), number)
+        name = page_name(group, period, number)
         path = self.root / name
         self.pages.append(path)
-        digest = _digest([*self.context, group, month, number, count], entries)
+        digest = _digest([*self.context, group, period, number, count], entries)
         if group is None:
-            self.search.add(month, number, digest, entries)
+            self.search.add(period, number, digest, entries)
         if self.current(name, digest):
             return
         html = render_index_page(
             [self.row(e) for e in reversed(entries)],  # newest first
-            total=self.counts.get((group, month), len(entries)),
+            total=self.counts.get((group, period), len(entries)),
             status=group,
-            page=pager(group, month, number, count),
-            month=month,
+            page=pager(group, period, number, count),
+            month=period,
         )
         self.write(name, digest, html)
 
@@ -260,10 +260,10 @@ class _Walk:
         """The front page of ``group``: its newest posts, counts, filter and months."""
         totals: dict[Group, int] = collections.Counter()
         months: dict[str, int] = {}
-        for (g, month), n in self.counts.items():
+        for (g, period), n in self.counts.items():
             totals[g] += n
             if g == group:
-                months[month] = n
+                months[period] = n
         entries = list(reversed(self.newest.get(group, ())))  # newest first
         shown_filters = filters(totals, group)
         shown_months = month_links(months, group, self.per_page)
@@ -309,7 +309,7 @@ class _Walk:
 
 
 class _SearchFiles:
-    """The search index's files, each the posts of ``SEARCH_PAGES`` pages of a month
+    """The search index's files, each the posts of ``SEARCH_PAGES`` pages of a period
     (of all posts), rewritten only when one of those pages changed."""
 
     def __init__(self, walk: _Walk) -> None:
@@ -318,22 +318,22 @@ class _SearchFiles:
         self.names: set[str] = set()
         self.listed: list[tuple[str, int]] = []
 
-    def add(self, month: str, page: int, digest: str, entries: list[_Entry]) -> None:
-        """A page of all posts (its digest and posts) joins its month's open file."""
+    def add(self, period: str, page: int, digest: str, entries: list[_Entry]) -> None:
+        """A page of all posts (its digest and posts) joins its period's open file."""
         number = (page - 1) // SEARCH_PAGES + 1
-        current = self.open.get(month)
+        current = self.open.get(period)
         if current is not None and current[0] != number:
-            self.close(month)
-        self.open.setdefault(month, (number, []))[1].append((digest, entries))
+            self.close(period)
+        self.open.setdefault(period, (number, []))[1].append((digest, entries))
 
-    def close(self, month: str) -> None:
-        """Write the open file of ``month`` if its pages changed."""
-        if month not in self.open:
+    def close(self, period: str) -> None:
+        """Write the open file of ``period`` if its pages changed."""
+        if period not in self.open:
             return
-        number, pages = self.open.pop(month)
-        name = search_chunk_name(month, number)
+        number, pages = self.open.pop(period)
+        name = search_chunk_name(period, number)
         self.names.add(name)
-        self.listed.append((month, number))
+        self.listed.append((period, number))
         digest = hashlib.sha256(" ".join(d for d, _ in pages).encode("ascii")).hexdigest()
         if self.walk.current(name, digest):
             return
@@ -345,7 +345,7 @@ class _SearchFiles:
     def manifest(self) -> bytes:
         """``search-index.js``: the files, newest posts first (undated last)."""
         order = sorted(self.listed, key=lambda mn: (mn[0] != UNDATED, mn[0], mn[1]), reverse=True)
-        names = [search_chunk_name(month, number) for month, number in order]
+        names = [search_chunk_name(period, number) for period, number in order]
         return f"embedArchiverSearchIndex({json.dumps({'files': names})});\n".encode()
 
 

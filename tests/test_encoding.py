@@ -281,3 +281,18 @@ def test_text_is_not_binary() -> None:
     assert not looks_binary(codecs.BOM_UTF16_LE + "āăąćĉċ".encode("utf-16-le") * 50)
     for path in CORPUS.iterdir():
         assert not looks_binary(path.read_bytes()), path.name
+
+
+def test_json_from_strangers_keeps_pairs_and_replaces_lone_surrogates() -> None:
+    """Every platform's answers are read with loads_json (X, Bluesky, Mastodon, the
+    Wayback Machine, WordPress blocks): one unpaired escape or a deep nesting must be a
+    bad value or a bad answer, never text SQLite refuses or a RecursionError."""
+    from archiver.encoding import loads_json
+
+    data = loads_json('{"t": "a\\ud83d\\ude00b\\ud800", "\\udce9": ["\\udfff", 1, null]}')
+    assert data == {"t": "a\U0001f600b\ufffd", "\ufffd": ["\ufffd", 1, None]}
+    assert loads_json(b'{"plain": "text"}') == {"plain": "text"}
+    with pytest.raises(ValueError, match="nested too deeply"):
+        loads_json("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError):
+        loads_json("{not json")

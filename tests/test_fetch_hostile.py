@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import time
 import tracemalloc
 import zlib
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fakex import make_fetcher
+from fakex import FakeX, config_for, make_fetcher, make_tweet_payload
 from hostile import HostileServer, deflate_bomb, gzip_bomb
 
 from archiver import Archive
@@ -260,3 +261,43 @@ def test_api_redirect_to_an_internal_address_is_refused(
         [result] = list(fetcher.fetch_many([FetchRequest(POST)]))
     assert result.snapshot is None
     assert result.error is not None and "refused redirect" in result.error
+
+
+# -- JSON that is valid but not text -----------------------------------------------
+
+
+def test_an_unpaired_surrogate_or_deep_nesting_in_an_answer_does_not_stop_the_run(
+    tmp_path: Path, fakex: FakeX
+) -> None:
+    """An answer may escape half of a surrogate pair ("\\ud800"): valid JSON, but text
+    that UTF-8, the content hash and SQLite cannot hold. It used to stop the whole run
+    (every pass after it too, while the post was due); it is stored with U+FFFD. An
+    answer nested deeper than Python's recursion limit fails its own post alone."""
+    from archive_helpers import make_project, page, tweet
+
+    payload = make_tweet_payload("20", "placeholder", handle="jack")
+    payload["text"] = "half \ud800 a pair"
+    payload["display_text_range"] = [0, len(payload["text"])]
+    payload["user"]["name"] = "Name \udce9"
+    fakex.add_raw("20", 200, json.dumps(payload).encode("ascii"), "application/json")
+    deep = "1641086480675225601"
+    fakex.add_raw(deep, 200, b"[" * 100_000 + b"]" * 100_000, "application/json")
+    articles = {
+        "a.html": page("A", tweet("20", "jack", "jack", "just setting up my twttr")),
+        "b.html": page("B", tweet(deep, "desk", "Desk", "from the markup")),
+    }
+    config = make_project(tmp_path, articles)
+    data = yaml.safe_load(config.read_text())
+    data.update(config_for(fakex))
+    config.write_text(yaml.safe_dump(data))
+    with Archive.from_config(config) as archive:
+        report = archive.run()
+        post = archive.store.get_post("x:20")
+        kept = archive.store.get_post(f"x:{deep}")
+    assert report.articles_rewritten == 2
+    assert (
+        post is not None and post.text == "half \ufffd a pair" and post.author_name == "Name \ufffd"
+    )
+    assert kept is not None and kept.text == "from the markup"  # its check failed, alone
+    index = (tmp_path / "out" / "embeds" / "index.html").read_text(encoding="utf-8")
+    assert "half \ufffd a pair" in index

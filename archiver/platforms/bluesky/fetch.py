@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from archiver.config import BlueskyConfig
+from archiver.encoding import loads_json
 from archiver.fetch.base import FetchContext, FetchRequest, FetchResult, download_media
 from archiver.fetch.http import Budget, FetchError, HttpSession, Response, utc_now_iso
 from archiver.fetch.media import MediaStore
@@ -78,7 +79,7 @@ def _json_body(response: Response, what: str) -> dict[str, Any]:
     if response.content_type not in ("application/json", ""):
         raise BadAnswer(f"{what}: answered {response.content_type or 'no type'}, not JSON")
     try:
-        data = json.loads(response.body)
+        data = loads_json(response.body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadAnswer(f"{what}: invalid JSON ({exc})") from None
     if not isinstance(data, dict):

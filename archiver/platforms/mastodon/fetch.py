@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from archiver.config import MastodonConfig, parse_duration
+from archiver.encoding import loads_json
 from archiver.fetch.base import FetchContext, FetchRequest, FetchResult, download_media
 from archiver.fetch.errors import FetchError, HostUnreachable
 from archiver.fetch.http import Budget, Response, utc_now_iso
@@ -170,7 +171,7 @@ class MastodonFetcher:
             response = await self._get(url, budget)
             if response.status != 200 or response.content_type not in _JSON_TYPES:
                 return None
-            data = json.loads(response.body)
+            data = loads_json(response.body)
         except (FetchError, ValueError) as exc:
             log.info("edit history not fetched: %s: %s", url, exc)
             return None
@@ -204,7 +205,7 @@ def _json_object(response: Response) -> dict[str, Any]:
     if response.content_type not in _JSON_TYPES:
         raise FetchError(f"not JSON ({response.content_type or 'no content type'})")
     try:
-        data = json.loads(response.body)
+        data = loads_json(response.body)
     except ValueError as exc:
         raise FetchError(f"invalid JSON: {exc}") from None
     if not isinstance(data, dict):

@@ -11,10 +11,10 @@ element's bytes (the same answers as the lexer's, without its memo).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Final
 
+from archiver.encoding import loads_json
 from archiver.models import FORM_AMP, FORM_ARCHIVED, FORM_BLOCKQUOTE, FORM_IFRAME, FORM_WP_BLOCK
 from archiver.platforms.base import PostRef, Recogniser, StartTag
 from archiver.platforms.x.urls import (
@@ -123,7 +123,7 @@ def wp_comment_embed(
     if m is None:
         return None
     try:
-        attrs = json.loads(m.group(2).decode("utf-8", "replace"))
+        attrs = loads_json(m.group(2).decode("utf-8", "replace"))
     except ValueError:
         return None
     if not isinstance(attrs, dict):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from archiver.config import XConfig
+from archiver.encoding import loads_json
 from archiver.fetch.http import (
     Budget,
     FetchError,
@@ -92,7 +93,7 @@ def decode_json_body(response: Response, what: str) -> Any:
     if "html" in response.content_type or body[:1] == b"<":
         raise FetchError(f"{what} answered HTTP {response.status} with an HTML page (blocked?)")
     try:
-        return json.loads(response.text())
+        return loads_json(response.text())
     except ValueError as exc:
         raise FetchError(f"{what} answered HTTP {response.status} with a non-JSON body") from exc
 

@@ -10,7 +10,6 @@ Everything here is best effort: a failure means "no capture", never a failed pos
 from __future__ import annotations
 
 import html as htmllib
-import json
 import logging
 import re
 from typing import Any
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from archiver.config import WaybackConfig
+from archiver.encoding import loads_json
 from archiver.fetch.http import (
     Budget,
     FetchError,
@@ -52,7 +52,7 @@ async def _cdx_rows(
     if response.status != 200:
         return []
     try:
-        table = json.loads(response.text())
+        table = loads_json(response.text())
     except ValueError:
         return []
     if not isinstance(table, list) or len(table) < 2 or not isinstance(table[0], list):
@@ -134,7 +134,7 @@ def parse_capture(
     stripped = raw.lstrip()
     if stripped.startswith("{"):
         try:
-            data = json.loads(stripped)
+            data = loads_json(stripped)
         except ValueError:
             return None
         if not isinstance(data, dict):
