@@ -63,7 +63,7 @@ class Filter:
 
 
 @dataclass(frozen=True)
-class MonthLink:
+class PeriodLink:
     """A period in a front page's list: its label, how many posts, its newest page."""
 
     label: str
@@ -91,7 +91,7 @@ def periods(months: dict[str, int], per_page: int) -> dict[str, str]:
     }
 
 
-def month_label(period: str) -> str:
+def period_label(period: str) -> str:
     """``"May 2024"`` for ``"2024-05"``, ``"2013"`` for a whole year."""
     if period == UNDATED:
         return "Date unknown"
@@ -100,7 +100,7 @@ def month_label(period: str) -> str:
     return f"{calendar.month_name[int(period[5:])]} {period[:4]}"
 
 
-def month_order(period: str) -> tuple[bool, str]:
+def period_order(period: str) -> tuple[bool, str]:
     """Sort key that puts periods newest first when reversed, and undated posts last."""
     return (period != UNDATED, period)
 
@@ -114,16 +114,16 @@ def front_name(status: str | None = None) -> str:
     return f"status-{status}.html"
 
 
-def page_name(status: str | None, month: str, number: int) -> str:
+def page_name(status: str | None, period: str, number: int) -> str:
     """The ``number``-th page (from the period's oldest post) of a period of a group."""
-    if month != UNDATED and not _PERIOD.match(month):
-        raise ValueError(f"not a month or a year: {month!r}")
-    return front_name(status).replace(".html", f"-{month}-{number}.html")
+    if period != UNDATED and not _PERIOD.match(period):
+        raise ValueError(f"not a month or a year: {period!r}")
+    return front_name(status).replace(".html", f"-{period}-{number}.html")
 
 
-def search_chunk_name(month: str, number: int) -> str:
+def search_chunk_name(period: str, number: int) -> str:
     """A file of the search index: the posts of some pages of one period."""
-    return page_name(None, month, number).replace("index-", "search-").replace(".html", ".js")
+    return page_name(None, period, number).replace("index-", "search-").replace(".html", ".js")
 
 
 def page_count(n: int, per_page: int) -> int:
@@ -134,13 +134,13 @@ def page_count(n: int, per_page: int) -> int:
 _PAGER_WINDOW = 2
 
 
-def pager(status: str | None, month: str, stored: int, count: int) -> Pager:
-    """The page links of the ``stored``-th page of a month (of ``count``): the newest
+def pager(status: str | None, period: str, stored: int, count: int) -> Pager:
+    """The page links of the ``stored``-th page of a period (of ``count``): the newest
     and the oldest, and a window around it. A page links a window, not every page,
-    so that a large month does not make its pages quadratic in size."""
+    so that a large period does not make its pages quadratic in size."""
 
     def href(shown: int) -> str:
-        return page_name(status, month, count - shown + 1)
+        return page_name(status, period, count - shown + 1)
 
     number = count - stored + 1
     shown = {1, count, *range(number - _PAGER_WINDOW, number + _PAGER_WINDOW + 1)}
@@ -169,13 +169,13 @@ def filters(counts: dict[str | None, int], current: str | None) -> list[Filter]:
     return out
 
 
-def month_links(months: dict[str, int], status: str | None, per_page: int) -> list[MonthLink]:
+def period_links(periods: dict[str, int], status: str | None, per_page: int) -> list[PeriodLink]:
     """A group's periods, newest first (undated last), each linked to its newest page."""
     out = []
-    for month in sorted(months, key=month_order, reverse=True):
-        n = months[month]
-        href = page_name(status, month, page_count(n, per_page))
-        out.append(MonthLink(month_label(month), n, href))
+    for period in sorted(periods, key=period_order, reverse=True):
+        n = periods[period]
+        href = page_name(status, period, page_count(n, per_page))
+        out.append(PeriodLink(period_label(period), n, href))
     return out
 
 

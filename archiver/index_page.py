@@ -15,7 +15,7 @@ text comes from strangers).
 The search box is the one script: ``search.js`` (a file of the package, copied next
 to the pages) loads ``search-index.js``, the list of the search index's files, and
 then those files (``search-2024-05-1.js``, …): each holds the posts of ten pages of a
-month as JSON in one call, because a page opened from the file system may load a
+period as JSON in one call, because a page opened from the file system may load a
 script but not fetch() a JSON file. Nothing else loads; the embeds in articles stay
 script-free. What a page and the search index show of each post is built in
 ``index_rows``.
@@ -41,16 +41,16 @@ from archiver.files import atomic_file, write_if_changed
 from archiver.index_nav import (
     UNDATED,
     Filter,
-    MonthLink,
     Pager,
+    PeriodLink,
     filters,
     front_name,
-    month_label,
-    month_links,
     month_of,
     page_count,
     page_name,
     pager,
+    period_label,
+    period_links,
     periods,
     remove_stale_files,
     search_chunk_name,
@@ -72,7 +72,7 @@ class _HasStore(Protocol):
 PER_PAGE = 100
 SEARCH_SCRIPT = "search.js"
 SEARCH_INDEX = "search-index.js"
-SEARCH_PAGES = 10  # pages of a month whose posts share one file of the search index
+SEARCH_PAGES = 10  # pages of a period whose posts share one file of the search index
 Group = str | None  # a status, or None for all posts
 
 
@@ -108,13 +108,13 @@ def write_index(
         raise ValueError("per_page must be at least 1")
     root = config.embeds_root
     months = _month_counts(store)
-    period = periods({m: n for (g, m), n in months.items() if g is None}, per_page)
+    period_of = periods({m: n for (g, m), n in months.items() if g is None}, per_page)
     counts: dict[tuple[Group, str], int] = collections.Counter()
     for (group, month), n in months.items():
-        counts[(group, period[month])] += n
+        counts[(group, period_of[month])] += n
     state = _digests_path(store)
     before = {} if force else _load_digests(state)
-    walk = _Walk(root, config.output.dir, counts, period, per_page, before)
+    walk = _Walk(root, config.output.dir, counts, period_of, per_page, before)
     for batch in store.iter_indexed_posts(per_page):
         walk.add(batch)
     walk.finish()
@@ -252,24 +252,24 @@ class _Walk:
             total=self.counts.get((group, period), len(entries)),
             status=group,
             page=pager(group, period, number, count),
-            month=period,
+            period=period,
         )
         self.write(name, digest, html)
 
     def front(self, group: Group) -> Path:
-        """The front page of ``group``: its newest posts, counts, filter and months."""
+        """The front page of ``group``: its newest posts, counts, filter and periods."""
         totals: dict[Group, int] = collections.Counter()
-        months: dict[str, int] = {}
+        in_group: dict[str, int] = {}
         for (g, period), n in self.counts.items():
             totals[g] += n
             if g == group:
-                months[period] = n
+                in_group[period] = n
         entries = list(reversed(self.newest.get(group, ())))  # newest first
         shown_filters = filters(totals, group)
-        shown_months = month_links(months, group, self.per_page)
+        shown_periods = period_links(in_group, group, self.per_page)
         generated = utc_now()[:10]
         name = front_name(group)
-        listed = [[asdict(f) for f in shown_filters], [asdict(m) for m in shown_months]]
+        listed = [[asdict(f) for f in shown_filters], [asdict(p) for p in shown_periods]]
         digest = _digest([*self.context, group, listed, generated], entries)
         if not self.current(name, digest):
             html = render_index_page(
@@ -278,7 +278,7 @@ class _Walk:
                 status=group,
                 generated=generated,
                 filters=shown_filters,
-                months=shown_months,
+                periods=shown_periods,
             )
             self.write(name, digest, html)
         return self.root / name
@@ -411,13 +411,13 @@ def render_index_page(
     status: str | None = None,
     *,
     page: Pager | None = None,
-    month: str | None = None,
+    period: str | None = None,
     generated: str = "",
     filters: list[Filter] | None = None,
-    months: list[MonthLink] | None = None,
+    periods: list[PeriodLink] | None = None,
 ) -> str:
     """One index page (rows as built by ``index_row``), script-free and escaped: a
-    front page (``generated``, ``filters``, ``months``) or a page of one ``month``."""
+    front page (``generated``, ``filters``, ``periods``) or a page of one ``period``."""
     html = (
         _env()
         .get_template("index.html.j2")
@@ -427,8 +427,8 @@ def render_index_page(
             total=total,
             generated=generated,
             filters=filters or [],
-            months=months or [],
-            month_label=month_label(month) if month else None,
+            periods=periods or [],
+            period_label=period_label(period) if period else None,
             home_href=front_name(status),
             status_label=STATUS_LABELS.get(status or ""),
         )

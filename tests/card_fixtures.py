@@ -442,7 +442,7 @@ def build_index(root: Path) -> Path:
     import json
     from importlib.resources import files
 
-    from archiver.index_nav import filters, month_links, month_of, pager
+    from archiver.index_nav import filters, month_of, pager, period_links
     from archiver.index_page import render_index_page
     from archiver.index_rows import index_row, search_entry
 
@@ -486,11 +486,11 @@ def build_index(root: Path) -> Path:
         len(posts),
         generated="2026-02-12",
         filters=filters(counts, None),
-        months=month_links(months, None, 100),
+        periods=period_links(months, None, 100),
     )
     index.write_text(html, encoding="utf-8")
     # A page of one period, with the pager a period of two pages shows on its newest.
-    month = render_index_page(rows, len(posts), page=pager(None, "2026-02", 2, 2), month="2026-02")
+    month = render_index_page(rows, len(posts), page=pager(None, "2026-02", 2, 2), period="2026-02")
     (embeds / MONTH_PAGE).write_text(month, encoding="utf-8")
     # The search box's script and data, as write_index writes them (one file here).
     script = files("archiver").joinpath("templates", "search.js").read_text(encoding="utf-8")
