@@ -42,9 +42,9 @@ STATUS_LABELS: dict[str, str] = {
 class _HrefsFrom:
     """``relative_href(page, path)`` for many paths, one ``relpath`` per folder.
 
-    The fingerprint links every live article (a run after an unfinished one walks them
-    all to learn that nothing changed): a relpath and a Path per article were half its
-    time. For a normalised absolute path, the link is the folder's link joined with the
+    A full index links every live article from every page it renders: a relpath and a
+    Path per link were half the time of a walk over all of them. For a normalised
+    absolute path, the link is the folder's link joined with the
     file name, which is what relpath gives; anything else takes the plain way.
     """
 

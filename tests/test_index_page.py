@@ -358,11 +358,9 @@ def test_index_pages_follow_the_archive_after_one_post_changed(tmp_path: Path) -
     assert fresh == {p.name: p.read_bytes() for p in embeds.glob("*.html")}
 
 
-def test_the_fingerprints_links_match_relative_href_for_every_kind_of_path(
-    tmp_path: Path,
-) -> None:
-    """The index fingerprint links articles one relpath per folder (issue 13: a run after
-    an unfinished one walks every article); each link is the one relative_href gives."""
+def test_the_index_links_match_relative_href_for_every_kind_of_path(tmp_path: Path) -> None:
+    """The index links articles with one relpath per folder (issue 13: a full index
+    links every live article); each link is the one relative_href gives."""
     from archiver.index_page import _HrefsFrom
     from archiver.rewrite import relative_href
 
