@@ -93,7 +93,7 @@ def test_index_lists_every_post_with_working_links(tmp_path: Path) -> None:
     assert [(s.get("src"), s.get_text()) for s in doc.find_all("script")] == [("search.js", "")]
     assert (embeds / "search.js").is_file() and (embeds / "search-index.js").is_file()
     # The periods, newest first, each linked to its page.
-    months = [(a.get_text(), a["href"]) for a in doc.select("ul.months a")]
+    months = [(a.get_text(), a["href"]) for a in doc.select("ul.periods a")]
     assert months == [
         ("2025", "index-2025-1.html"),
         ("2023", "index-2023-1.html"),
@@ -102,8 +102,10 @@ def test_index_lists_every_post_with_working_links(tmp_path: Path) -> None:
     year = soup(embeds / "index-2023-1.html")
     ids = [li["id"] for li in year.select("ol.posts > li")]
     assert ids == [f"post-{POST_ELECTION}", f"post-{POST_HOSTILE}"]  # newest first
+    # A period may be a whole year, so the texts speak of dates, not months.
+    assert doc.find("h2", string="By date") is not None
     up = year.find("a", rel="up")
-    assert up is not None and up["href"] == "index.html"
+    assert up is not None and up["href"] == "index.html" and up.get_text() == "All dates"
     assert "2023" in year.title.get_text()
     for page in pages:
         assert all(t.is_file() for t in local_links(page)), page
@@ -469,7 +471,7 @@ def test_posts_without_a_usable_date_come_after_the_oldest_month(tmp_path: Path)
     assert [p.name for p in undated] == ["index-undated-1.html", "index-undated-2.html"]
     listed = {li["id"] for p in undated for li in soup(p).select("ol.posts > li")}
     assert listed == {f"post-{n}" for n in range(7000, 7004)}
-    months = soup(embeds / "index.html").select("ul.months a")
+    months = soup(embeds / "index.html").select("ul.periods a")
     assert [a.get_text() for a in months] == ["2024", "Date unknown"]
     assert months[-1]["href"] == "index-undated-2.html"
     cafe = soup(embeds / "index-2024-1.html").select_one("#post-7100 ul.articles a")
@@ -484,7 +486,7 @@ def test_a_year_whose_posts_fit_on_one_page_is_one_period(tmp_path: Path) -> Non
     embeds = tmp_path / "out" / "embeds"
     with Archive.from_config(config) as archive:
         pages = archive.write_index(per_page=1)
-    periods = [a.get_text() for a in soup(embeds / "index.html").select("ul.months a")]
+    periods = [a.get_text() for a in soup(embeds / "index.html").select("ul.periods a")]
     assert periods == ["2025", "March 2023", "February 2023", "2006"]
     assert {"index-2025-1.html", "index-2023-03-1.html", "index-2023-02-1.html"} <= {
         p.name for p in pages
