@@ -9,6 +9,8 @@
     python bench/bench_scan.py --articles 500 --density 0.1 --profile   # where the time goes
     python bench/bench_scan.py --articles 500 --workers 1 --workers 2 --workers 3
                                                   # full runs with scan worker processes
+    BENCH_WORK=/dev/shm/bench python bench/bench_scan.py --articles 300 \
+        --rss-articles 10000 --rss-articles 100000   # + first-run memory over small articles
 
 Each corpus is measured against the read+decode floor taken in the same run on the
 same files, so the ratios hold even on a noisy machine. ``--density`` is the share of
@@ -71,12 +73,14 @@ def parse_density(value: str) -> float | None:
     return share
 
 
-def corpus(count: int, density: float | None = None) -> Path:
-    folder = WORK / f"corpus-{count}{density_tag(density)}"
+def corpus(count: int, density: float | None = None, small: bool = False) -> Path:
+    """The corpus of ``count`` articles (written once, then reused); ``small``: articles of
+    ~23 KB instead of ~150 KB, for runs over 100,000 of them."""
+    folder = WORK / f"corpus-{count}{density_tag(density)}{'-small' if small else ''}"
     marker = folder / ".complete"
     if not marker.exists():
         shutil.rmtree(folder, ignore_errors=True)
-        write_corpus(folder, count, density=density)
+        write_corpus(folder, count, density=density, target_bytes=3_000 if small else 150_000)
         marker.write_text("ok")
     return folder
 
@@ -298,10 +302,10 @@ def check_outputs(run: Path, since: str, reference: Path, save: bool) -> str:
     )
 
 
-def child_peak_rss(count: int) -> float:
+def child_peak_rss(count: int, small: bool = False) -> float:
     """Peak RSS (MB) of a fresh process doing one full run over ``count`` articles."""
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(count)],
+        [sys.executable, __file__, "--child", str(count)] + (["--child-small"] if small else []),
         check=True,
         capture_output=True,
         text=True,
@@ -309,9 +313,25 @@ def child_peak_rss(count: int) -> float:
     return float(json.loads(out.stdout.strip().splitlines()[-1])["peak_rss_mb"])
 
 
-def child(count: int) -> None:
-    full_run(corpus(count), f"child-{count}")
+def child(count: int, small: bool) -> None:
+    tag = f"child-{count}{'-small' if small else ''}"
+    if small:  # only the first run: these corpora are for memory, not speed
+        first_run_only(corpus(count, small=True), tag)
+    else:
+        full_run(corpus(count), tag)
     print(json.dumps({"peak_rss_mb": round(_peak_rss_kb() / 1024, 1)}))
+
+
+def first_run_only(articles: Path, tag: str) -> None:
+    """One first run over ``articles`` into a fresh archive; its outputs are removed after."""
+    from archiver import Archive
+
+    folder = WORK / f"run-{tag}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    with Archive.from_config(write_config(folder, articles)) as archive:
+        archive.run()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _peak_rss_kb() -> int:
@@ -582,11 +602,20 @@ def main() -> None:
         help="scan.workers for the full runs (repeatable: each count is measured in turn; "
         "default: the config's default)",
     )
+    parser.add_argument(
+        "--rss-articles",
+        type=int,
+        action="append",
+        help="also the peak RSS of a first run over this many small (~23 KB) articles of "
+        "the dense mix, in a fresh process (repeatable: 10000 and 100000 check that memory "
+        "does not grow with the pass)",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-small", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--render-only", action="store_true", help="only the per-embed render cost")
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.child_small)
         return
     if args.profile:
         for density in args.density or [None, 0.1]:
@@ -619,6 +648,14 @@ def main() -> None:
             "peak RSS of a full run (dense): "
             + ", ".join(f"{n} articles: {mb:.0f} MB" for n, mb in rss.items())
         )
+    if args.rss_articles:
+        small = {n: child_peak_rss(n, small=True) for n in args.rss_articles}
+        spread = max(small.values()) / min(small.values()) - 1
+        print(
+            "peak RSS of a first run over small articles (dense mix): "
+            + ", ".join(f"{n} articles: {mb:.0f} MB" for n, mb in small.items())
+            + f" (spread {spread:.0%})"
+        )
     rerun = f"python bench/bench_scan.py --articles {args.articles}"
     if args.density:
         rerun += "".join(f" --density {'dense' if d is None else d}" for d in args.density)
@@ -629,6 +666,7 @@ def main() -> None:
     if args.repeats != 3:
         rerun += f" --repeats {args.repeats}"
     rerun += "".join(f" --workers {n}" for n in args.workers or [])
+    rerun += "".join(f" --rss-articles {n}" for n in args.rss_articles or [])
     print(f"rerun: {rerun}")
     if failed:
         sys.exit(1)

@@ -123,11 +123,18 @@ def make_article(
     return head + "".join(body) + "</article><footer>© 2026</footer></body></html>\n"
 
 
-def write_corpus(folder: Path, count: int, seed: int = 7, density: float | None = None) -> int:
+def write_corpus(
+    folder: Path,
+    count: int,
+    seed: int = 7,
+    density: float | None = None,
+    target_bytes: int = 150_000,
+) -> int:
     """Write ``count`` articles under ``folder``; return total bytes.
 
     ``density``: the share of articles with embeds (None: the historical dense mix).
     Decoys (commented embeds, theme JS, plain status links) stay in every density.
+    ``target_bytes``: the size of an article's text (its head adds ~20 KB).
     """
     rng = random.Random(seed)
     shared = [_post_id(rng) for _ in range(40)]
@@ -135,7 +142,7 @@ def write_corpus(folder: Path, count: int, seed: int = 7, density: float | None 
     for index in range(count):
         sub = folder / f"section-{index % 20:02d}"
         sub.mkdir(parents=True, exist_ok=True)
-        data = make_article(index, rng, shared, density=density).encode("utf-8")
+        data = make_article(index, rng, shared, target_bytes, density).encode("utf-8")
         (sub / f"article-{index:05d}.html").write_bytes(data)
         total += len(data)
     return total
