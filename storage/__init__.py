@@ -7,6 +7,7 @@ its SQLite implementation, opened with ``Store(path)``.
 from archiver.storage.articles import ArticleState, EmbedRecord, SeenLocations, StoredEmbed
 from archiver.storage.errors import DatabaseError, OperationalError
 from archiver.storage.filters import PostFilter
+from archiver.storage.pass_posts import PassPosts
 from archiver.storage.posts import DuePost
 from archiver.storage.protocol import ArchiveStorage
 from archiver.storage.schema import SCHEMA_VERSION, migrate
@@ -20,6 +21,7 @@ __all__ = [
     "DuePost",
     "EmbedRecord",
     "OperationalError",
+    "PassPosts",
     "PostFilter",
     "SeenLocations",
     "Store",

@@ -224,26 +224,20 @@ class ArticlesMixin(Connection):
         return [loc for (loc,) in self.db.execute(sql + " ORDER BY location").fetchall()]
 
     def article_refs(self, locations: Iterable[str] | None = None) -> list[ArticleRef]:
-        """The refs of stored articles (all live ones, or those named)."""
-        sql = (
-            "SELECT location, source, path, url, output_path FROM articles "
-            "WHERE removed_at IS NULL ORDER BY location"
-        )
-        wanted = set(locations) if locations is not None else None
-        refs = []
-        for location, source, path, url, output_path in self.db.execute(sql).fetchall():
-            if wanted is not None and location not in wanted:
-                continue
-            refs.append(
-                ArticleRef(
-                    location=location,
-                    source=source or "",
-                    path=path_from_db(path),
-                    url=url,
-                    output_relpath=path_from_db(output_path) or "",
-                )
+        """The refs of stored articles (all live ones, or the live ones named), by location."""
+        columns = "SELECT location, source, path, url, output_path FROM articles "
+        if locations is None:
+            rows = self.db.execute(f"{columns} WHERE removed_at IS NULL ORDER BY location")
+            return [_ref_from_row(row) for row in rows]
+        # The named ones looked up by location: reading every article to keep a few made
+        # each chunk of stale articles at the end of a pass cost a read of the archive.
+        refs: list[ArticleRef] = []
+        for chunk, marks in in_chunks(sorted(set(locations))):
+            rows = self.db.execute(
+                f"{columns} WHERE removed_at IS NULL AND location IN ({marks})", chunk
             )
-        return refs
+            refs.extend(_ref_from_row(row) for row in rows)
+        return sorted(refs, key=lambda ref: ref.location)
 
     def articles_embedding(self, keys: Iterable[str]) -> list[str]:
         """Locations of live articles that embed any of these posts."""
@@ -257,16 +251,19 @@ class ArticlesMixin(Connection):
             found.update(loc for (loc,) in rows)
         return sorted(found)
 
-    def stale_article_refs(self) -> list[ArticleRef]:
+    def stale_article_refs(self, after: str = "", limit: int = -1) -> list[ArticleRef]:
         """Live articles whose rewritten copy is out of date (or was never confirmed)
-        and whose last scan did not fail."""
+        and whose last scan did not fail, by location: the first ``limit`` (all by
+        default) of those after ``after``. A first run can leave a quarter of its
+        articles stale, so callers read them a chunk at a time."""
         rows = self.db.execute(
-            # From the index of stale copies (migration 13); the + keeps the planner off
-            # the index of every live article (see LIVE_ARTICLE).
+            # From the index of stale copies (migration 13), in its order: no sort; the
+            # + keeps the planner off the index of every live article (see LIVE_ARTICLE).
             "SELECT location FROM articles WHERE output_hash IS NULL AND +removed_at IS NULL "
-            "AND error IS NULL"
+            "AND error IS NULL AND location > ? ORDER BY location LIMIT ?",
+            [after, limit],
         ).fetchall()
-        return self.article_refs([location for (location,) in rows]) if rows else []
+        return self.article_refs([location for (location,) in rows])
 
     def output_owner(self, output_path: str, other_than: str) -> str | None:
         """The live article, other than ``other_than``, whose rewritten copy is this file."""
@@ -395,6 +392,17 @@ class ArticlesMixin(Connection):
             )
         if rows:
             self._insert_many("embeds", rows)
+
+
+def _ref_from_row(row: tuple[str, str | None, str | None, str | None, str | None]) -> ArticleRef:
+    location, source, path, url, output_path = row
+    return ArticleRef(
+        location=location,
+        source=source or "",
+        path=path_from_db(path),
+        url=url,
+        output_relpath=path_from_db(output_path) or "",
+    )
 
 
 __all__ = [

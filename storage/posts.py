@@ -25,6 +25,7 @@ from archiver.decide import (
 from archiver.models import STATUS_UNKNOWN, MediaItem, Post, PostSnapshot, post_key
 from archiver.storage.connection import in_chunks
 from archiver.storage.media import MediaMixin
+from archiver.storage.pass_posts import PassPosts
 from archiver.storage.rows import post_from_row
 from archiver.storage.transaction import write_transaction
 
@@ -333,6 +334,11 @@ class PostsMixin(MediaMixin):
         yield from self.db.conn.execute(
             "SELECT key, local_path FROM posts WHERE local_path IS NOT NULL ORDER BY key"
         )
+
+    def pass_posts(self) -> PassPosts:
+        """An empty record of the posts one pass meets, kept in the database (see
+        ``PassPosts``); ``close`` it when the pass ends."""
+        return PassPosts(self.db.conn)
 
     def get_post(self, key: str, with_related: bool = True) -> Post | None:
         """The archived state of a post, with its media and (one level of) related posts."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from collections.abc import Sequence
 
 _SEEN_TABLES = itertools.count()
 
@@ -45,21 +46,34 @@ class SeenLocations:
         self._write(f"DROP TABLE IF EXISTS {self.table}", [])
 
     def _write(self, sql: str, rows: list[tuple[str]]) -> None:
-        # A deferred transaction of its own: it writes only the connection's temp
-        # database, so it takes no lock on the archive (BEGIN IMMEDIATE would). Inside
-        # a caller's transaction the rows simply join it.
-        conn = self._conn
+        temp_write(self._conn, sql, rows)
+
+
+def temp_write(conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[object]]) -> int:
+    """Run a statement on a TEMP table (once per row of ``rows``, or once when empty);
+    return the rows it changed.
+
+    A deferred transaction of its own: it writes only the connection's temp database,
+    so it takes no lock on the archive (BEGIN IMMEDIATE would). Inside a caller's
+    transaction the rows simply join it (and go with it if it is rolled back, as do the
+    archive rows they describe).
+    """
+    if conn.in_transaction:
+        return _run(conn, sql, rows)
+    conn.execute("BEGIN")
+    try:
+        changed = _run(conn, sql, rows)
+    except BaseException:
         if conn.in_transaction:
-            conn.executemany(sql, rows) if rows else conn.execute(sql)
-            return
-        conn.execute("BEGIN")
-        try:
-            conn.executemany(sql, rows) if rows else conn.execute(sql)
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return changed
 
 
-__all__ = ["SeenLocations"]
+def _run(conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[object]]) -> int:
+    cursor = conn.executemany(sql, rows) if rows else conn.execute(sql)
+    return max(cursor.rowcount, 0)
+
+
+__all__ = ["SeenLocations", "temp_write"]

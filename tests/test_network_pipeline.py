@@ -145,6 +145,19 @@ def test_one_fetch_per_unique_post_whatever_the_number_of_articles(
     assert fakex.count(path="/tweet-result", post_id=POST) == 1
 
 
+def test_a_post_due_again_at_once_is_checked_once_per_pass(tmp_path: Path, fakex: FakeX) -> None:
+    # recheck 0s: after its check the post is due again at once, in the next batch of
+    # the pass and at its end. 40 articles make two batches.
+    fakex.add_post(make_tweet_payload(POST, "Shared", handle="SamuelSusla"))
+    config = project(tmp_path, fakex, {f"a{n:02d}.html": embed(POST) for n in range(40)})
+    with Archive.from_config(config) as archive:
+        first = archive.run()
+        assert fakex.count(path="/tweet-result", post_id=POST) == 1
+        assert (first.posts_new, first.posts_fetched, first.posts_updated) == (1, 1, 0)
+        archive.run()  # the next pass checks it again, once
+    assert fakex.count(path="/tweet-result", post_id=POST) == 2
+
+
 def test_network_down_finishes_keeps_markup_and_retries_later(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

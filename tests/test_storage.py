@@ -357,6 +357,10 @@ def test_the_articles_left_to_rewrite_are_found_from_their_own_index(store: Stor
     stale = [ref.location for ref in store.stale_article_refs()]
     store.db.conn.set_trace_callback(None)
     assert stale == ["a00.html", "a30.html"]
+    # Read a chunk at a time, in the order of locations.
+    assert [r.location for r in store.stale_article_refs("", 1)] == ["a00.html"]
+    assert [r.location for r in store.stale_article_refs("a00.html", 1)] == ["a30.html"]
+    assert store.stale_article_refs("a30.html", 1) == []
     (sql,) = [s for s in statements if "output_hash IS NULL" in s]
     plan = " ; ".join(r[3] for r in store.db.execute(f"EXPLAIN QUERY PLAN {sql}"))
     assert "idx_articles_stale" in plan and "removed_at" not in plan, plan

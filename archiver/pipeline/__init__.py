@@ -56,61 +56,64 @@ class Pipeline(PoolMixin, ChecksMixin):
         With ``refs``, only those articles (``embed-archiver add``): no source is listed,
         so none is marked removed, and only their posts are checked over the network.
         """
-        started = time.monotonic()
-        report = RunReport()
-        articles = self._iter_sources(report) if refs is None else iter(refs)
-        workers = self.config.scan.workers
-        if workers > 1:  # reading and scanning in worker processes (pool.py)
-            stream = self._pooled_stream(articles, report, workers)
-        else:
-            stream = self._load_stream(articles, report)
-        try:
-            for loaded in _batches(stream, BATCH_SIZE):
-                self._finish_batch(self._store_batch(loaded, report), report)
-                if self.stop.is_set():
-                    break
-        finally:
-            # Closed here, while the archive is open: a source walk keeps what it saw on
-            # the archive's connection, and a pass stopped by an exception otherwise
-            # left it to the garbage collector, after the archive was closed.
-            _close(stream)
-            _close(articles)
-        if not self.stop.is_set():
-            # A post whose content changed (by a check, or by richer markup in a later
-            # article) marked every copy showing it out of date; copies rewritten since
-            # are current again, the others (and any a killed pass left) are redone here.
-            if refs is None:
-                self._check_due(report, only=None)
-            self._regenerate_stale(report)
-        if not self.stop.is_set():
-            self._refresh_post_pages()
-        self._flush_local_paths()
-        report.duration_s = time.monotonic() - started
-        return report
+        with self._one_pass():
+            started = time.monotonic()
+            report = RunReport()
+            articles = self._iter_sources(report) if refs is None else iter(refs)
+            workers = self.config.scan.workers
+            if workers > 1:  # reading and scanning in worker processes (pool.py)
+                stream = self._pooled_stream(articles, report, workers)
+            else:
+                stream = self._load_stream(articles, report)
+            try:
+                for loaded in _batches(stream, BATCH_SIZE):
+                    self._finish_batch(self._store_batch(loaded, report), report)
+                    if self.stop.is_set():
+                        break
+            finally:
+                # Closed here, while the archive is open: a source walk keeps what it saw on
+                # the archive's connection, and a pass stopped by an exception otherwise
+                # left it to the garbage collector, after the archive was closed.
+                _close(stream)
+                _close(articles)
+            if not self.stop.is_set():
+                # A post whose content changed (by a check, or by richer markup in a later
+                # article) marked every copy showing it out of date; copies rewritten since
+                # are current again, the others (and any a killed pass left) are redone here.
+                if refs is None:
+                    self._check_due(report, only=None)
+                self._regenerate_stale(report)
+            if not self.stop.is_set():
+                self._refresh_post_pages()
+            self._flush_local_paths()
+            report.duration_s = time.monotonic() - started
+            return report
 
     def regenerate(self, locations: Iterable[str] | None = None) -> RunReport:
         """Rewrite stored articles from the archive, without looking for new articles or posts."""
-        started = time.monotonic()
-        report = RunReport()
-        for ref in self.store.article_refs(locations):
-            if self.stop.is_set():
-                break
-            if self.progress:
-                self.progress(ref.location)
-            self._regenerate_one(ref, report)
-        self._flush_local_paths()
-        report.duration_s = time.monotonic() - started
-        return report
+        with self._one_pass():
+            started = time.monotonic()
+            report = RunReport()
+            for ref in self.store.article_refs(locations):
+                if self.stop.is_set():
+                    break
+                if self.progress:
+                    self.progress(ref.location)
+                self._regenerate_one(ref, report)
+            self._flush_local_paths()
+            report.duration_s = time.monotonic() - started
+            return report
 
     def recheck(self) -> RunReport:
         """Only the network part: check posts that are due, regenerate what changed."""
-        started = time.monotonic()
-        report = RunReport()
-        self._check_due(report, only=None)
-        self._regenerate_stale(report)
-        self._flush_local_paths()
-        report.duration_s = time.monotonic() - started
-        return report
+        with self._one_pass():
+            started = time.monotonic()
+            report = RunReport()
+            self._check_due(report, only=None)
+            self._regenerate_stale(report)
+            self._flush_local_paths()
+            report.duration_s = time.monotonic() - started
+            return report
 
     def _finish_batch(self, scanned: list[ScannedArticle], report: RunReport) -> None:
         """Check the batch's posts that are due, then rewrite its articles."""

@@ -47,8 +47,8 @@ class ChecksMixin(PipelineState):
             )
         ]
         # One check per post per pass, even when a failure makes it due again at once.
-        due = [(p, d) for p, d in due if f"{p}:{d.post_id}" not in self._checked]
-        self._checked.update(f"{p}:{d.post_id}" for p, d in due)
+        first = set(self._posts_met().first_checks(f"{p}:{d.post_id}" for p, d in due))
+        due = [(p, d) for p, d in due if f"{p}:{d.post_id}" in first]
         if not due:
             return set()
         changed: set[str] = set()
@@ -77,7 +77,7 @@ class ChecksMixin(PipelineState):
             if resolved is not None and result.snapshot is not None:
                 # A handle-form id answered under the post's own id: filed under it.
                 outcome = self.store.record_resolved_check(key, result.snapshot, next_at, now)
-                self._checked.add(resolved)
+                self._posts_met().first_checks([resolved])
                 key = resolved
             else:
                 outcome = self.store.record_check(

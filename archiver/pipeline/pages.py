@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 from pathlib import Path
 
 from archiver import platforms, render
@@ -42,23 +44,27 @@ class PagesMixin(PipelineState):
         durable = self.store.stale_post_pages()
         since = self.store.unfinished_since()
         forced = stale | set(durable)
+        met = self._posts_met()
         # The pages this pass wrote or made stale: as many as its work, not the archive.
-        done: set[str] = set()
-        for key in sorted(set(self._pages_written) | forced):
+        # Those it wrote are remembered in the archive's connection (``PassPosts``);
+        # a page looked at here is marked there, so the streams below skip it.
+        for key in heapq.merge(met.pages(), sorted(forced)):
             if self.stop.is_set():
                 return
+            if met.refreshed(key):
+                continue  # in both lists, or its page was written after the listing began
             if self._refresh_page(key, force=since is not None or key in forced, create=False):
-                done.add(key)
+                met.mark_refreshed(key)
         if since is not None:
             for key in self.store.pages_touched_since(since):
                 if self.stop.is_set():
                     return
-                if key not in done:
+                if not met.refreshed(key):
                     self._refresh_page(key, force=True, create=False)
         for key, path in self.store.local_copies():
             if self.stop.is_set():
                 return
-            if key not in done and path and not (self.config.output.dir / path).exists():
+            if path and not (self.config.output.dir / path).exists() and not met.refreshed(key):
                 self._refresh_page(key, force=True, create=True)
         self.store.clear_stale_post_pages(durable)
 
@@ -74,7 +80,7 @@ class PagesMixin(PipelineState):
             return True  # nothing to write, ever: warned once
         if not create and not page.exists():
             return False  # only pages that exist (quoted posts may have none)
-        if not force and self._pages_written.get(key) == self._articles_of(key):
+        if not force and self._posts_met().page_digest(key) == _digest(self._articles_of(key)):
             return True
         post = self.store.get_post(key)
         if post is not None:
@@ -105,7 +111,7 @@ class PagesMixin(PipelineState):
         the content it was written with, and a pass that does not finish leaves it to
         the next one (``pages_touched_since``), as it does the list of articles.
         """
-        if key in self._pages_written or key in self._pages_deferred:
+        if self._page_written(key):
             stencil = self._recent_stencil(key, lang)
             if stencil is not None:
                 html = stencil.fill(embeds_href, style)
@@ -146,7 +152,7 @@ class PagesMixin(PipelineState):
         page = self._page_path(post.platform, post.post_id)
         if page is None:
             raise ValueError(f"refusing a local copy path for post {post.key!r}")
-        if not force and (post.key in self._pages_written or post.key in self._pages_deferred):
+        if not force and self._page_written(post.key):
             return page  # written in this pass (and again at its end if deferred)
         self._stencils.pop(post.key, None)  # the page is rendered again: so are its cards
         links = self.store.articles_of_post(post.key)
@@ -163,8 +169,12 @@ class PagesMixin(PipelineState):
         if post.local_path != relative:
             # Recorded once per batch (see _flush_local_paths): one transaction, not one each.
             self._local_paths[post.key] = relative
-        self._pages_written[post.key] = articles
+        self._posts_met().set_page(post.key, _digest(articles))
         return page
+
+    def _page_written(self, key: str) -> bool:
+        """Whether this pass wrote the post's page (and will again at its end if deferred)."""
+        return key in self._pages_deferred or self._posts_met().page_digest(key) is not None
 
     def _page_path(self, platform: str, post_id: str) -> Path | None:
         """``embeds/PLATFORM/STEM.html``, or None when the key cannot safely name a file:
@@ -217,3 +227,8 @@ class PagesMixin(PipelineState):
         # spares a resolve() per article on every page.
         parts = Path(link.output_path).parts
         return None if ".." in parts else self.config.output.dir.joinpath(*parts)
+
+
+def _digest(articles: tuple[str, ...]) -> bytes:
+    """What a post page lists, in 16 bytes: kept per page for the whole pass."""
+    return hashlib.blake2b(repr(articles).encode("utf-8"), digest_size=16).digest()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from archiver.storage import (
     ArticleState,
     DatabaseError,
     OperationalError,
+    PassPosts,
 )
 from archiver.storage.fsnames import representable
 
@@ -79,20 +81,15 @@ class PipelineState:
     # Regenerating a remote article needs its bytes even when it has not changed
     # (a conditional GET would answer 304): an unconditional reader, if set.
     remote_refetch: Callable[[ArticleRef], Article | None] | None = None
-    # Post pages written in this pass, with the articles they listed.
-    _pages_written: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The posts this pass met (counted, checked, pages written), in the archive's
+    # connection rather than in memory: a first backfill meets every post.
+    _met: PassPosts | None = None
     # Posts an article stopped embedding (edited or removed) in this pass: their
     # pages list the articles that embed them, so they are refreshed at the end.
     _pages_stale: set[str] = field(default_factory=set)
-    _checked: set[str] = field(default_factory=set)
     _local_paths: dict[str, str] = field(default_factory=dict)
     # Articles that failed in this pass: not tried again before the next one.
     _failed: set[str] = field(default_factory=set)
-    # Posts this pass created, and those it counted as updated: a post first stored
-    # from markup and then fetched is new, not also "updated"; one updated twice
-    # (richer markup, then a check) counts once.
-    _new_keys: set[str] = field(default_factory=set)
-    _updated_keys: set[str] = field(default_factory=set)
     # Resolved output paths of the last few articles (see _joined_output).
     _joined: dict[str, Path] = field(default_factory=dict)
     # Resolved output folders, by their path relative to output.dir (same bound).
@@ -126,13 +123,31 @@ class PipelineState:
         except Exception:  # the archive refused even that: the report still says why
             log.exception("could not record the failure of %s", ref.location)
 
+    def _posts_met(self) -> PassPosts:
+        """This pass's record of the posts it met, made on first use (see ``_one_pass``)."""
+        if self._met is None:
+            self._met = self.store.pass_posts()
+        return self._met
+
+    @contextmanager
+    def _one_pass(self) -> Iterator[None]:
+        """Around one pass: its record of posts is dropped at its end, however it ends."""
+        try:
+            yield
+        finally:
+            if self._met is not None:
+                met, self._met = self._met, None
+                met.close()
+
     def _count_changes(self, report: RunReport, new: set[str], updated: set[str]) -> None:
-        """Count posts created in this pass, and posts that existed before it and changed."""
-        report.posts_new += len(new - self._new_keys)
-        self._new_keys |= new
-        fresh = updated - self._new_keys - self._updated_keys
-        self._updated_keys |= fresh
-        report.posts_updated += len(fresh)
+        """Count posts created in this pass, and posts that existed before it and changed.
+
+        A post first stored from markup and then fetched is new, not also "updated"; one
+        updated twice (richer markup, then a check) counts once.
+        """
+        met = self._posts_met()
+        report.posts_new += met.count_new(sorted(new))
+        report.posts_updated += met.count_updated(sorted(updated))
 
     def _content_changed(self, keys: set[str]) -> None:
         """Posts whose content changed: their cards, and those of posts quoting or
@@ -144,7 +159,7 @@ class PipelineState:
             return
         for key in keys | self.store.posts_linking_to(keys):
             self._stencils.pop(key, None)
-            if self._pages_written.pop(key, None) is not None:
+            if self._posts_met().forget_page(key):
                 self._pages_deferred.add(key)
 
     def _flush_local_paths(self) -> None:
