@@ -46,15 +46,19 @@ class PagesMixin(PipelineState):
         forced = stale | set(durable)
         met = self._posts_met()
         # The pages this pass wrote or made stale: as many as its work, not the archive.
-        # Those it wrote are remembered in the archive's connection (``PassPosts``);
-        # a page looked at here is marked there, so the streams below skip it.
+        # Those it wrote are remembered in the archive's connection (``PassPosts``), read
+        # in order: a key in both lists comes twice in a row, and a page written again
+        # here is not listed again (the listing reads on after the keys it gave).
+        last = None
         for key in heapq.merge(met.pages(), sorted(forced)):
             if self.stop.is_set():
                 return
-            if met.refreshed(key):
-                continue  # in both lists, or its page was written after the listing began
-            if self._refresh_page(key, force=since is not None or key in forced, create=False):
-                met.mark_refreshed(key)
+            if key == last:
+                continue
+            last = key
+            force = since is not None or key in forced
+            if self._refresh_page(key, force=force, create=False) and since is not None:
+                met.mark_refreshed(key)  # not again in the stream of pages touched since
         if since is not None:
             for key in self.store.pages_touched_since(since):
                 if self.stop.is_set():
