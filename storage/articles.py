@@ -239,6 +239,18 @@ class ArticlesMixin(Connection):
             refs.extend(_ref_from_row(row) for row in rows)
         return sorted(refs, key=lambda ref: ref.location)
 
+    def live_article_refs(self, after: str = "", limit: int = -1) -> list[ArticleRef]:
+        """Live articles by location: the first ``limit`` (all by default) after ``after``.
+        A caller walking every article reads them a chunk at a time with it."""
+        rows = self.db.execute(
+            # In the order of the unique index on location: no sort, and the + keeps
+            # the planner off the index of live articles, which would need one.
+            "SELECT location, source, path, url, output_path FROM articles "
+            "WHERE +removed_at IS NULL AND location > ? ORDER BY location LIMIT ?",
+            [after, limit],
+        )
+        return [_ref_from_row(row) for row in rows]
+
     def articles_embedding(self, keys: Iterable[str]) -> list[str]:
         """Locations of live articles that embed any of these posts."""
         found: set[str] = set()

@@ -361,6 +361,17 @@ def test_the_articles_left_to_rewrite_are_found_from_their_own_index(store: Stor
     assert [r.location for r in store.stale_article_refs("", 1)] == ["a00.html"]
     assert [r.location for r in store.stale_article_refs("a00.html", 1)] == ["a30.html"]
     assert store.stale_article_refs("a30.html", 1) == []
+    # Every live article, a chunk at a time (regenerate walks them so), by location.
+    live = [r.location for r in store.live_article_refs("a37.html", 5)]
+    assert live == ["a38.html", "a39.html"]
+    every = [r.location for r in store.live_article_refs()]
+    assert len(every) == 39 and "a20.html" not in every and every == sorted(every)
     (sql,) = [s for s in statements if "output_hash IS NULL" in s]
     plan = " ; ".join(r[3] for r in store.db.execute(f"EXPLAIN QUERY PLAN {sql}"))
     assert "idx_articles_stale" in plan and "removed_at" not in plan, plan
+    statements.clear()
+    store.db.conn.set_trace_callback(statements.append)
+    store.live_article_refs("a10.html", 5)
+    store.db.conn.set_trace_callback(None)
+    plan = " ; ".join(r[3] for r in store.db.execute(f"EXPLAIN QUERY PLAN {statements[-1]}"))
+    assert "TEMP B-TREE" not in plan, plan  # the chunks come in index order, unsorted

@@ -94,7 +94,8 @@ class Pipeline(PoolMixin, ChecksMixin):
         with self._one_pass():
             started = time.monotonic()
             report = RunReport()
-            for ref in self.store.article_refs(locations):
+            refs = self._live_refs() if locations is None else self.store.article_refs(locations)
+            for ref in refs:
                 if self.stop.is_set():
                     break
                 if self.progress:

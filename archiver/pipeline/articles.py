@@ -40,6 +40,7 @@ from archiver.storage.fsnames import is_representable, representable
 
 # Stale articles rewritten per transaction (as pipeline.BATCH_SIZE for a pass's articles).
 _REGENERATE_BATCH = 32
+_LIVE_CHUNK = 500
 
 
 class ArticlesMixin(OutputsMixin):
@@ -342,6 +343,14 @@ class ArticlesMixin(OutputsMixin):
         if self.remote_reader is None:
             return None
         return self.remote_reader(ref)
+
+    def _live_refs(self) -> Iterator[ArticleRef]:
+        """Every live article, by location, read a chunk at a time: ``regenerate`` of the
+        whole archive listed them all first, a list that grew with the archive."""
+        after = ""
+        while chunk := self.store.live_article_refs(after, _LIVE_CHUNK):
+            yield from chunk
+            after = chunk[-1].location
 
     def _regenerate_stale(self, report: RunReport) -> None:
         """Rewrite every article whose copy is out of date and that did not fail.
