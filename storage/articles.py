@@ -225,16 +225,16 @@ class ArticlesMixin(Connection):
 
     def article_refs(self, locations: Iterable[str] | None = None) -> list[ArticleRef]:
         """The refs of stored articles (all live ones, or the live ones named), by location."""
-        columns = "SELECT location, source, path, url, output_path FROM articles "
         if locations is None:
-            rows = self.db.execute(f"{columns} WHERE removed_at IS NULL ORDER BY location")
-            return [_ref_from_row(row) for row in rows]
+            return self.live_article_refs()
         # The named ones looked up by location: reading every article to keep a few made
         # each chunk of stale articles at the end of a pass cost a read of the archive.
         refs: list[ArticleRef] = []
         for chunk, marks in in_chunks(sorted(set(locations))):
             rows = self.db.execute(
-                f"{columns} WHERE removed_at IS NULL AND location IN ({marks})", chunk
+                f"SELECT {_REF_COLUMNS} FROM articles "
+                f"WHERE removed_at IS NULL AND location IN ({marks})",
+                chunk,
             )
             refs.extend(_ref_from_row(row) for row in rows)
         return sorted(refs, key=lambda ref: ref.location)
@@ -245,7 +245,7 @@ class ArticlesMixin(Connection):
         rows = self.db.execute(
             # In the order of the unique index on location: no sort, and the + keeps
             # the planner off the index of live articles, which would need one.
-            "SELECT location, source, path, url, output_path FROM articles "
+            f"SELECT {_REF_COLUMNS} FROM articles "
             "WHERE +removed_at IS NULL AND location > ? ORDER BY location LIMIT ?",
             [after, limit],
         )
@@ -271,11 +271,11 @@ class ArticlesMixin(Connection):
         rows = self.db.execute(
             # From the index of stale copies (migration 13), in its order: no sort; the
             # + keeps the planner off the index of every live article (see LIVE_ARTICLE).
-            "SELECT location FROM articles WHERE output_hash IS NULL AND +removed_at IS NULL "
-            "AND error IS NULL AND location > ? ORDER BY location LIMIT ?",
+            f"SELECT {_REF_COLUMNS} FROM articles WHERE output_hash IS NULL "
+            "AND +removed_at IS NULL AND error IS NULL AND location > ? ORDER BY location LIMIT ?",
             [after, limit],
-        ).fetchall()
-        return self.article_refs([location for (location,) in rows])
+        )
+        return [_ref_from_row(row) for row in rows]
 
     def output_owner(self, output_path: str, other_than: str) -> str | None:
         """The live article, other than ``other_than``, whose rewritten copy is this file."""
@@ -404,6 +404,10 @@ class ArticlesMixin(Connection):
             )
         if rows:
             self._insert_many("embeds", rows)
+
+
+# What an ArticleRef is made of (see _ref_from_row).
+_REF_COLUMNS = "location, source, path, url, output_path"
 
 
 def _ref_from_row(row: tuple[str, str | None, str | None, str | None, str | None]) -> ArticleRef:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from archiver.storage.seen import temp_write
 
@@ -54,8 +55,8 @@ class PassPosts:
 
     def page_digest(self, key: str) -> bytes | None:
         """The digest given with the post's page written in this pass, if one was."""
-        row = self._conn.execute(f"SELECT page FROM {self.table} WHERE key = ?", [key]).fetchone()
-        return None if row is None else row[0]
+        digest: bytes | None = self._value("page", key)
+        return digest
 
     def set_page(self, key: str, digest: bytes) -> None:
         """Remember that the post's page was written, with ``digest`` of what it lists."""
@@ -82,10 +83,7 @@ class PassPosts:
 
     def refreshed(self, key: str) -> bool:
         """Whether ``mark_refreshed`` was called for the post in this pass."""
-        row = self._conn.execute(
-            f"SELECT refreshed FROM {self.table} WHERE key = ?", [key]
-        ).fetchone()
-        return row is not None and bool(row[0])
+        return bool(self._value("refreshed", key))
 
     def pages(self) -> Iterator[str]:
         """The keys of the posts whose pages this pass wrote, sorted. Read in chunks, so
@@ -108,6 +106,11 @@ class PassPosts:
     def close(self) -> None:
         """Drop the temp table."""
         temp_write(self._conn, f"DROP TABLE IF EXISTS {self.table}", [])
+
+    def _value(self, column: str, key: str) -> Any:
+        row = self._conn.execute(f"SELECT {column} FROM {self.table} WHERE key = ?", [key])
+        found = row.fetchone()
+        return None if found is None else found[0]
 
     def _upsert(self, column: str, value: int, unless: str, keys: Iterable[str]) -> int:
         rows = [(key,) for key in keys]

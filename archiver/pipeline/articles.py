@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -347,10 +347,8 @@ class ArticlesMixin(OutputsMixin):
     def _live_refs(self) -> Iterator[ArticleRef]:
         """Every live article, by location, read a chunk at a time: ``regenerate`` of the
         whole archive listed them all first, a list that grew with the archive."""
-        after = ""
-        while chunk := self.store.live_article_refs(after, _LIVE_CHUNK):
+        for chunk in _by_location(self.store.live_article_refs, _LIVE_CHUNK):
             yield from chunk
-            after = chunk[-1].location
 
     def _regenerate_stale(self, report: RunReport) -> None:
         """Rewrite every article whose copy is out of date and that did not fail.
@@ -360,14 +358,9 @@ class ArticlesMixin(OutputsMixin):
         richer markup marks the earlier copies out of date), and each was its own
         commit. A remote article is read over the network, so it is never inside one.
         """
-        after = ""
-        while True:
-            # A chunk at a time, by location: the list of them all grew with the pass
-            # (22 MB more at the end of a first run over 40,000 articles).
-            stale = self.store.stale_article_refs(after, _REGENERATE_BATCH)
-            if not stale:
-                return
-            after = stale[-1].location
+        # A chunk at a time: the list of them all grew with the pass (22 MB more at the
+        # end of a first run over 40,000 articles).
+        for stale in _by_location(self.store.stale_article_refs, _REGENERATE_BATCH):
             chunk = [ref for ref in stale if ref.location not in self._failed]
             local = all(ref.path is not None for ref in chunk)
             with self.store.batch() if local else contextlib.nullcontext():
@@ -375,6 +368,17 @@ class ArticlesMixin(OutputsMixin):
                     if self.stop.is_set():
                         return
                     self._regenerate_one(ref, report)
+
+
+def _by_location(
+    read: Callable[[str, int], list[ArticleRef]], size: int
+) -> Iterator[list[ArticleRef]]:
+    """Chunks of ``size`` refs from ``read(after, limit)``, which gives them by location;
+    each chunk starts after the last location of the one before."""
+    after = ""
+    while chunk := read(after, size):
+        yield chunk
+        after = chunk[-1].location
 
 
 def _known(state: ArticleState) -> KnownArticle:
