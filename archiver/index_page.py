@@ -59,7 +59,7 @@ from archiver.index_rows import STATUS_LABELS, _HrefsFrom, index_row, search_ent
 from archiver.models import STATUSES
 from archiver.render import isolate_mentions, neutralize_template_syntax
 from archiver.render.template_cache import template_cache
-from archiver.storage import ArchiveStorage
+from archiver.storage import ArchiveStorage, IndexedPost
 
 
 class _HasStore(Protocol):
@@ -73,6 +73,10 @@ PER_PAGE = 100
 SEARCH_SCRIPT = "search.js"
 SEARCH_INDEX = "search-index.js"
 SEARCH_PAGES = 10  # pages of a period whose posts share one file of the search index
+# Articles listed under a post; the rest are counted and found on its archived copy. A
+# post embedded in thousands of articles would otherwise make a page (and the walk's
+# memory) as long as that list.
+ARTICLES_LISTED = 10
 Group = str | None  # a status, or None for all posts
 
 
@@ -115,7 +119,7 @@ def write_index(
     state = _digests_path(store)
     before = {} if force else _load_digests(state)
     walk = _Walk(root, config.output.dir, counts, period_of, per_page, before)
-    for batch in store.iter_indexed_posts(per_page):
+    for batch in store.iter_indexed_posts(per_page, ARTICLES_LISTED):
         walk.add(batch)
     walk.finish()
     _write_search_script(root)
@@ -150,17 +154,19 @@ def _groups(counts: dict[tuple[Group, str], int]) -> list[Group]:
 class _Entry:
     """One post on its way through the walk: what pages hash, and its row once built."""
 
-    __slots__ = ("articles", "post", "row", "shown")
+    __slots__ = ("articles", "more", "post", "row", "shown")
 
-    def __init__(self, post: dict[str, Any], articles: list[dict[str, Any]]) -> None:
+    def __init__(self, indexed: IndexedPost) -> None:
+        post, articles = indexed.post, indexed.articles
         self.post, self.articles = post, articles
+        self.more = indexed.article_count - len(articles)  # embedding it, not listed
         # The stored values: a link is made from the output path alone (every page is in
         # the same folder), so an archive moved as a whole is rendered once more, to the
         # same bytes. repr() escapes what UTF-8 cannot encode (a lone surrogate in a
         # stored name) and is twice as fast as JSON here.
         # (The storage layer gives exactly the columns the index shows.)
         links = [(a["location"], a["url"], a["output_path"]) for a in articles]
-        self.shown = repr((list(post.values()), links))
+        self.shown = repr((list(post.values()), links, self.more))
         self.row: dict[str, Any] | None = None
 
 
@@ -194,15 +200,16 @@ class _Walk:
         self.pages: list[Path] = []
         self.search = _SearchFiles(self)
 
-    def add(self, batch: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+    def add(self, batch: list[IndexedPost]) -> None:
         """The next posts of the walk, with their live articles."""
-        for post, articles in batch:
+        for indexed in batch:
+            post = indexed.post
             period = self.period_of.get(month_of(post["created_at"]), UNDATED)
             if period != UNDATED and period != self.walking:
                 if self.walking is not None:
                     self._close(self.walking)
                 self.walking = period
-            entry = _Entry(post, articles)
+            entry = _Entry(indexed)
             status = post["status"]
             for group in (None, status) if status in STATUSES else (None,):
                 self._wait(group, period, entry)
@@ -287,7 +294,9 @@ class _Walk:
         """What the pages show of a post (built once however many pages show it)."""
         if entry.row is None:
             page = self.root / front_name()  # every page is in the same folder
-            entry.row = index_row(entry.post, entry.articles, page, self.out_dir, self.hrefs)
+            entry.row = index_row(
+                entry.post, entry.articles, page, self.out_dir, self.hrefs, more=entry.more
+            )
         return entry.row
 
     def current(self, name: str, digest: str) -> bool:

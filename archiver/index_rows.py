@@ -75,9 +75,11 @@ def index_row(
     page: Path,
     out_dir: Path,
     hrefs: _HrefsFrom | None = None,
+    more: int = 0,
 ) -> dict[str, Any]:
-    """What the index at ``page`` shows of one post (a ``posts`` row with its live articles);
-    ``hrefs`` makes its links from ``page``'s folder (one relpath per folder, not per link)."""
+    """What the index at ``page`` shows of one post (a ``posts`` row with its live articles,
+    and ``more`` of them not listed); ``hrefs`` makes its links from ``page``'s folder
+    (one relpath per folder, not per link)."""
     href = (hrefs or _HrefsFrom(page)).href
     text = (post["text"] or "").strip()
     excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
@@ -103,6 +105,7 @@ def index_row(
         "original_url": safe_http_url(post["url"]) if post["url"] else None,
         "label": card.label,
         "articles": [_article_link(a, href) for a in articles],
+        "more": more,
     }
 
 
@@ -134,4 +137,5 @@ def search_entry(row: dict[str, Any], post: dict[str, Any]) -> dict[str, Any]:
         "label": row["status_label"],
         "copy": row["copy_href"],
         "articles": row["articles"],
+        "more": row["more"],
     }

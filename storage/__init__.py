@@ -10,6 +10,7 @@ from archiver.storage.filters import PostFilter
 from archiver.storage.pass_posts import PassPosts
 from archiver.storage.posts import DuePost
 from archiver.storage.protocol import ArchiveStorage
+from archiver.storage.results import IndexedPost
 from archiver.storage.schema import SCHEMA_VERSION, migrate
 from archiver.storage.store import Store, content_hash
 
@@ -20,6 +21,7 @@ __all__ = [
     "DatabaseError",
     "DuePost",
     "EmbedRecord",
+    "IndexedPost",
     "OperationalError",
     "PassPosts",
     "PostFilter",

@@ -32,6 +32,7 @@ from archiver.storage.results import (
     ArticleDetail,
     ArticleSummary,
     EmbedLink,
+    IndexedPost,
     PostDetail,
     SearchHit,
     SnapshotInfo,
@@ -170,8 +171,8 @@ class ArchiveStorage(Protocol):
     def stats(self, top: int = 10) -> dict[str, Any]: ...
     def indexed_month_counts(self) -> list[tuple[str | None, str, int]]: ...
     def iter_indexed_posts(
-        self, per_page: int
-    ) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]: ...
+        self, per_page: int, max_articles: int
+    ) -> Iterator[list[IndexedPost]]: ...
 
 
 __all__ = ["ArchiveStorage"]

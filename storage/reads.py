@@ -17,6 +17,7 @@ from archiver.storage.results import (
     ArticleDetail,
     ArticleSummary,
     EmbedLink,
+    IndexedPost,
     PostDetail,
     SearchHit,
     SnapshotInfo,
@@ -102,11 +103,10 @@ class ReadsMixin(Connection):
         """(``created_at``'s first 7 characters, status, count) of the indexed posts."""
         return reports.indexed_month_counts(self.db)
 
-    def iter_indexed_posts(
-        self, per_page: int
-    ) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
-        """Every page of indexed posts, oldest first, from one sorted cursor (no OFFSET)."""
-        return reports.iter_indexed_posts(self.db, per_page)
+    def iter_indexed_posts(self, per_page: int, max_articles: int) -> Iterator[list[IndexedPost]]:
+        """Every page of indexed posts, oldest first, from one sorted cursor (no OFFSET),
+        each with at most ``max_articles`` of its live articles and their count."""
+        return reports.iter_indexed_posts(self.db, per_page, max_articles)
 
 
 __all__ = ["ExportRow", "ReadsMixin"]

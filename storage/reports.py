@@ -16,7 +16,7 @@ import sqlite_utils
 from archiver.storage.filters import LIVE_ARTICLE, PostFilter, order_limit, where_clause
 from archiver.storage.fsnames import path_from_db
 from archiver.storage.queries import articles_of_post, media_by_key, snapshots_of
-from archiver.storage.results import PostDetail
+from archiver.storage.results import IndexedPost, PostDetail
 from archiver.storage.rows import post_from_row
 
 # -- export ------------------------------------------------------------------------
@@ -162,15 +162,16 @@ _INDEXED_POST = (
 
 
 def iter_indexed_posts(
-    db: sqlite_utils.Database, per_page: int
-) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
+    db: sqlite_utils.Database, per_page: int, max_articles: int
+) -> Iterator[list[IndexedPost]]:
     """Every page of indexed posts (those with a local copy), oldest first by
-    ``created_at`` (posts without a date before all others), each post with its live
-    articles (location, url, output_path) in order of location.
+    ``created_at`` (posts without a date before all others), each post with at most
+    ``max_articles`` of its live articles and the count of them all.
 
     One sorted query joins the posts to their articles and streams: no OFFSET (which
     sorts the whole table again for every page) and no query per page. Memory holds
-    one page of posts at a time.
+    one page of posts at a time, and at most ``max_articles`` articles per post: a
+    post embedded in every article of the archive is counted, not listed.
     """
     columns = ", ".join(f"p.{name}" for name in _INDEXED_POST)
     cursor = db.conn.execute(
@@ -180,25 +181,33 @@ def iter_indexed_posts(
         "WHERE p.local_path IS NOT NULL ORDER BY p.created_at, p.key, a.location"
     )
     width = len(_INDEXED_POST)
-    page: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    page: list[IndexedPost] = []
+    post: dict[str, Any] = {}
     articles: list[dict[str, Any]] = []
-    key = None
+    count, key, last = 0, None, None
     while rows := cursor.fetchmany(1000):
         for row in rows:
             if row[0] != key:
-                if len(page) == per_page:
-                    yield page
-                    page = []
-                key, articles = row[0], []
-                page.append((dict(zip(_INDEXED_POST, row[:width], strict=True)), articles))
+                if key is not None:
+                    page.append(IndexedPost(post, articles, count))
+                    if len(page) == per_page:
+                        yield page
+                        page = []
+                key, last, count, articles = row[0], None, 0, []
+                post = dict(zip(_INDEXED_POST, row[:width], strict=True))
             location = row[width]
             # None: no live article; the same location again: an article embedding the
             # post twice.
-            if location is not None and (not articles or articles[-1]["location"] != location):
+            if location is None or location == last:
+                continue
+            last, count = location, count + 1
+            if len(articles) < max_articles:
                 output = path_from_db(row[width + 2])
                 articles.append(
                     {"location": location, "url": row[width + 1], "output_path": output}
                 )
+    if key is not None:
+        page.append(IndexedPost(post, articles, count))
     if page:
         yield page
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
 
 from archiver.models import Post
 
@@ -115,6 +116,16 @@ class ArticleDetail:
     reported: list[ReportedEmbed] = field(default_factory=list)
 
 
+class IndexedPost(NamedTuple):
+    """One post of the static index: its columns (``_INDEXED_POST``), the first of its
+    live articles (location, url, output_path) in order of location, and how many live
+    articles embed it in all."""
+
+    post: dict[str, Any]
+    articles: list[dict[str, Any]]
+    article_count: int
+
+
 @dataclass
 class SearchHit:
     post: Post
@@ -129,6 +140,7 @@ __all__ = [
     "ArticleEmbed",
     "ArticleSummary",
     "EmbedLink",
+    "IndexedPost",
     "PostDetail",
     "ReportedEmbed",
     "SearchHit",

@@ -15,7 +15,9 @@ from archive_helpers import (
     POST_HOSTILE,
     POST_JACK,
     build_archive,
+    page,
     set_status,
+    tweet,
 )
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
@@ -107,8 +109,8 @@ def test_index_lists_every_post_with_working_links(tmp_path: Path) -> None:
     up = year.find("a", rel="up")
     assert up is not None and up["href"] == "index.html" and up.get_text() == "All dates"
     assert "2023" in year.title.get_text()
-    for page in pages:
-        assert all(t.is_file() for t in local_links(page)), page
+    for written in pages:
+        assert all(t.is_file() for t in local_links(written)), written
 
 
 def search_posts(embeds: Path) -> list[dict[str, object]]:
@@ -491,3 +493,41 @@ def test_a_year_whose_posts_fit_on_one_page_is_one_period(tmp_path: Path) -> Non
     assert {"index-2025-1.html", "index-2023-03-1.html", "index-2023-02-1.html"} <= {
         p.name for p in pages
     }
+
+
+def test_a_post_embedded_in_many_articles_lists_ten_and_counts_the_rest(tmp_path: Path) -> None:
+    """A post quoted across the site (13 articles here) shows its first ten articles in
+    the index and the search, then "and 3 more articles" linking to its archived copy,
+    which lists them all. Without the cap, one post in thousands of articles made each
+    page and search file holding it as long, and the index's memory with it."""
+    quoted = tweet(POST_ELECTION, "hindinews", "News", "Quoted everywhere", "March 29, 2023")
+    jack = tweet(POST_JACK, "jack", "jack", "just setting up my twttr", "March 21, 2006")
+    articles: dict[str, str | bytes] = {f"a{n:02d}.html": page(f"A{n}", quoted) for n in range(13)}
+    articles["one.html"] = page("One", jack)
+    config = build_archive(tmp_path, articles)
+    embeds = tmp_path / "out" / "embeds"
+    copy = (embeds / "x" / f"{POST_ELECTION}.html").resolve()
+    row = soup(embeds / "index.html").select_one(f"#post-{POST_ELECTION}")
+    assert row is not None
+    listed = [a.get_text() for a in row.select("ul.articles > li:not(.more) a")]
+    assert listed == [f"articles/a{n:02d}.html" for n in range(10)]
+    more = row.select_one("ul.articles > li.more a")
+    assert more is not None and more.get_text() == "and 3 more articles"
+    assert (embeds / unquote(str(more["href"]))).resolve() == copy
+    on_copy = [a.get_text() for a in soup(copy).select("section.embedded li > a:first-child")]
+    assert on_copy == [f"articles/a{n:02d}.html" for n in range(13)]
+    # Jack's post, in one article, lists it and nothing more.
+    jack_row = soup(embeds / "index.html").select_one(f"#post-{POST_JACK}")
+    assert jack_row is not None and jack_row.select_one("li.more") is None
+    found = {str(p["key"]): p for p in search_posts(embeds)}
+    assert found[f"x:{POST_ELECTION}"]["more"] == 3
+    assert len(found[f"x:{POST_ELECTION}"]["articles"]) == 10  # type: ignore[arg-type]
+    assert found[f"x:{POST_JACK}"]["more"] == 0
+    # One more article: the count changes, so the pages showing it are written again.
+    (tmp_path / "articles" / "a13.html").write_text(page("A13", quoted), encoding="utf-8")
+    with Archive.from_config(config) as archive:
+        archive.run()
+    row = soup(embeds / "index.html").select_one(f"#post-{POST_ELECTION}")
+    assert row is not None
+    more = row.select_one("ul.articles > li.more a")
+    assert more is not None and more.get_text() == "and 4 more articles"

@@ -286,10 +286,10 @@ def test_the_articles_of_given_posts_are_found_from_their_embeds(tmp_path: Path)
         statements: list[str] = []
         store.db.conn.set_trace_callback(statements.append)
         found = store.articles_embedding(keys)
-        pages = list(store.iter_indexed_posts(100))
+        pages = list(store.iter_indexed_posts(100, 100))
         store.db.conn.set_trace_callback(None)
         assert found == sorted(f"a{n}.html" for n in range(100))
-        assert sorted(a["location"] for _, arts in pages[0] for a in arts) == found
+        assert sorted(a["location"] for p in pages[0] for a in p.articles) == found
         joins = [s for s in statements if "JOIN articles" in s]
         assert len(joins) == 2
         for sql in joins:

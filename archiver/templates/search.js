@@ -100,6 +100,13 @@
         item.appendChild(link(article.href, article.label));
         list.appendChild(item);
       });
+      if (post.more > 0) {
+        // The rest are listed on the archived copy, as on the index pages.
+        var more = element("li", "more");
+        var count = String(post.more).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+        more.appendChild(link(post.copy, "and " + count + " more " + (post.more === 1 ? "article" : "articles")));
+        list.appendChild(more);
+      }
       li.appendChild(list);
     }
     return li;
