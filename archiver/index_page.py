@@ -129,8 +129,8 @@ def write_index(
     # Last: a pass killed before this leaves the old digests, and the pages it wrote
     # differ from them, so the next pass renders them again.
     _save_digests(state, walk.after)
-    remove_stale_files(root, {p.name for p in [*fronts, *walk.pages]} | walk.search.names)
-    return [*fronts, *walk.pages]
+    remove_stale_files(root, {p.name for p in fronts} | set(walk.pages) | walk.search.names)
+    return [*fronts, *(root / name for name in walk.pages)]
 
 
 def _month_counts(store: ArchiveStorage) -> dict[tuple[Group, str], int]:
@@ -197,7 +197,7 @@ class _Walk:
         self.made: collections.Counter[tuple[Group, str]] = collections.Counter()
         self.newest: dict[Group, collections.deque[_Entry]] = {}
         self.after: dict[str, str] = {}
-        self.pages: list[Path] = []
+        self.pages: list[str] = []  # names: a Path each was 400 bytes a page
         self.search = _SearchFiles(self)
 
     def add(self, batch: list[IndexedPost]) -> None:
@@ -247,8 +247,7 @@ class _Walk:
         number = self.made[(group, period)]
         count = max(page_count(self.counts.get((group, period), 0), self.per_page), number)
         name = page_name(group, period, number)
-        path = self.root / name
-        self.pages.append(path)
+        self.pages.append(name)
         digest = _digest([*self.context, group, period, number, count], entries)
         if group is None:
             self.search.add(period, number, digest, entries)
