@@ -369,3 +369,29 @@ def test_index_search_finds_posts_by_word_and_prefix_offline(page: Any, tmp_path
     assert page.requests and all(url.startswith("file://") for url in page.requests), page.requests
     assert page.problems == []
     assert (embeds / "x" / f"{POST_ELECTION}.html").is_file()
+
+
+def test_index_search_counts_the_articles_it_does_not_list(page: Any, tmp_path: Path) -> None:
+    """A search result for a post embedded in 12 articles lists ten of them, then "and 2
+    more articles" linked to the archived copy, as the index pages do."""
+    from archive_helpers import POST_ELECTION, build_archive, tweet
+    from archive_helpers import page as article
+
+    quoted = tweet(POST_ELECTION, "desk", "Desk", "quoted everywhere", "March 29, 2023")
+    articles: dict[str, str | bytes] = {
+        f"a{n:02d}.html": article(f"A{n}", quoted) for n in range(12)
+    }
+    build_archive(tmp_path, articles)
+    page.goto((tmp_path / "out" / "embeds" / "index.html").as_uri())
+    page.locator("#search-query").fill("quoted")
+    status = page.locator("#search-status")
+    for _ in range(500):
+        if (status.text_content() or "").endswith("."):
+            break
+        page.wait_for_timeout(10)
+    items = page.locator("#search-results > li ul.articles > li")
+    assert items.count() == 11
+    more = page.locator("#search-results > li ul.articles > li.more a")
+    assert more.text_content() == "and 2 more articles"
+    assert more.get_attribute("href") == f"x/{POST_ELECTION}.html"
+    assert page.problems == []
