@@ -157,16 +157,15 @@ class _Entry:
     __slots__ = ("articles", "more", "post", "row", "shown")
 
     def __init__(self, indexed: IndexedPost) -> None:
-        post, articles = indexed.post, indexed.articles
-        self.post, self.articles = post, articles
-        self.more = indexed.article_count - len(articles)  # embedding it, not listed
+        self.post, self.articles = indexed.post, indexed.articles
+        self.more = indexed.article_count - len(self.articles)  # embedding it, not listed
         # The stored values: a link is made from the output path alone (every page is in
         # the same folder), so an archive moved as a whole is rendered once more, to the
         # same bytes. repr() escapes what UTF-8 cannot encode (a lone surrogate in a
         # stored name) and is twice as fast as JSON here.
         # (The storage layer gives exactly the columns the index shows.)
-        links = [(a["location"], a["url"], a["output_path"]) for a in articles]
-        self.shown = repr((list(post.values()), links, self.more))
+        links = [(a["location"], a["url"], a["output_path"]) for a in self.articles]
+        self.shown = repr((list(self.post.values()), links, self.more))
         self.row: dict[str, Any] | None = None
 
 

@@ -6,9 +6,11 @@ and only reads; ``Store`` offers them as methods (``storage.reads``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 import sqlite_utils
@@ -182,19 +184,12 @@ def iter_indexed_posts(
     )
     width = len(_INDEXED_POST)
     page: list[IndexedPost] = []
-    post: dict[str, Any] = {}
-    articles: list[dict[str, Any]] = []
-    count, key, last = 0, None, None
-    while rows := cursor.fetchmany(1000):
-        for row in rows:
-            if row[0] != key:
-                if key is not None:
-                    page.append(IndexedPost(post, articles, count))
-                    if len(page) == per_page:
-                        yield page
-                        page = []
-                key, last, count, articles = row[0], None, 0, []
-                post = dict(zip(_INDEXED_POST, row[:width], strict=True))
+    for _, rows in itertools.groupby(cursor, key=itemgetter(0)):
+        first = next(rows)
+        post = dict(zip(_INDEXED_POST, first[:width], strict=True))
+        articles: list[dict[str, Any]] = []
+        count, last = 0, None
+        for row in itertools.chain((first,), rows):
             location = row[width]
             # None: no live article; the same location again: an article embedding the
             # post twice.
@@ -206,8 +201,10 @@ def iter_indexed_posts(
                 articles.append(
                     {"location": location, "url": row[width + 1], "output_path": output}
                 )
-    if key is not None:
         page.append(IndexedPost(post, articles, count))
+        if len(page) == per_page:
+            yield page
+            page = []
     if page:
         yield page
 
