@@ -193,7 +193,7 @@ def test_a_failing_article_fails_alone_with_workers(tmp_path: Path) -> None:
 def test_a_killed_worker_stops_the_pass_with_a_clear_error_and_loses_nothing(
     tmp_path: Path,
 ) -> None:
-    articles = corpus(800)
+    articles = corpus(400)
     single = single_process(tmp_path, articles)
     folder = tmp_path / "pooled"
     config = project(folder, articles, workers=2)
@@ -202,7 +202,7 @@ def test_a_killed_worker_stops_the_pass_with_a_clear_error_and_loses_nothing(
 
     def kill_a_worker(location: str) -> None:
         seen.append(location)
-        if len(seen) == 200:  # a few batches are stored by then
+        if len(seen) == 120:  # a few batches are stored by then
             workers.extend(multiprocessing.active_children())
             assert workers, "no worker process is running"
             os.kill(workers[0].pid or 0, signal.SIGKILL)
