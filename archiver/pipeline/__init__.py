@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from archiver.errors import OutputPathError
+from archiver.heap import release_freed_memory
 from archiver.models import ArticleRef, RunReport
 from archiver.pipeline.checks import ChecksMixin
 from archiver.pipeline.pool import PoolMixin
@@ -126,6 +127,7 @@ class Pipeline(PoolMixin, ChecksMixin):
             for item in scanned:
                 self._finish_item(item, report)
             self._flush_local_paths()
+        release_freed_memory()  # a pass's memory must not creep up with its length
 
 
 def _close(items: Iterator[object]) -> None:

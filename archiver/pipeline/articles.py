@@ -16,6 +16,7 @@ from archiver.decide import (
     unchanged_on_disk,
 )
 from archiver.errors import ArticleReadError
+from archiver.heap import release_freed_memory
 from archiver.models import (
     Article,
     ArticleError,
@@ -368,6 +369,7 @@ class ArticlesMixin(OutputsMixin):
                     if self.stop.is_set():
                         return
                     self._regenerate_one(ref, report)
+            release_freed_memory()  # as after each batch of the pass
 
 
 def _by_location(
