@@ -38,6 +38,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from archiver.clock import utc_now
 from archiver.config import Config
 from archiver.files import atomic_file, write_if_changed
+from archiver.heap import release_freed_memory
 from archiver.index_nav import (
     UNDATED,
     Filter,
@@ -348,6 +349,9 @@ class _SearchFiles:
         body = [search_entry(self.walk.row(e), e.post) for e in posts]
         data = json.dumps({"posts": body}, ensure_ascii=False)
         self.walk.write(name, digest, f"embedArchiverSearchChunk({data});\n")
+        # Once per file of ten pages, the walk's biggest blocks, freed first.
+        del body, data
+        release_freed_memory()
 
     def manifest(self) -> bytes:
         """``search-index.js``: the files, newest posts first (undated last)."""

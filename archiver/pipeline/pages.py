@@ -9,6 +9,7 @@ from pathlib import Path
 from archiver import platforms, render
 from archiver.config import MEDIA_DIR
 from archiver.files import write_if_changed
+from archiver.heap import release_freed_memory
 from archiver.models import (
     Post,
 )
@@ -89,6 +90,7 @@ class PagesMixin(PipelineState):
         post = self.store.get_post(key)
         if post is not None:
             self._write_post_page(post, force=True)
+            release_freed_memory()  # a busy post's page is large, and there are many pages
         return True
 
     def _articles_of(self, key: str) -> tuple[str, ...]:
