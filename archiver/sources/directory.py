@@ -100,22 +100,22 @@ def _walk(folder: str, rel: str, skipped: set[str], unreadable: list[str]) -> It
     name at each level; folders in ``skipped`` are not entered."""
     # Names only, not the DirEntry objects: each keeps its stat once asked, and a
     # folder of 5,000 articles held 4 MB of them until its last article was read.
-    files: list[str] = []
+    names: list[str] = []
     folders: set[str] = set()
     try:
         with os.scandir(folder or ".") as listing:
             for entry in listing:
                 if entry.is_dir(follow_symlinks=False):
                     folders.add(entry.name)
+                    names.append(entry.name)
                 elif entry.is_file(follow_symlinks=False):
-                    files.append(entry.name)
+                    names.append(entry.name)
     except OSError as exc:
         # Never "empty": a folder we cannot list may hold articles that still exist.
         unreadable.append(f"{rel or '.'} ({exc.strerror or exc})")
         return
-    files.extend(folders)
-    files.sort()
-    for name in files:
+    names.sort()
+    for name in names:
         if name not in folders:
             yield rel + name
             continue
