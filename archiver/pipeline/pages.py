@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import os
 from pathlib import Path
 
 from archiver import platforms, render
@@ -66,10 +67,13 @@ class PagesMixin(PipelineState):
                     return
                 if not met.refreshed(key):
                     self._refresh_page(key, force=True, create=False)
+        # A string join, not a Path: pathlib interns each part, and a Path for every post
+        # of the archive kept the interpreter's table of interned strings growing.
+        out_dir = os.fspath(self.config.output.dir)
         for key, path in self.store.local_copies():
             if self.stop.is_set():
                 return
-            if path and not (self.config.output.dir / path).exists() and not met.refreshed(key):
+            if path and not os.path.exists(os.path.join(out_dir, path)) and not met.refreshed(key):
                 self._refresh_page(key, force=True, create=True)
         self.store.clear_stale_post_pages(durable)
 
