@@ -349,7 +349,7 @@ class _SearchFiles:
         body = [search_entry(self.walk.row(e), e.post) for e in posts]
         data = json.dumps({"posts": body}, ensure_ascii=False)
         self.walk.write(name, digest, f"embedArchiverSearchChunk({data});\n")
-        # Once per file of ten pages, the walk's biggest blocks, freed first.
+        # After the walk's biggest blocks, freed first (at most once a second).
         del body, data
         release_freed_memory()
 

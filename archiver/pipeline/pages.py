@@ -94,7 +94,7 @@ class PagesMixin(PipelineState):
         post = self.store.get_post(key)
         if post is not None:
             self._write_post_page(post, force=True)
-            release_freed_memory()  # a busy post's page is large, and there are many pages
+            release_freed_memory()  # a busy post's page is large (1,950 articles)
         return True
 
     def _articles_of(self, key: str) -> tuple[str, ...]:
