@@ -209,7 +209,7 @@ class Archive:
             if report.errors and outcome == RunOutcome.OK:
                 outcome = RunOutcome.ERRORS
             if outcome != RunOutcome.INTERRUPTED and self._index_is_stale(report):
-                self.write_index()
+                self._update_index()
             self.store.finish_run(run_id, outcome, report.as_dict(), utc_now())
             return report
 
@@ -457,6 +457,13 @@ class Archive:
 
         with self.lock():
             return write_index(self.store, self.config, per_page, force=force)
+
+    def _update_index(self) -> None:
+        """The index after a run: as ``write_index``, without a Path for every page."""
+        from archiver.index_page import write_index_pages
+
+        with self.lock():
+            write_index_pages(self.store, self.config)
 
 
 __all__ = [

@@ -10,16 +10,22 @@ numbers the other way round: page 1 is a period's newest page.
 
 A period is a month, or a whole year when all of that year's posts fit on one page:
 a sparse archive (a few posts a month) would otherwise be mostly pages of one post.
+
+The index's own files are kept here too: the digests of the pages last written, and the
+removal of pages that no longer belong to it.
 """
 
 from __future__ import annotations
 
 import calendar
+import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from archiver.files import atomic_file
 from archiver.index_rows import STATUS_LABELS
 from archiver.models import STATUSES
 
@@ -184,6 +190,38 @@ def remove_stale_files(root: Path, keep: set[str]) -> None:
     those of earlier releases' names, such as ``index-2.html``)."""
     if not root.is_dir():
         return
-    for child in root.iterdir():
-        if _OURS.match(child.name) and child.name not in keep and child.is_file():
-            child.unlink()
+    # Names, not a Path per file: the folder holds thousands of pages at 100,000 posts.
+    with os.scandir(root) as children:
+        for child in children:
+            if _OURS.match(child.name) and child.name not in keep and child.is_file():
+                os.unlink(child.path)
+
+
+# The files the index keeps between writes.
+
+
+def stat_signature(path: Path) -> str:
+    """A file's size and time: what the index trusts its page to be unchanged by."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return "missing"
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def load_digests(path: Path) -> dict[str, str]:
+    """The page digests of the last index written; empty (render everything) if absent
+    or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def save_digests(path: Path, digests: dict[str, str]) -> None:
+    """Record the page digests of the index just written, atomically."""
+    with atomic_file(path) as handle:
+        handle.write(json.dumps(digests, sort_keys=True).encode("utf-8"))
