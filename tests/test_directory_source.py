@@ -41,3 +41,28 @@ def test_locations_are_relative_to_the_config_folder_when_below_it(
     (tmp_path / base).mkdir(parents=True, exist_ok=True)
     found = locations(tmp_path / root, tmp_path / base)
     assert found == [e.format(root=(tmp_path / root).as_posix()) for e in expected]
+
+
+def test_files_and_folders_come_in_name_order_and_the_output_is_not_entered(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site"
+    for name in ("b.html", "a/z.html", "a.html", "c.htm", "out/copy.html", "a/y/x.html"):
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_bytes(b"<p>" + name.encode() + b"</p>")
+    (site / "linked").symlink_to(site / "a", target_is_directory=True)  # never followed
+    (site / "alias.html").symlink_to(site / "b.html")  # not an article of its own
+    source = DirectorySource(path=site)
+    refs = list(iter_directory(source, "directory-0", tmp_path, skip=(site / "out",)))
+    # Sorted by name at each level: the folder "a" comes before "a.html".
+    assert [r.location for r in refs] == [
+        "site/a/y/x.html",
+        "site/a/z.html",
+        "site/a.html",
+        "site/b.html",
+        "site/c.htm",
+    ]
+    # Each with its own size and time, read as it is listed.
+    for ref in refs:
+        assert ref.size == len(b"<p></p>") + len(ref.location.removeprefix("site/"))
+        assert ref.mtime_ns == (tmp_path / ref.location).stat().st_mtime_ns
