@@ -40,6 +40,7 @@ from archiver.decide import clash_free_path, unchanged_content
 from archiver.detect_ssg import SsgOptions
 from archiver.errors import ArchiverError, ArticleReadError
 from archiver.files import write_if_changed
+from archiver.heap import release_freed_memory
 from archiver.models import Article, ArticleRef, RunReport, sha256_hex
 from archiver.pipeline.articles import ArticlesMixin, _known
 from archiver.pipeline.scan import Prescan, scan_article
@@ -110,7 +111,9 @@ def _exit_with_main(main_pid: int) -> None:
 
 def scan_chunk(jobs: list[Job]) -> list[Prescan]:
     """Read, hash and scan each job's article (in a worker); write copies without embeds."""
-    return [_scan_one(job) for job in jobs]
+    found = [_scan_one(job) for job in jobs]
+    release_freed_memory()  # as the main process does after each batch
+    return found
 
 
 def _scan_one(job: Job) -> Prescan:
