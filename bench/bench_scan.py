@@ -11,12 +11,18 @@
                                                   # full runs with scan worker processes
     BENCH_WORK=/dev/shm/bench python bench/bench_scan.py --articles 300 \
         --rss-articles 10000 --rss-articles 100000   # + first-run memory over small articles
+    BENCH_WORK=/dev/shm/bench python bench/bench_scan.py --articles 300 --density dense \
+        --workers 1 --workers 2 --rss-articles 10000 --rss-articles 100000
+                                                  # + the workers' own peak memory
 
 Each corpus is measured against the read+decode floor taken in the same run on the
 same files, so the ratios hold even on a noisy machine. ``--density`` is the share of
 articles carrying embeds ("dense" is the historical mix, ~5 in 6 articles). Peak RSS
 is measured in fresh child processes for growing corpus sizes (dense corpus only), to
-show that memory stays flat.
+show that memory stays flat. With ``--workers N`` (N > 1) and ``--rss-articles``, the
+small-article runs are measured with N scan workers as well, and the peak of each of the
+run's other processes (workers, forkserver, resource tracker) is printed too: they are
+read from /proc ten times a second while they live.
 
 ``BENCH_WORK=DIR`` puts the corpora, the runs and the references under DIR instead of
 bench/_work (a tmpfs such as /dev/shm measures the CPU work alone).
@@ -40,10 +46,12 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -302,39 +310,119 @@ def check_outputs(run: Path, since: str, reference: Path, save: bool) -> str:
     )
 
 
-def child_peak_rss(count: int, small: bool = False) -> float:
-    """Peak RSS (MB) of a fresh process doing one full run over ``count`` articles."""
+def child_peak_rss(count: int, small: bool = False, workers: int = 1) -> dict[str, Any]:
+    """Peak RSS (MB) of a fresh process doing one full run over ``count`` articles, and
+    with ``workers`` > 1 the peak of each of its scan worker processes."""
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(count)] + (["--child-small"] if small else []),
+        [sys.executable, __file__, "--child", str(count), "--workers", str(workers)]
+        + (["--child-small"] if small else []),
         check=True,
         capture_output=True,
         text=True,
     )
-    return float(json.loads(out.stdout.strip().splitlines()[-1])["peak_rss_mb"])
+    found: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return found
 
 
-def child(count: int, small: bool) -> None:
+def child(count: int, small: bool, workers: int) -> None:
     tag = f"child-{count}{'-small' if small else ''}"
     folder = WORK / f"run-{tag}"
+    watcher = _WorkerPeaks() if workers > 1 else None
     if small:  # only the first run: these corpora are for memory, not speed
-        first_run_only(corpus(count, small=True), folder)
+        first_run_only(corpus(count, small=True), folder, workers)
     else:
-        full_run(corpus(count), tag)
-    print(json.dumps({"peak_rss_mb": round(_peak_rss_kb() / 1024, 1)}), flush=True)
+        full_run(corpus(count), tag, workers)
+    found: dict[str, Any] = {"peak_rss_mb": round(_peak_rss_kb() / 1024, 1)}
+    if watcher is not None:
+        found["worker_peaks_mb"] = watcher.stop()
+    print(json.dumps(found), flush=True)
     if small:
         # After the peak is read: removing 180,000 post pages lists a folder of them,
         # which took this process from 93 to 112 MB at 100,000 articles.
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def first_run_only(articles: Path, folder: Path) -> None:
+def first_run_only(articles: Path, folder: Path, workers: int = 1) -> None:
     """One first run over ``articles`` into a fresh archive in ``folder``."""
     from archiver import Archive
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    with Archive.from_config(write_config(folder, articles)) as archive:
+    with Archive.from_config(write_config(folder, articles, workers)) as archive:
         archive.run()
+
+
+class _WorkerPeaks:
+    """The peak RSS of every process this one starts, directly or not (the scan workers
+    are children of the forkserver), read from /proc ten times a second while they live.
+
+    VmHWM only grows, so the last reading before a worker exits is its peak within a
+    tenth of a second of work.
+    """
+
+    def __init__(self) -> None:
+        self._peaks: dict[int, tuple[str, int]] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> list[tuple[str, float]]:
+        """Each process's role and peak in MB, largest first."""
+        self._done.set()
+        self._thread.join()
+        found = [(role, round(kb / 1024, 1)) for role, kb in self._peaks.values()]
+        return sorted(found, key=lambda pair: pair[1], reverse=True)
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.1):
+            for pid, role in _descendants(os.getpid()).items():
+                kb = _status_kb(pid, "VmHWM:")
+                if kb is not None:
+                    self._peaks[pid] = (role, max(kb, self._peaks.get(pid, ("", 0))[1]))
+
+
+def _descendants(root: int) -> dict[int, str]:
+    """The processes below ``root`` (from each one's parent pid in /proc) and their role:
+    multiprocessing's helpers are named on their command line, and the scan workers are
+    forked from the forkserver, so they carry its command line one level further down."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: dict[int, str] = {}
+    level = [root]
+    while level:
+        level = [pid for pid, parent in parents.items() if parent in level]
+        for pid in level:
+            found[pid] = "worker" if parents[pid] != root else _helper_role(pid)
+    return found
+
+
+def _helper_role(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "gone"
+    for role in (b"forkserver", b"resource_tracker"):
+        if role in command:
+            return role.decode().replace("_", " ")
+    return "other"
+
+
+def _status_kb(pid: int | str, field: str) -> int | None:
+    """A ``kB`` field of /proc/PID/status, or None (gone, or not Linux)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def _peak_rss_kb() -> int:
@@ -343,13 +431,26 @@ def _peak_rss_kb() -> int:
     Linux carries the parent's high-water mark into ru_maxrss across fork+exec, so a
     child started by a big benchmark process reported the parent's size, not its own.
     """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kb = _status_kb("self", "VmHWM:")
+    return kb if kb is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def print_small_rss(counts: list[int], workers: int) -> None:
+    """Peak RSS of first runs over ``counts`` small articles, each in a fresh process;
+    with scan workers, each worker's peak too."""
+    found = {n: child_peak_rss(n, small=True, workers=workers) for n in counts}
+    main_mb = {n: float(f["peak_rss_mb"]) for n, f in found.items()}
+    spread = max(main_mb.values()) / min(main_mb.values()) - 1
+    label = "" if workers == 1 else f", {workers} workers"
+    print(
+        f"peak RSS of a first run over small articles (dense mix{label}): "
+        + ", ".join(f"{n} articles: {mb:.0f} MB" for n, mb in main_mb.items())
+        + f" (spread {spread:.0%})"
+    )
+    for n, f in found.items():
+        if "worker_peaks_mb" in f:
+            peaks = ", ".join(f"{role} {mb:.0f}" for role, mb in f["worker_peaks_mb"])
+            print(f"  {n} articles, peak RSS (MB) of its other processes: {peaks}")
 
 
 def render_cost(repeats: int = 3, rounds: int = 2000) -> float:
@@ -618,7 +719,7 @@ def main() -> None:
     parser.add_argument("--render-only", action="store_true", help="only the per-embed render cost")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.child_small)
+        child(args.child, args.child_small, max(args.workers or [1]))
         return
     if args.profile:
         for density in args.density or [None, 0.1]:
@@ -646,19 +747,13 @@ def main() -> None:
         )
     if None in densities:
         sizes = sorted({max(args.articles // 4, 1), max(args.articles // 2, 1), args.articles})
-        rss = {n: child_peak_rss(n) for n in sizes}
+        rss = {n: child_peak_rss(n)["peak_rss_mb"] for n in sizes}
         print(
             "peak RSS of a full run (dense): "
             + ", ".join(f"{n} articles: {mb:.0f} MB" for n, mb in rss.items())
         )
-    if args.rss_articles:
-        small = {n: child_peak_rss(n, small=True) for n in args.rss_articles}
-        spread = max(small.values()) / min(small.values()) - 1
-        print(
-            "peak RSS of a first run over small articles (dense mix): "
-            + ", ".join(f"{n} articles: {mb:.0f} MB" for n, mb in small.items())
-            + f" (spread {spread:.0%})"
-        )
+    for workers in sorted(set(args.workers or [1])) if args.rss_articles else []:
+        print_small_rss(args.rss_articles, workers)
     rerun = f"python bench/bench_scan.py --articles {args.articles}"
     if args.density:
         rerun += "".join(f" --density {'dense' if d is None else d}" for d in args.density)
