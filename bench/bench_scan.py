@@ -293,7 +293,9 @@ def check_outputs(run: Path, since: str, reference: Path, save: bool) -> str:
         shutil.copytree(run / "out", reference / "out")
         (reference / "archive.jsonl").write_text(dump, encoding="utf-8")
         (reference / "started").write_text(since, encoding="utf-8")
-        return f"saved as the reference in {reference.relative_to(ROOT)}"
+        # BENCH_WORK may lie outside the checkout (a tmpfs): then the path is shown whole.
+        shown = reference.relative_to(ROOT) if reference.is_relative_to(ROOT) else reference
+        return f"saved as the reference in {shown}"
     if not reference.exists():
         return "no reference yet (run once with --save-reference before a change)"
     ref_since = (reference / "started").read_text(encoding="utf-8")
