@@ -81,6 +81,16 @@ def parse_density(value: str) -> float | None:
     return share
 
 
+def add_density_option(parser: argparse.ArgumentParser) -> None:
+    """``--density``, as every bench over these corpora takes it."""
+    parser.add_argument(
+        "--density",
+        type=parse_density,
+        action="append",
+        help="share of articles with embeds, or 'dense' (repeatable; default: dense and 0.1)",
+    )
+
+
 def corpus(count: int, density: float | None = None, small: bool = False) -> Path:
     """The corpus of ``count`` articles (written once, then reused); ``small``: articles of
     ~23 KB instead of ~150 KB, for runs over 100,000 of them."""
@@ -294,8 +304,8 @@ def check_outputs(run: Path, since: str, reference: Path, save: bool) -> str:
         (reference / "archive.jsonl").write_text(dump, encoding="utf-8")
         (reference / "started").write_text(since, encoding="utf-8")
         # BENCH_WORK may lie outside the checkout (a tmpfs): then the path is shown whole.
-        shown = reference.relative_to(ROOT) if reference.is_relative_to(ROOT) else reference
-        return f"saved as the reference in {shown}"
+        where = reference.relative_to(ROOT) if reference.is_relative_to(ROOT) else reference
+        return f"saved as the reference in {where}"
     if not reference.exists():
         return "no reference yet (run once with --save-reference before a change)"
     ref_since = (reference / "started").read_text(encoding="utf-8")
@@ -680,12 +690,7 @@ def main() -> None:
     )
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument(
-        "--density",
-        type=parse_density,
-        action="append",
-        help="share of articles with embeds, or 'dense' (repeatable; default: dense and 0.1)",
-    )
+    add_density_option(parser)
     parser.add_argument(
         "--save-reference",
         action="store_true",

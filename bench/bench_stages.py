@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scan import WORK, corpus, parse_density, settle, write_config
+from bench_scan import WORK, add_density_option, corpus, settle, write_config
 
 # (depth, label, module or class path, attribute): the stages, in the order shown.
 STAGES = (
@@ -120,19 +120,14 @@ def report(
         )
     rest = total - covered
     print(
-        f"  {'rest (listing, reading, batching)':<44} {100 * rest / total:5.1f} %  {1000 * rest / count:5.2f} ms/article"
+        f"  {'rest (listing, reading, hashing, splicing)':<44} {100 * rest / total:5.1f} %  {1000 * rest / count:5.2f} ms/article"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=2000)
-    parser.add_argument(
-        "--density",
-        type=parse_density,
-        action="append",
-        help="share of articles with embeds, or 'dense' (repeatable; default: dense and 0.1)",
-    )
+    add_density_option(parser)
     args = parser.parse_args()
     densities = args.density or [None, 0.1]
     spent, calls = instrument()
