@@ -10,7 +10,8 @@ handful of the pipeline's own functions, in a plain first run over the corpus of
 ``bench_scan.py`` (same files, same config), and shown as a share of the run. Nested
 stages are indented under the stage that contains them; a stage's time includes theirs.
 What no stage covers (reading and listing the articles, batching, bookkeeping) is the
-"rest" line. The timers add a few microseconds per call: about 1 % of a dense run.
+"rest" line. The timers cost about 0.3 µs per call, some 13 calls an article on the
+dense corpus: well under 1 % of its 3-4 ms.
 """
 
 from __future__ import annotations
