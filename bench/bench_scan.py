@@ -764,8 +764,9 @@ def main() -> None:
             "peak RSS of a full run (dense): "
             + ", ".join(f"{n} articles: {mb:.0f} MB" for n, mb in rss.items())
         )
-    for workers in sorted(set(args.workers or [1])) if args.rss_articles else []:
-        print_small_rss(args.rss_articles, workers)
+    if args.rss_articles:
+        for workers in sorted(set(args.workers or [1])):
+            print_small_rss(args.rss_articles, workers)
     rerun = f"python bench/bench_scan.py --articles {args.articles}"
     if args.density:
         rerun += "".join(f" --density {'dense' if d is None else d}" for d in args.density)
