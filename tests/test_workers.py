@@ -162,6 +162,10 @@ def test_workers_write_the_same_outputs_and_archive_as_one_process(
     again = run(config)
     assert again.articles_rewritten == 0
     assert outputs(pooled) == outputs(single)
+    # The touched articles were recorded as unchanged: the next pass does not read them
+    # (only the two that fail are tried again).
+    third = run(config)
+    assert third.articles_scanned == 1 and third.articles_skipped == len(articles) - 2
 
 
 def test_run_workers_option_overrides_the_config(tmp_path: Path) -> None:

@@ -286,7 +286,7 @@ class PoolMixin(ArticlesMixin):
                 loaded = None
             if loaded is None or loaded.article is None:
                 self._release(ref.location)  # not rewritten: its claim ends here
-            else:
+            if loaded is not None:  # with no article: recorded as unchanged
                 yield loaded
 
     def _finish_item(self, item: ScannedArticle, report: RunReport) -> None:
