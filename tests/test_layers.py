@@ -21,7 +21,7 @@ The layers, bottom first (a module may import its own layer or a lower one, neve
 5. sources: ``sources`` (what articles there are)
 6. output: ``render``, ``rewrite``, ``ssg_rewrite``, ``index_page`` (with ``index_rows`` and ``index_nav``), ``export``
 7. pipeline: the ``pipeline`` package (``scan``, ``state``, ``pages``, ``outputs``, ``articles``,
-   ``checks``, and ``Pipeline`` in its ``__init__``)
+   ``checks``, ``worker``, ``pool``, and ``Pipeline`` in its ``__init__``)
 8. api: ``api``, ``project``, the ``archiver`` package itself (the public facade)
 9. service: ``service``, ``datasette_plugin``
 10. cli: the ``cli`` package (context, output, and the command modules), ``__main__``
