@@ -227,8 +227,9 @@ class ScanConfig(_Strict):
     # size (~30 MB/s), so only a pathological page comes near it.
     article_time_budget_seconds: float = Field(10, gt=0)
     # Worker processes that read and scan articles of directory sources (1: none, all in
-    # this process). They pay off on a first backfill with cores to spare; see README.
-    workers: int = Field(1, ge=1, le=64)
+    # this process). They pay off on a first backfill with cores to spare, so "auto" starts
+    # one per idle core (archiver.cpus), and only for new articles; see README.
+    workers: Literal["auto"] | Annotated[int, Field(ge=1, le=64)] = "auto"
     # Static-site generator names that embed a post, besides the built-in ones (Hugo
     # shortcodes tweet/x/twitter; Liquid tags twitter/twitternocache/tweet/embed).
     tweet_shortcodes: list[str] = Field(default_factory=list)

@@ -7,7 +7,7 @@ function, under ``TYPE_CHECKING`` too: a lazy import still ties the two modules 
 The layers, bottom first (a module may import its own layer or a lower one, never a higher one):
 
 0. base: ``errors``, ``clock``, ``models``, ``config``, ``encoding``, ``files``, ``lock``, ``logs``,
-   ``heap``, ``decide`` (pure policy: plain values in, plain values out)
+   ``heap``, ``cpus``, ``decide`` (pure policy: plain values in, plain values out)
 1. parse: ``snapshot``, ``detect_ssg``, the byte lexer's building blocks
    (``detect.lexer``, ``detect.walk``), and a platform's pure URL/id/time parsers
    (``platforms.x.urls``, ``.snowflake``, ``.ssg``, ``.markup``, ``.markup_lxml``) (markup in, plain values out)
@@ -50,6 +50,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "archiver.lock",
             "archiver.logs",
             "archiver.heap",
+            "archiver.cpus",
             "archiver.decide",
         ),
     ),

@@ -24,7 +24,7 @@ import pytest
 from archive_helpers import page, tweet
 from click.testing import CliRunner
 
-from archiver import Archive
+from archiver import Archive, cpus
 from archiver.cli import cli
 from archiver.config import Config
 from archiver.files import is_temp_name
@@ -135,7 +135,7 @@ def run(config: Path, **kwargs: Any) -> Any:
 
 def single_process(tmp_path: Path, articles: dict[str, bytes]) -> Path:
     folder = tmp_path / "single"
-    run(project(folder, articles, None))
+    run(project(folder, articles, 1))
     return folder
 
 
@@ -168,6 +168,45 @@ def test_workers_write_the_same_outputs_and_archive_as_one_process(
     assert third.articles_scanned == 1 and third.articles_skipped == len(articles) - 2
 
 
+def test_auto_starts_no_workers_in_a_program_that_may_not_guard_its_main(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker imports the main module again: in a program that imports the archiver
+    (here pytest) and has not declared it guarded, "auto" stays in one process."""
+    articles = corpus()
+    folder = tmp_path / "auto"
+    with caplog.at_level(logging.INFO, logger="archiver.pipeline"):
+        report = run(project(folder, articles, None))
+    assert report.articles_scanned == len(articles) - 1
+    assert "worker processes" not in caplog.text
+    assert outputs(folder) == outputs(single_process(tmp_path, articles))
+
+
+def test_auto_gives_rescans_no_workers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under "auto" only new articles go to workers (whether the first run had any depends
+    on the machine's load): a rescan of touched articles is read in-process, where it is
+    quicker, and writes the same."""
+    monkeypatch.setattr(cpus, "_main_guarded", False)  # undone after the test
+    cpus.declare_main_guarded()  # as the embed-archiver command does
+    articles = corpus()
+    single = single_process(tmp_path, articles)
+    folder = tmp_path / "auto"
+    config = project(folder, articles, None)
+    assert Config.model_validate({}).scan.workers == "auto"
+    run(config)
+    assert outputs(folder) == outputs(single)
+    assert archive_rows(folder) == archive_rows(single)
+    for path in (folder / "articles").iterdir():
+        os.utime(path)
+    with caplog.at_level(logging.INFO, logger="archiver.pipeline"):
+        again = run(config)
+    assert again.articles_scanned == len(articles) - 2 and again.articles_rewritten == 0
+    assert "worker processes" not in caplog.text
+    assert outputs(folder) == outputs(single)
+
+
 def test_run_workers_option_overrides_the_config(tmp_path: Path) -> None:
     articles = corpus()
     single = single_process(tmp_path, articles)
@@ -177,14 +216,20 @@ def test_run_workers_option_overrides_the_config(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output  # the two bad articles
     assert "scanning with 3 worker processes" in result.output
     assert outputs(pooled) == outputs(single)
-    bad = CliRunner().invoke(cli, ["--config", str(config), "run", "--workers", "0"])
-    assert bad.exit_code == 2 and "--workers" in bad.output
+    for wrong in ("0", "65", "many"):
+        bad = CliRunner().invoke(cli, ["--config", str(config), "run", "--workers", wrong])
+        assert bad.exit_code == 2 and "'auto' or a number from 1 to 64" in bad.output
+    # "auto" over a config's number: workers or not, the machine's load decides.
+    other = project(tmp_path / "auto", articles, workers=3)
+    auto = CliRunner().invoke(cli, ["--config", str(other), "run", "--workers", "auto"])
+    assert auto.exit_code == 1 and "97 articles scanned" in auto.output, auto.output
+    assert outputs(tmp_path / "auto") == outputs(single)
 
 
 def test_a_failing_article_fails_alone_with_workers(tmp_path: Path) -> None:
     articles = corpus()
     folder = tmp_path / "single"
-    alone = run(project(folder, articles, None))
+    alone = run(project(folder, articles, 1))
     pooled = run(project(tmp_path / "pooled", articles, workers=2))
     failed = sorted((e.location, e.reason) for e in pooled.errors)
     assert failed == sorted((e.location, e.reason) for e in alone.errors)

@@ -21,6 +21,7 @@ from archiver.cli.project import add, browse, datasette_metadata, init
 from archiver.cli.queries import articles, export_cmd, posts, stats
 from archiver.cli.service import serve, status
 from archiver.cli.work import index, regenerate, restore, run
+from archiver.cpus import declare_main_guarded
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,6 +73,8 @@ for _command in (
 
 
 def main() -> None:
+    """The ``embed-archiver`` command."""
+    declare_main_guarded()  # its script only calls main() when run: workers may start
     cli(prog_name="embed-archiver")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Literal
 
 import click
 
@@ -19,16 +20,36 @@ from archiver.cli.output import (
 )
 
 
+class WorkerCount(click.ParamType):
+    """``--workers``: 1 to 64, or "auto"."""
+
+    name = "N|auto"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int | Literal["auto"]:
+        if value == "auto" or isinstance(value, int):
+            return value
+        try:
+            count = int(str(value))
+        except ValueError:
+            count = 0
+        if not 1 <= count <= 64:
+            self.fail(f"{value!r} is not 'auto' or a number from 1 to 64", param, ctx)
+        return count
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option(
     "--workers",
-    type=click.IntRange(min=1, max=64),
+    type=WorkerCount(),
     default=None,
-    help="Processes that read and scan articles of directory sources (default: scan.workers).",
+    help="Processes that read and scan articles of directory sources: a number from 1 "
+    "(all in this process) to 64, or 'auto', one per idle core (default: scan.workers).",
 )
 @pass_context
-def run(ctx: Context, as_json: bool, workers: int | None) -> None:
+def run(ctx: Context, as_json: bool, workers: int | Literal["auto"] | None) -> None:
     """One pass: scan sources, snapshot posts, store them, rewrite articles."""
     with ctx.archive(writes=True) as archive:
         if workers is not None:

@@ -62,8 +62,9 @@ class Pipeline(PoolMixin, ChecksMixin):
             report = RunReport()
             articles = self._iter_sources(report) if refs is None else iter(refs)
             workers = self.config.scan.workers
-            if workers > 1:  # reading and scanning in worker processes (pool.py)
-                stream = self._pooled_stream(articles, report, workers)
+            if workers == "auto" or workers > 1:  # worker processes may scan (pool.py)
+                count = None if workers == "auto" else workers
+                stream = self._pooled_stream(articles, report, count)
             else:
                 stream = self._load_stream(articles, report)
             try:

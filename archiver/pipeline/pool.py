@@ -7,13 +7,16 @@ single-process order: the database, post pages, rewrites. A copy written before 
 ``record_scan`` is harmless after a crash: the next run finds no record of it and does
 the article again.
 
-Only directory articles go to workers, and only once a pass has ``_START_AFTER`` to read.
-They are started with "forkserver" ("spawn" where there is none): the service runs passes
-from an APScheduler thread, and forking a process that has threads is unsafe. The first
-pool of a process starts in a thread (booting the server took 0.5-0.8 s here) while the
-pass goes on in-process; later pools start in ~30 ms. A worker that dies stops the pass
-with ``WorkerError``; workers exit by themselves when the pass's process is gone. On 2
-busy cores the pool did not pay (README "Scale"), so ``scan.workers`` defaults to 1.
+Workers start once a pass has ``_START_AFTER`` articles for them. With a number of
+workers, that is every directory article read. With ``auto`` (the default) it is the new
+ones only (a rescan is quicker in-process), and the number is decided then, one per idle
+core (archiver.cpus): a first backfill gets workers; the service's rescans and a busy
+machine do not. They are started with "forkserver" ("spawn" where there is none): the
+service runs passes from an APScheduler thread, and forking a process that has threads
+is unsafe. The first pool of a process starts in a thread (booting the server took
+0.5-0.8 s here) while the pass goes on in-process; later pools start in ~30 ms. A worker
+that dies stops the pass with ``WorkerError``; workers exit by themselves when the
+pass's process is gone.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pathlib import Path
 from archiver import encoding
 from archiver.clock import utc_now
 from archiver.config import Config
+from archiver.cpus import auto_workers
 from archiver.decide import clash_free_path, unchanged_content
 from archiver.errors import ArchiverError
 from archiver.models import Article, ArticleRef, RunReport
@@ -76,37 +80,43 @@ class PoolMixin(ArticlesMixin):
     """The pass's article stream, read and scanned by worker processes."""
 
     def _pooled_stream(
-        self, refs: Iterable[ArticleRef], report: RunReport, workers: int
+        self, refs: Iterable[ArticleRef], report: RunReport, workers: int | None
     ) -> Iterator[LoadedArticle]:
-        """``_load_stream`` with the reading and scanning done by ``workers`` processes,
-        in the same order; at most a few chunks are in flight."""
+        """``_load_stream`` with the reading and scanning done by ``workers`` processes
+        (None: "auto", see the module's doc), in the same order; at most a few chunks are
+        in flight."""
         starter: _Starter | None = None
         waiting: deque[_Chunk] = deque()
         chunk: list[_Item] = []
-        jobs = 0
+        wanted = 0  # articles the workers would take
+        # None: "auto" and not decided; no jobs until then, so a pass that never gets
+        # workers costs what it costs in one process.
+        pooling: bool | None = True if workers else None
         try:
             for ref in refs:
                 if self.stop.is_set():
                     break
-                item = self._item_for(ref, report)
+                item = self._item_for(ref, report, pooling is True, only_new=workers is None)
                 if item is None:
                     continue
                 chunk.append(item)
-                jobs += item[3] is not None
+                wanted += item[3] is not None or (pooling is None and _unarchived(item))
                 if len(chunk) < CHUNK:
                     continue
                 waiting.append(_Chunk(chunk))
                 chunk = []
-                if starter is None and jobs >= _START_AFTER:
-                    starter = _Starter(self.config, workers)
-                    if _started_before:  # the server is up: a pool starts in ~30 ms
+                if starter is None and pooling is not False and wanted >= _START_AFTER:
+                    count = workers or auto_workers()
+                    pooling = count > 1
+                    starter = _Starter(self.config, count) if pooling else None
+                    if starter is not None and _started_before:  # a pool starts in ~30 ms
                         starter.wait()
                 # Until the pool is up (the first start of a process takes half a second
                 # or more), chunks are done here, in order: the start costs no waiting.
                 pool = starter.pool() if starter is not None else None
                 if pool is not None:
                     _submit(pool, waiting)
-                while len(waiting) > (workers * _AHEAD if pool is not None else 0):
+                while len(waiting) > (starter.ahead if starter and pool else 0):
                     yield from self._collect(waiting.popleft(), report)
             if chunk:
                 waiting.append(_Chunk(chunk))
@@ -125,16 +135,21 @@ class PoolMixin(ArticlesMixin):
             if isinstance(refs, Generator):  # the source walk's cleanup, while the
                 refs.close()  # database is open (not whenever it is collected)
 
-    def _item_for(self, ref: ArticleRef, report: RunReport) -> _Item | None:
-        """The stored state of one article, and its job, unless it can be skipped unread."""
+    def _item_for(
+        self, ref: ArticleRef, report: RunReport, pooling: bool, only_new: bool
+    ) -> _Item | None:
+        """The stored state of one article, and its job, unless it can be skipped unread.
+
+        No job (read in-process) without ``pooling``, nor with ``only_new`` for an
+        article that has bytes archived: a rescan is quicker without the pool."""
         try:
             previous = self.store.get_article(ref.location)
             if previous and self._unchanged_on_disk(ref, previous):
                 report.articles_skipped += 1
                 return None
             job = None
-            if ref.path is not None:
-                hash_ = previous.content_hash if previous and not previous.error else None
+            hash_ = _archived_hash(previous)
+            if ref.path is not None and pooling and not (only_new and hash_ is not None):
                 job = Job(ref, hash_, self._claim_output(ref))
         except Exception as exc:  # one bad article is reported, the run goes on
             if archive_wide(exc):
@@ -279,6 +294,7 @@ class _Starter:
     """Starts the pool in a thread, so the pass goes on in-process meanwhile."""
 
     def __init__(self, config: Config, workers: int) -> None:
+        self.ahead = workers * _AHEAD  # chunks in flight
         self._pool: ProcessPoolExecutor | None = None
         self._error: BaseException | None = None
         self._ready = threading.Event()
@@ -330,6 +346,17 @@ class _Starter:
         self._thread.join()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _archived_hash(previous: ArticleState | None) -> str | None:
+    """The hash of the bytes last scanned without error (None: new, or failed)."""
+    return previous.content_hash if previous and not previous.error else None
+
+
+def _unarchived(item: _Item) -> bool:
+    """A directory article with no bytes archived yet: one for workers under "auto"."""
+    ref, previous = item[0], item[1]
+    return ref.path is not None and _archived_hash(previous) is None
 
 
 def _submit(pool: ProcessPoolExecutor, waiting: deque[_Chunk]) -> None:
