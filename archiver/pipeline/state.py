@@ -50,7 +50,7 @@ class ScannedArticle:
     article: Article
     spans: list[EmbedSpan]
     scan_bytes: bytes  # ASCII-compatible bytes the spans index into
-    # Scanned by a worker process (pipeline/pool.py), which may have written its copy.
+    # Scanned by a worker process (pipeline/worker.py), which may have written its copy.
     prescan: Prescan | None = None
 
 
@@ -64,7 +64,7 @@ class LoadedArticle:
     now: str
     # The same bytes: their copy in the output folder, found while reading (or None).
     out_path: Path | None = None
-    prescan: Prescan | None = None  # a worker's scan of these bytes (pipeline/pool.py)
+    prescan: Prescan | None = None  # a worker's scan of these bytes (pipeline/worker.py)
 
 
 @dataclass
@@ -200,7 +200,7 @@ def ssg_for(
 ) -> SsgOptions:
     """Which static-site generator forms count in this article (see detect_ssg).
 
-    A function of the config alone, so a scan worker (pipeline/pool.py) chooses as the
+    A function of the config alone, so a scan worker (pipeline/worker.py) chooses as the
     pass does; ``memo`` keeps one options object per kind of article of a source, and
     ``kinds`` (optional) the answer by source and kind of location.
     """
