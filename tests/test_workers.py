@@ -178,6 +178,7 @@ def test_auto_starts_no_workers_in_a_program_that_may_not_guard_its_main(
     with caplog.at_level(logging.INFO, logger="archiver.pipeline"):
         report = run(project(folder, articles, None))
     assert report.articles_scanned == len(articles) - 1
+    assert "scan.workers auto: one process" in caplog.text
     assert "worker processes" not in caplog.text
     assert outputs(folder) == outputs(single_process(tmp_path, articles))
 

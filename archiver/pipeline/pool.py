@@ -59,6 +59,10 @@ class WorkerError(ArchiverError):
     """A scan worker process died (killed, or out of memory); the pass stopped."""
 
 
+_ONE_PROCESS = (
+    "fewer than two idle cores, or a program that has not declared its main module "
+    "guarded; README, Worker processes"
+)
 _DIED = (
     "a scan worker process died (killed, or out of memory), so this pass stopped; "
     "what it stored is kept. Run again to finish, or with --workers 1"
@@ -108,6 +112,8 @@ class PoolMixin(ArticlesMixin):
                 if starter is None and pooling is not False and wanted >= _START_AFTER:
                     count = workers or auto_workers()
                     pooling = count > 1
+                    if not pooling:
+                        log.info("scan.workers auto: one process (%s)", _ONE_PROCESS)
                     starter = _Starter(self.config, count) if pooling else None
                     if starter is not None and _started_before:  # a pool starts in ~30 ms
                         starter.wait()
