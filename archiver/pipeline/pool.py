@@ -104,7 +104,7 @@ class PoolMixin(ArticlesMixin):
                 if item is None:
                     continue
                 chunk.append(item)
-                wanted += item[3] is not None or (pooling is None and _unarchived(item))
+                wanted += _for_workers(item[0], item[1], only_new=workers is None)
                 if len(chunk) < CHUNK:
                     continue
                 waiting.append(_Chunk(chunk))
@@ -154,9 +154,8 @@ class PoolMixin(ArticlesMixin):
                 report.articles_skipped += 1
                 return None
             job = None
-            hash_ = _archived_hash(previous)
-            if ref.path is not None and pooling and not (only_new and hash_ is not None):
-                job = Job(ref, hash_, self._claim_output(ref))
+            if pooling and _for_workers(ref, previous, only_new):
+                job = Job(ref, _archived_hash(previous), self._claim_output(ref))
         except Exception as exc:  # one bad article is reported, the run goes on
             if archive_wide(exc):
                 raise
@@ -359,10 +358,10 @@ def _archived_hash(previous: ArticleState | None) -> str | None:
     return previous.content_hash if previous and not previous.error else None
 
 
-def _unarchived(item: _Item) -> bool:
-    """A directory article with no bytes archived yet: one for workers under "auto"."""
-    ref, previous = item[0], item[1]
-    return ref.path is not None and _archived_hash(previous) is None
+def _for_workers(ref: ArticleRef, previous: ArticleState | None, only_new: bool) -> bool:
+    """Whether workers take this article: one of a directory; with ``only_new`` ("auto"),
+    only if it has no bytes archived yet."""
+    return ref.path is not None and not (only_new and _archived_hash(previous) is not None)
 
 
 def _submit(pool: ProcessPoolExecutor, waiting: deque[_Chunk]) -> None:
