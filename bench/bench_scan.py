@@ -370,38 +370,54 @@ def first_run_only(articles: Path, folder: Path, workers: int = 1) -> None:
 
 class _ProcessPeaks:
     """The peak RSS of every process below ``root``, directly or not (the scan workers
-    are children of the forkserver), read from /proc ten times a second while they live.
+    are its children, or the forkserver's), read from /proc ten times a second while
+    they live, with the peak of their private memory.
 
     VmHWM only grows, so the last reading before a worker exits is its peak within a
-    tenth of a second of work.
+    tenth of a second of work. A forked worker's RSS also counts the pages it still
+    shares with the run's process (copy-on-write): its private memory is what it adds.
     """
 
     def __init__(self, root: int) -> None:
         self._root = root
-        self._peaks: dict[int, tuple[str, int]] = {}
+        self._peaks: dict[int, tuple[str, int, int]] = {}
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
 
-    def stop(self) -> list[tuple[str, float]]:
-        """Each process's role and peak in MB, largest first."""
+    def stop(self) -> list[tuple[str, float, float]]:
+        """Each process's role, peak RSS and peak private memory in MB, largest first."""
         self._done.set()
         self._thread.join()
-        found = [(role, round(kb / 1024, 1)) for role, kb in self._peaks.values()]
-        return sorted(found, key=lambda pair: pair[1], reverse=True)
+        found = [
+            (role, round(kb / 1024, 1), round(own / 1024, 1))
+            for role, kb, own in self._peaks.values()
+        ]
+        return sorted(found, key=lambda row: row[1], reverse=True)
 
     def _watch(self) -> None:
         while not self._done.wait(0.1):
             for pid, role in _descendants(self._root).items():
-                kb = _status_kb(pid, "VmHWM:")
-                if kb is not None:
-                    self._peaks[pid] = (role, max(kb, self._peaks.get(pid, ("", 0))[1]))
+                kb, own = _status_kb(pid, "VmHWM:"), _private_kb(pid)
+                if kb is not None and own is not None:
+                    _, peak, own_peak = self._peaks.get(pid, ("", 0, 0))
+                    self._peaks[pid] = (role, max(kb, peak), max(own, own_peak))
+
+
+def _private_kb(pid: int) -> int | None:
+    """The process's memory that no other process shares (Private_Clean + Private_Dirty
+    of /proc/PID/smaps_rollup), or None."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return None
+    return sum(int(line.split()[1]) for line in lines if line.startswith("Private_"))
 
 
 def _descendants(root: int) -> dict[int, str]:
     """The processes below ``root`` (from each one's parent pid in /proc) and their role:
-    multiprocessing's helpers are named on their command line, and the scan workers are
-    forked from the forkserver, so they carry its command line one level further down."""
+    multiprocessing's helpers are named on their command line; the scan workers are
+    forked from the run's process, or from the forkserver one level further down."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -416,11 +432,12 @@ def _descendants(root: int) -> dict[int, str]:
     while level:
         level = [pid for pid, parent in parents.items() if parent in level]
         for pid in level:
-            found[pid] = "worker" if parents[pid] != root else _helper_role(pid)
+            found[pid] = "worker" if parents[pid] != root else _role(pid)
     return found
 
 
-def _helper_role(pid: int) -> str:
+def _role(pid: int) -> str:
+    """A child of the run's process: one of multiprocessing's helpers, or a worker."""
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
@@ -428,7 +445,7 @@ def _helper_role(pid: int) -> str:
     for role in (b"forkserver", b"resource_tracker"):
         if role in command:
             return role.decode().replace("_", " ")
-    return "other"
+    return "worker"
 
 
 def _status_kb(pid: int | str, field: str) -> int | None:
@@ -466,7 +483,9 @@ def print_small_rss(counts: list[int], workers: int) -> None:
     )
     for n, f in found.items():
         if "worker_peaks_mb" in f:
-            peaks = ", ".join(f"{role} {mb:.0f}" for role, mb in f["worker_peaks_mb"])
+            peaks = ", ".join(
+                f"{role} {mb:.0f} ({own:.0f} own)" for role, mb, own in f["worker_peaks_mb"]
+            )
             print(f"  {n} articles, peak RSS (MB) of its other processes: {peaks}")
 
 

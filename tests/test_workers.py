@@ -1,7 +1,7 @@
 """``scan.workers`` / ``run --workers N``: scan worker processes change nothing but speed.
 
-Real files in tmp_path, a real SQLite archive, real worker processes (forkserver);
-fetching off, no network. Each corpus is archived once with one process and once with
+Real files in tmp_path, a real SQLite archive, real worker processes (forked, and from a
+forkserver when the pass runs in a thread); fetching off, no network. Each corpus is archived once with one process and once with
 workers, and the two archives and output trees must be the same.
 """
 
@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -40,10 +41,13 @@ MTIME_NS = 1_700_000_000 * 10**9
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _pool_started_once() -> None:
-    """Start (and end) a pool once: the first pool of a process starts in the background
-    while the pass goes on in-process; later ones are waited for (~30 ms), so these
-    tests know which articles the workers get."""
+def _pools_start_at_once() -> None:
+    """These tests know which articles the workers get, so a pool must be up as soon as
+    a pass asks for it. It is when forked (this process runs no other thread); else the
+    forkserver's first pool starts in the background while the pass goes on, so one is
+    started (and ended) here first, and later ones are waited for (~30 ms)."""
+    if pool._start_method() == "fork":
+        return
     starter = pool._Starter(Config(), 1)
     starter.wait()
     starter.shutdown()
@@ -148,7 +152,7 @@ def test_workers_write_the_same_outputs_and_archive_as_one_process(
     config = project(pooled, articles, workers=2)
     with caplog.at_level(logging.INFO, logger="archiver.pipeline"):
         report = run(config)
-    assert "scanning with 2 worker processes" in caplog.text
+    assert "scanning with 2 worker processes (fork)" in caplog.text
     by_workers = re.search(r"worker processes read and scanned (\d+) articles", caplog.text)
     assert by_workers and int(by_workers[1]) > 20, caplog.text
     assert report.articles_scanned == len(articles) - 1  # the binary one is not scanned
@@ -166,6 +170,27 @@ def test_workers_write_the_same_outputs_and_archive_as_one_process(
     # (only the two that fail are tried again).
     third = run(config)
     assert third.articles_scanned == 1 and third.articles_skipped == len(articles) - 2
+
+
+def test_a_pass_in_a_thread_starts_its_workers_from_a_forkserver(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The service runs passes from a scheduler thread: a process with threads must not
+    fork, so its workers come from a forkserver, and write the same. (The first pool of a
+    process starts in the background, so how many articles the workers get varies.)"""
+    articles = corpus()
+    single = single_process(tmp_path, articles)
+    pooled = tmp_path / "threaded"
+    config = project(pooled, articles, workers=2)
+    reports: list[Any] = []
+    with caplog.at_level(logging.INFO, logger="archiver.pipeline"):
+        thread = threading.Thread(target=lambda: reports.append(run(config)))
+        thread.start()
+        thread.join()
+    assert "scanning with 2 worker processes (forkserver)" in caplog.text
+    assert reports and reports[0].articles_scanned == len(articles) - 1
+    assert outputs(pooled) == outputs(single)
+    assert archive_rows(pooled) == archive_rows(single)
 
 
 def test_auto_starts_no_workers_in_a_program_that_may_not_guard_its_main(
@@ -361,21 +386,27 @@ def _finished_scan(folder: Path) -> bool:
 
 
 @pytest.mark.slow
-def test_a_killed_pass_leaves_no_worker_behind(tmp_path: Path) -> None:
-    """kill -9 of ``run``: its workers and their forkserver exit too, within seconds."""
+@pytest.mark.parametrize("command", ["run", "serve"])
+def test_a_killed_pass_leaves_no_worker_behind(tmp_path: Path, command: str) -> None:
+    """kill -9 of ``run`` (forked workers) or of ``serve`` (a pass in the scheduler's
+    thread: workers from a forkserver): its workers, and the forkserver, exit too,
+    within seconds."""
     filler = "<p>" + "Prose that takes a while to read and scan. " * 2000 + "</p>"
-    articles = {f"articles/{n:04d}.html": page(f"Long {n}", filler).encode() for n in range(600)}
+    articles = {f"articles/{n:04d}.html": page(f"Long {n}", filler).encode() for n in range(3000)}
     folder = tmp_path / "killed"
     config = project(folder, articles, workers=2)
     log = folder / "run.log"
     with open(log, "wb") as out:
-        proc = _launch(config, "run", out)
+        proc = _launch(config, command, out)
     try:
         deadline = time.monotonic() + 60
-        while not _ours(folder) and proc.poll() is None and time.monotonic() < deadline:
+        while not _ours(folder, proc.pid) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        started = _ours(folder)
+        started = _ours(folder, proc.pid)
         assert started, log.read_text(encoding="utf-8")[-2000:]
+        assert f"worker processes ({'fork' if command == 'run' else 'forkserver'})" in (
+            log.read_text(encoding="utf-8")
+        )
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     finally:
@@ -383,23 +414,23 @@ def test_a_killed_pass_leaves_no_worker_behind(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     deadline = time.monotonic() + 15
-    while _ours(folder) and time.monotonic() < deadline:
+    while _ours(folder, proc.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _ours(folder), f"left behind: {_ours(folder)} (were {started})"
+    assert not _ours(folder, proc.pid), f"left behind: {_ours(folder, proc.pid)} (were {started})"
 
 
-def _ours(folder: Path) -> list[int]:
-    """Live processes started for the pass in ``folder`` (its path is in their command
-    line: the forkserver's and its workers' sys.path)."""
+def _ours(folder: Path, besides: int) -> list[int]:
+    """Live processes started for the pass in ``folder``, other than ``besides`` (its
+    own): ``folder`` is in their command line (a forked worker's is its parent's; a
+    forkserver's and its workers' carry the sys.path)."""
     pids = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+        if not entry.name.isdigit() or int(entry.name) in (os.getpid(), besides):
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        ours = b"multiprocessing" in cmdline and str(folder).encode() in cmdline
-        if ours and _running(int(entry.name)):
+        if str(folder).encode() in cmdline and _running(int(entry.name)):
             pids.append(int(entry.name))
     return pids

@@ -51,6 +51,8 @@ def init_worker(config: Config, main_pid: int) -> None:
     # the pool itself. (SIGTERM stays: it is how the pool ends the workers left when
     # one died.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits its parent's handlers; SIGTERM must end it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_exit_with_main, args=(main_pid,), daemon=True).start()
 
 
