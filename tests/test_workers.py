@@ -1,8 +1,9 @@
 """``scan.workers`` / ``run --workers N``: scan worker processes change nothing but speed.
 
 Real files in tmp_path, a real SQLite archive, real worker processes (forked, and from a
-forkserver when the pass runs in a thread); fetching off, no network. Each corpus is archived once with one process and once with
-workers, and the two archives and output trees must be the same.
+forkserver when the pass runs in a thread); fetching off, no network. Each corpus is
+archived once with one process and once with workers, and the two archives and output
+trees must be the same.
 """
 
 from __future__ import annotations
@@ -392,7 +393,7 @@ def test_a_killed_pass_leaves_no_worker_behind(tmp_path: Path, command: str) -> 
     thread: workers from a forkserver): its workers, and the forkserver, exit too,
     within seconds."""
     filler = "<p>" + "Prose that takes a while to read and scan. " * 2000 + "</p>"
-    articles = {f"articles/{n:04d}.html": page(f"Long {n}", filler).encode() for n in range(3000)}
+    articles = {f"articles/{n:04d}.html": page(f"Long {n}", filler).encode() for n in range(1200)}
     folder = tmp_path / "killed"
     config = project(folder, articles, workers=2)
     log = folder / "run.log"
