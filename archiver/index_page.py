@@ -308,7 +308,7 @@ class _Walk:
     def row(self, entry: _Entry) -> dict[str, Any]:
         """What the pages show of a post (built once however many pages show it)."""
         if entry.row is None:
-            page = self.root / front_name()  # every page is in the same folder
+            page = self.hrefs.page  # the front page: every page is in the same folder
             entry.row = index_row(
                 entry.post, entry.articles, page, self.out_dir, self.hrefs, more=entry.more
             )

