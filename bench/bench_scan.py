@@ -478,8 +478,8 @@ def print_small_rss(counts: list[int], workers: int) -> None:
     label = "" if workers == 1 else f", {workers} workers"
     print(
         f"peak RSS of a first run over small articles (dense mix{label}): "
-        + ", ".join(f"{n} articles: {mb:.0f} MB" for n, mb in main_mb.items())
-        + f" (spread {spread:.0%})"
+        + ", ".join(f"{n} articles: {mb:.1f} MB" for n, mb in main_mb.items())
+        + f" (spread {spread:.1%})"
     )
     for n, f in found.items():
         if "worker_peaks_mb" in f:
