@@ -365,11 +365,11 @@ class _Starter:
 def _start_method() -> str:
     """How this process starts workers: "fork" when it runs no other thread (a
     command-line run). A forked worker exists in milliseconds with every module already
-    imported, where a forkserver must first boot and import them (0.5-0.8 s here, a
-    quarter of a first run over 2,000 articles at 10 % density). A process with threads
-    must not fork (a lock that another thread held stays held in the child), so it gets
-    "forkserver", or "spawn" where there is none. Only Linux forks: macOS's system
-    libraries are not safe to use in a forked child."""
+    imported, where a forkserver must first boot and import them (0.5-0.8 s here, half
+    of a first run over 2,000 articles at 10 % density, spent in one process). A process
+    with threads must not fork (a lock that another thread held stays held in the
+    child), so it gets "forkserver", or "spawn" where there is none. Only Linux forks:
+    macOS's system libraries are not safe to use in a forked child."""
     methods = multiprocessing.get_all_start_methods()
     if sys.platform == "linux" and threading.active_count() == 1:
         return "fork"
