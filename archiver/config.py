@@ -21,6 +21,8 @@ MEDIA_DIR = "media"  # under the embeds folder: the content-addressed media stor
 DEFAULT_CONFIG = "config.yaml"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+# The most scan workers a config or ``run --workers`` may ask for.
+MAX_SCAN_WORKERS = 64
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -229,7 +231,7 @@ class ScanConfig(_Strict):
     # Worker processes that read and scan articles of directory sources (1: none, all in
     # this process). They pay off on a first backfill with cores to spare, so "auto" starts
     # one per idle core (archiver.cpus), and only for new articles; see README.
-    workers: Literal["auto"] | Annotated[int, Field(ge=1, le=64)] = "auto"
+    workers: Literal["auto"] | Annotated[int, Field(ge=1, le=MAX_SCAN_WORKERS)] = "auto"
     # Static-site generator names that embed a post, besides the built-in ones (Hugo
     # shortcodes tweet/x/twitter; Liquid tags twitter/twitternocache/tweet/embed).
     tweet_shortcodes: list[str] = Field(default_factory=list)

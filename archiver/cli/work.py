@@ -18,10 +18,11 @@ from archiver.cli.output import (
     _progress_callback,
     plural,
 )
+from archiver.config import MAX_SCAN_WORKERS
 
 
 class WorkerCount(click.ParamType):
-    """``--workers``: 1 to 64, or "auto"."""
+    """``--workers``: 1 to ``MAX_SCAN_WORKERS``, or "auto"."""
 
     name = "N|auto"
 
@@ -34,8 +35,10 @@ class WorkerCount(click.ParamType):
             count = int(str(value))
         except ValueError:
             count = 0
-        if not 1 <= count <= 64:
-            self.fail(f"{value!r} is not 'auto' or a number from 1 to 64", param, ctx)
+        if not 1 <= count <= MAX_SCAN_WORKERS:
+            self.fail(
+                f"{value!r} is not 'auto' or a number from 1 to {MAX_SCAN_WORKERS}", param, ctx
+            )
         return count
 
 
@@ -46,7 +49,8 @@ class WorkerCount(click.ParamType):
     type=WorkerCount(),
     default=None,
     help="Processes that read and scan articles of directory sources: a number from 1 "
-    "(all in this process) to 64, or 'auto', one per idle core (default: scan.workers).",
+    f"(all in this process) to {MAX_SCAN_WORKERS}, or 'auto', one per idle core "
+    "(default: scan.workers).",
 )
 @pass_context
 def run(ctx: Context, as_json: bool, workers: int | Literal["auto"] | None) -> None:
