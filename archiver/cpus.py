@@ -2,9 +2,9 @@
 
 Measured on two cores over 2,000 articles (README "Scale"): with both cores idle, two
 workers made a first run 1.4 × faster at 10 % density and 1.2 × dense; with another job
-busy on one core they made it 15 % slower, and with both cores busy they gained
-nothing. The pipeline's main process keeps the database, so workers only pay on cores
-that nothing else wants. "Idle" is what this process may use (its CPU affinity, and a
+busy on one core they gained nothing (from a forkserver they were 15 % slower), nor with
+both cores busy. The pipeline's main process keeps the database, so workers only pay on
+cores that nothing else wants. "Idle" is what this process may use (its CPU affinity, and a
 cgroup CPU quota in a container) less the 1-minute load average, which is the work that
 was waiting for a core over the last minute.
 """
@@ -22,10 +22,12 @@ MAX_AUTO_WORKERS = 4
 
 _CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 
-# A worker process imports the program's main module again, which runs a script's
-# top-level code unless it sits under ``if __name__ == "__main__":``. The embed-archiver
-# command is guarded and says so (``declare_main_guarded``); in a program that imports
-# the archiver, "auto" means one process unless that program says so too.
+# A worker started from a forkserver (in a process with threads, see pipeline/pool.py)
+# imports the program's main module again, which runs a script's top-level code unless
+# it sits under ``if __name__ == "__main__":``. The embed-archiver command is guarded and
+# says so (``declare_main_guarded``); in a program that imports the archiver, "auto"
+# means one process unless that program says so too (whether it will have threads when
+# a pass starts is not known here).
 _main_guarded = False
 
 
