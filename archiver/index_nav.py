@@ -18,16 +18,16 @@ removal of pages that no longer belong to it.
 from __future__ import annotations
 
 import calendar
-import json
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archiver.files import atomic_file
 from archiver.index_rows import STATUS_LABELS
 from archiver.models import STATUSES
+from archiver.storage import ArchiveStorage
 
 UNDATED = "undated"  # the period of posts without a usable date: pages listed last
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
@@ -127,6 +127,20 @@ def page_name(status: str | None, period: str, number: int) -> str:
     return front_name(status).replace(".html", f"-{period}-{number}.html")
 
 
+_PAGE_NAME = re.compile(
+    r"^(?:index|status-([a-z]+))-([0-9]{4}(?:-(?:0[1-9]|1[0-2]))?|undated)-([1-9][0-9]*)\.html$"
+)
+
+
+def parse_page_name(name: str) -> tuple[str | None, str, int] | None:
+    """The status, period and number ``page_name`` made ``name`` of; None for any other
+    name (a front page, a search file, another release's name)."""
+    found = _PAGE_NAME.match(name)
+    if found is None:
+        return None
+    return found[1], found[2], int(found[3])
+
+
 def search_chunk_name(period: str, number: int) -> str:
     """A file of the search index: the posts of some pages of one period."""
     return page_name(None, period, number).replace("index-", "search-").replace(".html", ".js")
@@ -185,15 +199,15 @@ def period_links(periods: dict[str, int], status: str | None, per_page: int) -> 
     return out
 
 
-def remove_stale_files(root: Path, keep: set[str]) -> None:
-    """Delete the index's pages and search files that this pass did not write (and
-    those of earlier releases' names, such as ``index-2.html``)."""
+def remove_stale_files(root: Path, keep: Callable[[str], bool]) -> None:
+    """Delete the index's pages and search files that this pass did not write, those
+    ``keep`` refuses (and those of earlier releases' names, such as ``index-2.html``)."""
     if not root.is_dir():
         return
     # Names, not a Path per file: the folder holds thousands of pages at 100,000 posts.
     with os.scandir(root) as children:
         for child in children:
-            if _OURS.match(child.name) and child.name not in keep and child.is_file():
+            if _OURS.match(child.name) and not keep(child.name) and child.is_file():
                 os.unlink(child.path)
 
 
@@ -209,19 +223,32 @@ def stat_signature(path: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def load_digests(path: Path) -> dict[str, str]:
-    """The page digests of the last index written; empty (render everything) if absent
-    or unreadable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+class PageRecords:
+    """What the last write recorded of each page (its digest and its file's signature),
+    read a page at a time and written in chunks: two dicts of every page, loaded and
+    saved whole, made each write's memory grow with the archive. ``force``: nothing is
+    known, every page is rendered."""
+
+    CHUNK = 256
+
+    def __init__(self, store: ArchiveStorage, force: bool) -> None:
+        self.store, self.force = store, force
+        self.pending: list[tuple[str, str]] = []
+
+    def known(self, name: str) -> str | None:
+        return None if self.force else self.store.index_page_record(name)
+
+    def put(self, name: str, record: str) -> None:
+        self.pending.append((name, record))
+        if len(self.pending) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        self.store.record_index_pages(self.pending)
+        self.pending = []
 
 
-def save_digests(path: Path, digests: dict[str, str]) -> None:
-    """Record the page digests of the index just written, atomically."""
-    with atomic_file(path) as handle:
-        handle.write(json.dumps(digests, sort_keys=True).encode("utf-8"))
+def legacy_records_path(archive: Path) -> Path:
+    """Where releases before schema 15 kept the records, in a JSON file next to the
+    archive: removed by the first write that has them in the archive."""
+    return archive.with_name(archive.name + ".index-pages.json")

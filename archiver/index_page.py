@@ -42,19 +42,20 @@ from archiver.index_nav import (
     UNDATED,
     Filter,
     Pager,
+    PageRecords,
     PeriodLink,
     filters,
     front_name,
-    load_digests,
+    legacy_records_path,
     month_of,
     page_count,
     page_name,
     pager,
+    parse_page_name,
     period_label,
     period_links,
     periods,
     remove_stale_files,
-    save_digests,
     search_chunk_name,
     stat_signature,
 )
@@ -103,7 +104,7 @@ def write_index(
     force: bool = False,
 ) -> list[Path]:
     """Write the index under ``config.embeds_root``; return every page's path, the
-    front page (``index.html``) first (``write_index_pages`` gives their names).
+    front page (``index.html``) first.
 
     One walk over the archive, oldest post first, hashes what each page would show; a
     page whose hash and file are those recorded by the last write is not rendered
@@ -111,18 +112,20 @@ def write_index(
     to the index are removed.
     """
     root = config.embeds_root
-    return [root / name for name in write_index_pages(source, config, per_page, force)]
+    return [root / name for name in _write(source, config, per_page, force).names()]
 
 
 def write_index_pages(
-    source: ArchiveStorage | _HasStore,
-    config: Config,
-    per_page: int = PER_PAGE,
-    force: bool = False,
-) -> list[str]:
-    """``write_index``, returning the pages' names in ``config.embeds_root``: a run
-    writes the index after every pass, and needs no ``Path`` for each of its pages
-    (3,700 at 175,000 posts, 1.5 MB built at the run's peak)."""
+    source: ArchiveStorage | _HasStore, config: Config, per_page: int = PER_PAGE
+) -> None:
+    """``write_index`` without listing its pages: a run writes the index after every
+    pass, and needs no name for each of them (3,700 at 175,000 posts)."""
+    _write(source, config, per_page, force=False)
+
+
+def _write(source: ArchiveStorage | _HasStore, config: Config, per_page: int, force: bool) -> _Walk:
+    """The walk that wrote the index; what it recorded of each file is in the archive
+    (``PageRecords``), and the files and records it did not make are removed."""
     store = source if isinstance(source, ArchiveStorage) else source.store
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
@@ -132,21 +135,21 @@ def write_index_pages(
     counts: dict[tuple[Group, str], int] = collections.Counter()
     for (group, month), n in months.items():
         counts[(group, period_of[month])] += n
-    state = _digests_path(store)
-    before = {} if force else load_digests(state)
-    walk = _Walk(root, config.output.dir, counts, period_of, per_page, before)
+    records = PageRecords(store, force)
+    walk = _Walk(root, config.output.dir, counts, period_of, per_page, records)
     for batch in store.iter_indexed_posts(per_page, ARTICLES_LISTED):
         walk.add(batch)
     walk.finish()
     _write_search_script(root)
     # After the files it lists: a reader never loads a name that is not there yet.
     write_if_changed(root / SEARCH_INDEX, walk.search.manifest())
-    fronts = [walk.front(group) for group in _groups(counts)]
-    # Last: a pass killed before this leaves the old digests, and the pages it wrote
-    # differ from them, so the next pass renders them again.
-    save_digests(state, walk.after)
-    remove_stale_files(root, {*fronts, *walk.pages, *walk.search.names})
-    return [*fronts, *walk.pages]
+    for group in _groups(counts):
+        walk.front(group)
+    records.flush()
+    remove_stale_files(root, walk.kept)
+    store.forget_index_pages([n for n in store.index_page_names() if not walk.kept(n)])
+    legacy_records_path(store.path).unlink(missing_ok=True)
+    return walk
 
 
 def _month_counts(store: ArchiveStorage) -> dict[tuple[Group, str], int]:
@@ -200,19 +203,18 @@ class _Walk:
         counts: dict[tuple[Group, str], int],
         period_of: dict[str, str],
         per_page: int,
-        before: dict[str, str],
+        records: PageRecords,
     ) -> None:
         self.root, self.out_dir, self.counts, self.per_page = root, out_dir, counts, per_page
         self.period_of = period_of  # each month's period: the month, or its year
-        self.before = before
+        self.records = records
         self.hrefs = _HrefsFrom(root / front_name())
         self.context = [_template_digest(), per_page, self.hrefs.href(str(out_dir / "_"))]
         self.walking: str | None = None  # the period being walked
         self.waiting: dict[tuple[Group, str], list[_Entry]] = {}
         self.made: collections.Counter[tuple[Group, str]] = collections.Counter()
         self.newest: dict[Group, collections.deque[_Entry]] = {}
-        self.after: dict[str, str] = {}
-        self.pages: list[str] = []  # names: a Path each was 400 bytes a page
+        self.fronts: list[str] = []
         self.search = _SearchFiles(self)
 
     def add(self, batch: list[IndexedPost]) -> None:
@@ -262,7 +264,6 @@ class _Walk:
         number = self.made[(group, period)]
         count = max(page_count(self.counts.get((group, period), 0), self.per_page), number)
         name = page_name(group, period, number)
-        self.pages.append(name)
         digest = _digest([*self.context, group, period, number, count], entries)
         if group is None:
             self.search.add(period, number, digest, entries)
@@ -291,6 +292,7 @@ class _Walk:
         shown_periods = period_links(in_group, group, self.per_page)
         generated = utc_now()[:10]
         name = front_name(group)
+        self.fronts.append(name)
         listed = [[asdict(f) for f in shown_filters], [asdict(p) for p in shown_periods]]
         digest = _digest([*self.context, group, listed, generated], entries)
         if not self.current(name, digest):
@@ -319,17 +321,30 @@ class _Walk:
         a file edited, or restored from an older backup, has another size or time and
         is written again, not trusted. (A copy of the whole tree that keeps the times,
         such as ``cp -a`` or ``rsync -a``, is trusted: it holds the same bytes.)"""
-        known = self.before.get(name, "")
-        if known != f"{digest} {stat_signature(self.root / name)}":
-            return False
-        self.after[name] = known
-        return True
+        return self.records.known(name) == f"{digest} {stat_signature(self.root / name)}"
 
     def write(self, name: str, digest: str, text: str) -> None:
-        """Write the file ``name`` (if its bytes changed) and record it with ``digest``."""
+        """Write the file ``name`` (if its bytes changed) and record it with ``digest``:
+        after the file, so a write killed between the two leaves a record that no
+        longer matches the file, and the next write renders it again."""
         path = self.root / name
         write_if_changed(path, text.encode("utf-8"))
-        self.after[name] = f"{digest} {stat_signature(path)}"
+        self.records.put(name, f"{digest} {stat_signature(path)}")
+
+    def names(self) -> list[str]:
+        """The pages this walk made, front pages first."""
+        made = self.made.items()
+        return self.fronts + [page_name(g, p, n) for (g, p), m in made for n in range(1, m + 1)]
+
+    def kept(self, name: str) -> bool:
+        """Whether ``name`` is a file of the index this walk made: a page of a group's
+        period it made, a front page or a search file (read from its counts, not from a
+        set of every name)."""
+        parsed = parse_page_name(name)
+        if parsed is not None:
+            group, period, number = parsed
+            return number <= self.made.get((group, period), 0)
+        return name in self.fronts or name in self.search.names or name == SEARCH_INDEX
 
 
 class _SearchFiles:
@@ -383,13 +398,6 @@ def _digest(context: list[Any], entries: list[_Entry]) -> str:
         digest.update(b"\n")
         digest.update(entry.shown.encode("utf-8"))
     return digest.hexdigest()
-
-
-def _digests_path(store: ArchiveStorage) -> Path:
-    """Where the digests of the index pages are kept (each with the signature of the
-    file written for it): next to the archive, not in the output (nothing a web
-    server would publish)."""
-    return store.path.with_name(store.path.name + ".index-pages.json")
 
 
 @lru_cache(maxsize=1)

@@ -332,6 +332,14 @@ def _v14_embeds_by_post_cover_the_article(db: sqlite_utils.Database) -> None:
     db.table("embeds").create_index(["post_key", "article_id"])
 
 
+def _v15_index_page_records(db: sqlite_utils.Database) -> None:
+    # What the last index write recorded of each of its files (see storage/index_pages.py).
+    # They were a JSON file next to the archive, read and written whole on every write:
+    # two dicts of every page, which made each index write's memory grow with the archive.
+    # The first write after this step finds no record and renders every page once.
+    db.table("index_pages").create({"name": str, "recorded": str}, pk="name", not_null={"recorded"})
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_full_text_search,
@@ -347,6 +355,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v12_failure_indexes,
     _v13_stale_copies_index,
     _v14_embeds_by_post_cover_the_article,
+    _v15_index_page_records,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,6 +11,7 @@ transaction, so a crash leaves either the old state or the new one.
     ReportedMixin (reported.py)  embeds of reported-only platforms (Threads…)
     RunsMixin (runs.py)          runs and the status report
     ReadsMixin (reads.py)        listing, search, export, stats, index reads
+    IndexPagesMixin (index_pages.py)  what the last static index write recorded
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from archiver.storage.articles import (
     ScanCounts,
     StoredEmbed,
 )
+from archiver.storage.index_pages import IndexPagesMixin
 from archiver.storage.posts import DuePost
 from archiver.storage.reads import ReadsMixin
 from archiver.storage.reported import ReportedMixin
@@ -41,7 +43,7 @@ UPDATED = Change.UPDATED
 UNCHANGED = Change.UNCHANGED
 
 
-class Store(ArticlesMixin, AliasesMixin, RunsMixin, ReadsMixin, ReportedMixin):
+class Store(ArticlesMixin, AliasesMixin, RunsMixin, ReadsMixin, ReportedMixin, IndexPagesMixin):
     """The archive database. Open with ``Store(path)``; it migrates on open."""
 
     def __enter__(self) -> Store:

@@ -425,20 +425,39 @@ def test_a_page_recorded_by_another_release_is_written_again(tmp_path: Path) -> 
     post changed."""
     config = build_archive(tmp_path)
     embeds = tmp_path / "out" / "embeds"
+    page = embeds / "index-2023-03-1.html"
     with Archive.from_config(config) as archive:
         archive.write_index(per_page=1)
-        digests_file = archive.store.path.with_name(archive.store.path.name + ".index-pages.json")
-    page = embeds / "index-2023-03-1.html"
-    page.write_text("<html><body>an earlier release's page</body></html>", encoding="utf-8")
-    digests = json.loads(digests_file.read_text(encoding="utf-8"))
-    stat = page.stat()
-    for name in digests:
-        digests[name] = f"{'0' * 64} {stat.st_size}:{stat.st_mtime_ns}"
-    digests_file.write_text(json.dumps(digests), encoding="utf-8")
-    with Archive.from_config(config) as archive:
+        page.write_text("<html><body>an earlier release's page</body></html>", encoding="utf-8")
+        stat = page.stat()
+        forged = f"{'0' * 64} {stat.st_size}:{stat.st_mtime_ns}"
+        archive.store.record_index_pages([(page.name, forged)])
         archive.write_index(per_page=1)
     assert "an earlier release" not in page.read_text(encoding="utf-8")
     assert soup(page).select("ol.posts > li")
+
+
+def test_the_records_of_the_index_follow_its_pages(tmp_path: Path) -> None:
+    """What the index records of its files lives in the archive: a page that falls out
+    of use loses its record with its file, so neither grows with past writes, and the
+    JSON file of earlier releases is removed."""
+    config = build_archive(tmp_path)
+    embeds = tmp_path / "out" / "embeds"
+    with Archive.from_config(config) as archive:
+        legacy = archive.store.path.with_name(archive.store.path.name + ".index-pages.json")
+        legacy.write_text("{}", encoding="utf-8")
+        many = {p.name for p in archive.write_index(per_page=1)}
+        assert not legacy.exists()
+        recorded = set(archive.store.index_page_names())
+        assert many <= recorded
+        few = {p.name for p in archive.write_index(per_page=100)}
+        recorded_after = set(archive.store.index_page_names())
+    assert len(few) < len(many)
+    gone = many - few
+    assert gone and not recorded_after & gone
+    assert not any((embeds / name).exists() for name in gone)
+    assert few <= recorded_after
+    assert {p.name for p in embeds.glob("*.html")} == few
 
 
 def test_posts_without_a_usable_date_come_after_the_oldest_month(tmp_path: Path) -> None:
