@@ -550,3 +550,35 @@ def test_a_post_embedded_in_many_articles_lists_ten_and_counts_the_rest(tmp_path
     assert row is not None
     more = row.select_one("ul.articles > li.more a")
     assert more is not None and more.get_text() == "and 4 more articles"
+
+
+def test_an_index_of_hundreds_of_pages_is_recorded_as_it_is_walked(tmp_path: Path) -> None:
+    """The records of an index larger than one chunk of them are written while the
+    walk still reads the archive: a second write finds every page current and replaces
+    no file, and a post's change renders its pages alone."""
+    config = build_archive(tmp_path)
+    embeds = tmp_path / "out" / "embeds"
+    with Archive.from_config(config) as archive:
+        add_posts(archive, ["2020-01-10"] * 150)
+        pages = archive.write_index(per_page=1)
+        assert len(pages) > 256  # more than one chunk of records (PageRecords.CHUNK)
+        assert {p.name for p in pages} <= set(archive.store.index_page_names())
+        before = signatures(embeds)
+        archive.write_index(per_page=1)
+        assert signatures(embeds) == before
+        archive.store.save_snapshot(
+            PostSnapshot(
+                post_id="5003",
+                text="post 5003, edited",
+                author_handle="desk",
+                created_at="2020-01-10T00:00:00.000Z",
+                source="syndication",
+                url="https://x.com/desk/status/5003",
+            ),
+            utc_now(),
+        )
+        archive.write_index(per_page=1)
+    after = signatures(embeds)
+    replaced = {name for name in before if after.get(name) != before[name]}
+    assert replaced and len(replaced) < 10, replaced
+    assert any("post 5003, edited" in (embeds / name).read_text("utf-8") for name in replaced)
