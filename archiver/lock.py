@@ -59,18 +59,19 @@ class ArchiveLock:
     def __init__(self, database: str | os.PathLike[str]) -> None:
         self.path = lock_path_for(database)
         self._fd: int | None = None
+        self._pid = 0  # the process that took it: a forked child's copy is not held
 
     @property
     def held(self) -> bool:
-        return self._fd is not None
+        return self._fd is not None and self._pid == os.getpid()
 
     def acquire(self) -> None:
         """Take the lock at once or raise ``LockHeld`` naming the holder's pid."""
-        if self._fd is not None:
+        if self.held:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # os.open makes the descriptor non-inheritable, so a child process never
-        # keeps the lock alive after we exit.
+        # os.open makes the descriptor non-inheritable, so a program we start never
+        # keeps the lock alive after we exit (a forked child: see _close_in_child).
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -82,13 +83,15 @@ class ArchiveLock:
             raise
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        self._fd = fd
+        self._fd, self._pid = fd, os.getpid()
+        _held_fds.add(fd)
 
     def release(self) -> None:
         """Drop the lock; the pid is erased so ``status`` does not report a stale holder."""
         fd, self._fd = self._fd, None
-        if fd is None:
-            return
+        if fd is None or self._pid != os.getpid():
+            return  # a forked child's copy: closed at the fork (_close_in_child)
+        _held_fds.discard(fd)
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
         with contextlib.suppress(OSError):
@@ -101,6 +104,26 @@ class ArchiveLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+# The descriptors of the locks this process holds. A forked child (a scan worker) gets
+# copies, and an flock lives as long as any copy is open: after a kill -9 of the run,
+# its workers kept the archive locked until they noticed (up to a second), and a run
+# started at once was refused. The descriptor is non-inheritable, but that only closes
+# it across exec, not fork.
+_held_fds: set[int] = set()
+
+
+def _close_in_child() -> None:
+    """In a forked child: close its copies of the lock descriptors, never unlock them
+    (``flock(LOCK_UN)`` on a copy would release the parent's lock)."""
+    for fd in _held_fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held_fds.clear()
+
+
+os.register_at_fork(after_in_child=_close_in_child)
 
 
 __all__ = ["ArchiveLock", "LockHeld", "holder_alive", "lock_path_for", "read_holder_pid"]

@@ -431,6 +431,35 @@ def test_archive_lock_nests_and_run_takes_it(tmp_path: Path) -> None:
     assert cli(config, "run").returncode == 0
 
 
+def test_a_process_forked_under_the_lock_does_not_keep_it(tmp_path: Path) -> None:
+    """A process forked while the archive is locked (a scan worker of ``run``) holds no
+    copy of the lock: once the holder is killed, the archive is free at once, though the
+    child lives on (a worker notices its parent's death only within a second)."""
+    db = tmp_path / "archive.db"
+    holder = (
+        "import os, signal, sys, time\n"
+        "from archiver.lock import ArchiveLock\n"
+        f"ArchiveLock({str(db)!r}).acquire()\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the test reads until EOF\n"
+        "    os.dup2(1, 2)\n"
+        "    time.sleep(30)\n"
+        "    os._exit(0)\n"
+        "print(child, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", holder], capture_output=True, text=True)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    child = int(done.stdout.split()[0])
+    try:
+        os.kill(child, 0)  # still alive
+        with ArchiveLock(db):  # LockHeld while the child kept a copy of the descriptor
+            pass
+    finally:
+        os.kill(child, signal.SIGKILL)
+
+
 def test_sweep_removes_only_stale_temp_files(tmp_path: Path) -> None:
     out = tmp_path / "out"
     media = out / "embeds" / "media"

@@ -30,6 +30,7 @@ from archiver import Archive, cpus
 from archiver.cli import cli
 from archiver.config import Config
 from archiver.files import is_temp_name
+from archiver.lock import ArchiveLock
 from archiver.pipeline import pool
 from archiver.pipeline.pool import WorkerError
 
@@ -410,6 +411,10 @@ def test_a_killed_pass_leaves_no_worker_behind(tmp_path: Path, command: str) -> 
         )
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        # The archive is free at once, though the workers may live on for a second:
+        # a run started right after the kill (a supervisor's restart) is not refused.
+        with ArchiveLock(folder / "archive.db"):
+            pass
     finally:
         if proc.poll() is None:
             proc.kill()
