@@ -411,7 +411,7 @@ def measure_changed_pass(folder: Path, posts: int, changed: int) -> None:
     embeds one known post and one new one (the service's usual pass, index included).
     It runs on a copy of the archive and its index (times kept, as ``cp -a`` does),
     deleted afterwards."""
-    if not (folder / "archive.db.index-pages.json").exists():
+    if not (folder / "out" / "embeds" / "index.html").exists():
         in_child(folder, "index")  # the service's archive has its index: the run updates it
     copy = folder.with_name(folder.name + "-changed")
     shutil.rmtree(copy, ignore_errors=True)
